@@ -1,0 +1,138 @@
+/*
+ * config.h - the switchboard.yaml configuration.
+ *
+ * One YAML file; every key has a default (sb_config_table prints them all); environment
+ * variables SWITCHBOARD_<SECTION>_<KEY> override the file. Unknown keys, wrong types and values
+ * out of range are errors that name the key and its line. Each service reads the common sections
+ * (data_dir, secret, log, bus, storage, metrics) and its own.
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+#include "core/options.h"
+
+typedef enum { SB_MQTT_AUTO = 0, SB_MQTT_V5, SB_MQTT_V311 } sb_mqtt_version;
+typedef enum { SB_STORE_SQLITE = 0, SB_STORE_MEMORY, SB_STORE_MONGODB } sb_store_type;
+typedef enum { SB_SYNC_ALWAYS = 0, SB_SYNC_BATCH } sb_sync_mode;
+typedef enum { SB_METRICS_INFLUXDB = 0, SB_METRICS_NONE } sb_metrics_type;
+
+typedef struct sb_config_log {
+    int level;  /* sb_log_level */
+    int format; /* sb_log_format */
+} sb_config_log;
+
+typedef struct sb_config_tls {
+    char *ca_file;
+    char *cert_file;
+    char *key_file;
+    bool verify;
+} sb_config_tls;
+
+typedef struct sb_config_bus {
+    bool managed;         /* start a mosquitto child process */
+    char *mosquitto;      /* the mosquitto binary for the managed broker */
+    int64_t managed_port; /* 0 = a free loopback port */
+    char *url;            /* tcp://host:port or ssl://host:port; empty = the managed broker */
+    char *topic_prefix;
+    char *username;
+    char *password;
+    int mqtt_version; /* sb_mqtt_version */
+    int64_t keepalive_ms;
+    int64_t connect_timeout_ms;
+    int64_t reconnect_min_ms;
+    int64_t reconnect_max_ms;
+    int64_t session_expiry_ms;
+    int64_t max_pending; /* publishes not yet acknowledged by the broker before SB_ERR_FULL */
+    int64_t batch_max;   /* items per batch frame on internal hops */
+    int64_t batch_delay_ms;
+    sb_config_tls tls;
+} sb_config_bus;
+
+typedef struct sb_config_store_memory {
+    char *dir; /* empty = <data_dir>/memory */
+    int sync;  /* sb_sync_mode */
+    int64_t sync_interval_ms;
+    int64_t snapshot_every; /* journal records between snapshots */
+} sb_config_store_memory;
+
+typedef struct sb_config_store_sqlite {
+    char *path; /* empty = <data_dir>/switchboard.db */
+    int sync;   /* sb_sync_mode */
+    int64_t busy_timeout_ms;
+} sb_config_store_sqlite;
+
+typedef struct sb_config_store_mongodb {
+    char *uri;
+    char *database;
+    char *collection_prefix;
+    int64_t connect_timeout_ms;
+    int64_t pool_max;
+} sb_config_store_mongodb;
+
+typedef struct sb_config_storage {
+    int type; /* sb_store_type */
+    sb_config_store_memory memory;
+    sb_config_store_sqlite sqlite;
+    sb_config_store_mongodb mongodb;
+} sb_config_storage;
+
+typedef struct sb_config_metrics {
+    int type;     /* sb_metrics_type */
+    bool managed; /* start an influxd child process */
+    char *influxd;
+    char *url; /* empty = the managed influxd */
+    char *database;
+    char *username;
+    char *password;
+} sb_config_metrics;
+
+typedef struct sb_config_run {
+    sb_strlist services; /* services `switchboard run` starts */
+} sb_config_run;
+
+typedef struct sb_config {
+    char *data_dir;
+    char *secret;
+    char *instance; /* service instance id; empty = host name */
+    sb_config_log log;
+    sb_config_bus bus;
+    sb_config_storage storage;
+    sb_config_metrics metrics;
+    sb_config_run run;
+    char *source; /* the file it was loaded from, or "defaults" */
+} sb_config;
+
+/* The root option table of sb_config. */
+extern const sb_option sb_config_table[];
+
+/*
+ * Loads the configuration: defaults, then the YAML file at path (NULL = no file), then the
+ * environment. On failure em says "FILE:LINE: key 'bus.port': expected ...". Caller frees with
+ * sb_config_free().
+ */
+sb_err sb_config_load(const char *path, sb_config **out, sb_errmsg *em);
+
+/* The same from YAML text in memory; name is used in messages. */
+sb_err sb_config_load_string(const char *yaml, size_t len, const char *name, sb_config **out,
+                             sb_errmsg *em);
+
+/* Defaults and environment only, without a file. */
+sb_err sb_config_defaults(sb_config **out, sb_errmsg *em);
+
+void sb_config_free(sb_config *cfg);
+
+/* `switchboard config default`: every key with its default and a comment. */
+void sb_config_print_default(FILE *out);
+
+/* The effective configuration as YAML, secrets redacted. */
+void sb_config_print(const sb_config *cfg, FILE *out);
+
+/* A path under data_dir: sb_config_data_path(cfg, "secret") -> "<data_dir>/secret". malloc'd. */
+char *sb_config_data_path(const sb_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,124 @@
+#include "core/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sb_err sb_json_parse(const char *text, size_t len, cJSON **out, sb_errmsg *em)
+{
+    *out = NULL;
+    if (!text)
+        return sb_fail(em, SB_ERR_PARSE, "empty JSON");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        return sb_fail(em, SB_ERR_PARSE, "malformed JSON at byte %zu", off);
+    }
+    /* Trailing garbage other than whitespace is an error too. */
+    for (const char *p = end; p && p < text + len; p++) {
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != '\0') {
+            cJSON_Delete(root);
+            return sb_fail(em, SB_ERR_PARSE, "trailing data after JSON at byte %zu",
+                           (size_t)(p - text));
+        }
+    }
+    *out = root;
+    return SB_OK;
+}
+
+cJSON *sb_json_path(const cJSON *obj, const char *path)
+{
+    if (!obj || !path)
+        return NULL;
+    const cJSON *cur = obj;
+    char key[256];
+    const char *p = path;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        if (cJSON_IsArray(cur)) {
+            char *e;
+            long idx = strtol(key, &e, 10);
+            cur = (*e || idx < 0) ? NULL : cJSON_GetArrayItem(cur, (int)idx);
+        } else {
+            cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+        }
+        p = dot ? dot + 1 : p + n;
+    }
+    return (cJSON *)cur;
+}
+
+const char *sb_json_str(const cJSON *obj, const char *key, const char *def)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(it) ? it->valuestring : def;
+}
+
+double sb_json_num(const cJSON *obj, const char *key, double def)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : def;
+}
+
+bool sb_json_bool(const cJSON *obj, const char *key, bool def)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsBool(it) ? cJSON_IsTrue(it) : def;
+}
+
+bool sb_json_set(cJSON *obj, const char *key, cJSON *item)
+{
+    if (!obj || !item) {
+        cJSON_Delete(item);
+        return false;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(obj, key))
+        return cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item);
+    return cJSON_AddItemToObject(obj, key, item);
+}
+
+bool sb_json_set_str(cJSON *obj, const char *key, const char *value)
+{
+    return sb_json_set(obj, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+}
+
+bool sb_json_set_num(cJSON *obj, const char *key, double value)
+{
+    return sb_json_set(obj, key, cJSON_CreateNumber(value));
+}
+
+bool sb_json_set_bool(cJSON *obj, const char *key, bool value)
+{
+    return sb_json_set(obj, key, cJSON_CreateBool(value));
+}
+
+char *sb_json_print(const cJSON *item)
+{
+    return cJSON_PrintUnformatted(item);
+}
+
+bool sb_json_scalar_text(const cJSON *item, char *buf, size_t len)
+{
+    if (cJSON_IsString(item)) {
+        snprintf(buf, len, "%s", item->valuestring);
+    } else if (cJSON_IsBool(item)) {
+        snprintf(buf, len, "%s", cJSON_IsTrue(item) ? "true" : "false");
+    } else if (cJSON_IsNumber(item)) {
+        double v = item->valuedouble;
+        if (isfinite(v) && v == (double)(long long)v && fabs(v) < 1e15)
+            snprintf(buf, len, "%lld", (long long)v);
+        else
+            snprintf(buf, len, "%.17g", v);
+    } else if (cJSON_IsNull(item)) {
+        snprintf(buf, len, "%s", "");
+    } else {
+        return false;
+    }
+    return true;
+}
