@@ -13,9 +13,10 @@
 typedef struct sb_broker {
     sb_proc proc;
     int port;
-    char url[64];      /* tcp://127.0.0.1:<port> */
-    char dir[512];     /* config, persistence and log live here */
-    char conf[600];    /* the generated mosquitto.conf */
+    char url[64];   /* tcp://127.0.0.1:<port> */
+    char dir[512];  /* config, persistence and log live here */
+    char conf[600]; /* the generated mosquitto.conf */
+    char bin[256];  /* the mosquitto binary */
 } sb_broker;
 
 /*

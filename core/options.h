@@ -59,32 +59,55 @@ typedef struct sb_option {
 
 /* Row builders, so tables read as one line per key. */
 #define SB_OPT_ROW_STR(st, m, k, d, desc_)                                                         \
-    {.type = SB_OPT_STRING, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_)}
+    {                                                                                              \
+        .type = SB_OPT_STRING, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_)  \
+    }
 #define SB_OPT_ROW_SECRET(st, m, k, desc_)                                                         \
-    {.type = SB_OPT_STRING, .key = (k), .def = "", .offset = offsetof(st, m), .desc = (desc_),     \
-     .flags = SB_OPT_SECRET}
+    {                                                                                              \
+        .type = SB_OPT_STRING, .key = (k), .def = "", .offset = offsetof(st, m), .desc = (desc_),  \
+        .flags = SB_OPT_SECRET                                                                     \
+    }
 #define SB_OPT_ROW_INT(st, m, k, d, lo, hi, desc_)                                                 \
-    {.type = SB_OPT_INT, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_),       \
-     .min = (lo), .max = (hi)}
+    {                                                                                              \
+        .type = SB_OPT_INT, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_),    \
+        .min = (lo), .max = (hi)                                                                   \
+    }
 #define SB_OPT_ROW_DOUBLE(st, m, k, d, lo, hi, desc_)                                              \
-    {.type = SB_OPT_DOUBLE, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_),    \
-     .min = (lo), .max = (hi)}
+    {                                                                                              \
+        .type = SB_OPT_DOUBLE, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_), \
+        .min = (lo), .max = (hi)                                                                   \
+    }
 #define SB_OPT_ROW_BOOL(st, m, k, d, desc_)                                                        \
-    {.type = SB_OPT_BOOL, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_)}
+    {                                                                                              \
+        .type = SB_OPT_BOOL, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_)    \
+    }
 #define SB_OPT_ROW_DURATION(st, m, k, d, lo, hi, desc_)                                            \
-    {.type = SB_OPT_DURATION, .key = (k), .def = (d), .offset = offsetof(st, m),                   \
-     .desc = (desc_), .min = (lo), .max = (hi)}
+    {                                                                                              \
+        .type = SB_OPT_DURATION, .key = (k), .def = (d), .offset = offsetof(st, m),                \
+        .desc = (desc_), .min = (lo), .max = (hi)                                                  \
+    }
 #define SB_OPT_ROW_ENUM(st, m, k, d, ch, desc_)                                                    \
-    {.type = SB_OPT_ENUM, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_),      \
-     .choices = (ch)}
+    {                                                                                              \
+        .type = SB_OPT_ENUM, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_),   \
+        .choices = (ch)                                                                            \
+    }
 #define SB_OPT_ROW_LIST(st, m, k, d, desc_)                                                        \
-    {.type = SB_OPT_STRLIST, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_)}
+    {                                                                                              \
+        .type = SB_OPT_STRLIST, .key = (k), .def = (d), .offset = offsetof(st, m), .desc = (desc_) \
+    }
 #define SB_OPT_ROW_MAP(st, m, k, desc_)                                                            \
-    {.type = SB_OPT_MAP, .key = (k), .def = NULL, .offset = offsetof(st, m), .desc = (desc_)}
+    {                                                                                              \
+        .type = SB_OPT_MAP, .key = (k), .def = NULL, .offset = offsetof(st, m), .desc = (desc_)    \
+    }
 #define SB_OPT_ROW_SECTION(st, m, k, tbl, desc_)                                                   \
-    {.type = SB_OPT_SECTION, .key = (k), .offset = offsetof(st, m), .desc = (desc_),               \
-     .section = (tbl)}
-#define SB_OPT_END {.key = NULL}
+    {                                                                                              \
+        .type = SB_OPT_SECTION, .key = (k), .offset = offsetof(st, m), .desc = (desc_),            \
+        .section = (tbl)                                                                           \
+    }
+#define SB_OPT_END                                                                                 \
+    {                                                                                              \
+        .key = NULL                                                                                \
+    }
 
 /* Fills base from the table's defaults (recursively). The struct must be zeroed first. */
 sb_err sb_options_defaults(const sb_option *table, void *base, sb_errmsg *em);

@@ -69,14 +69,12 @@ sb_err sb_time_parse(const char *text, int64_t *ms)
         return SB_ERR_PARSE;
     const char *p = text;
     int y, mo, d, h, mi, s, frac = 0, offset_min = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return SB_ERR_PARSE;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return SB_ERR_PARSE;
     p++;
-    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
-        digits(&p, 2, &s))
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' || digits(&p, 2, &s))
         return SB_ERR_PARSE;
     if (*p == '.' || *p == ',') {
         p++;
@@ -104,8 +102,12 @@ sb_err sb_time_parse(const char *text, int64_t *ms)
         return SB_ERR_PARSE;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return SB_ERR_PARSE;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t secs = timegm(&tm);
     if (tm.tm_mday != d) /* 31 February and friends */
         return SB_ERR_PARSE;

@@ -1,0 +1,36 @@
+/*
+ * harness.h - what system tests share: a private temp directory, a real mosquitto on a free
+ * loopback port (torn down at exit, even when a test fails or crashes: the broker is a child
+ * that dies with us), polling helpers, and a bus configuration pointing at the broker.
+ */
+#ifndef SB_TEST_HARNESS_H
+#define SB_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/broker.h"
+#include "core/bus.h"
+#include "core/config.h"
+
+/* A fresh directory under $SB_TEST_TMPDIR (or /tmp), removed at exit unless SB_KEEP_TMP=1. */
+const char *sbt_tmpdir(const char *name);
+
+/* Starts mosquitto for this test binary (extra_conf appended to its config). */
+sb_broker *sbt_broker_start(const char *extra_conf);
+void sbt_broker_stop(void);
+
+/* A bus config with test-friendly timing (fast reconnect) for the running broker. */
+void sbt_bus_config(sb_config_bus *cfg);
+
+/* Creates and starts a bus client; fails the test when it does not connect in 5 s. */
+sb_bus *sbt_bus(const sb_config_bus *cfg, const char *service, const char *instance,
+                bool clean_start);
+
+/* Polls cond(ctx) every 5 ms until true or timeout_ms; returns the last value. */
+bool sbt_wait(bool (*cond)(void *ctx), void *ctx, int64_t timeout_ms);
+
+/* Path of a binary built next to the tests ($SB_BUILD_DIR/tests/system/<name>). */
+const char *sbt_build_path(const char *name);
+
+#endif
