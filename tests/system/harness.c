@@ -115,8 +115,14 @@ bool sbt_wait(bool (*cond)(void *ctx), void *ctx, int64_t timeout_ms)
 
 const char *sbt_build_path(const char *name)
 {
-    static char path[1024];
-    const char *b = getenv("SB_BUILD_DIR");
-    snprintf(path, sizeof(path), "%s/tests/system/%s", b && *b ? b : ".", name);
+    /* Next to the running test binary, wherever the build directory is. */
+    static char path[2048];
+    char self[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(path, sizeof(path), "%s/%s", slash ? self : ".", name);
     return path;
 }
