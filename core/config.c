@@ -56,9 +56,9 @@ static sb_err syntax_error(yaml_parser_t *p, const char *name, sb_errmsg *em)
         return sb_fail(em, SB_ERR_PARSE, "%s: byte %zu: YAML syntax error: %s", name,
                        p->problem_offset, problem);
     if (p->context)
-        return sb_fail(em, SB_ERR_PARSE, "%s:%zu:%zu: YAML syntax error: %s (%s at line %zu)",
-                       name, p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
-                       p->context, p->context_mark.line + 1);
+        return sb_fail(em, SB_ERR_PARSE, "%s:%zu:%zu: YAML syntax error: %s (%s at line %zu)", name,
+                       p->problem_mark.line + 1, p->problem_mark.column + 1, problem, p->context,
+                       p->context_mark.line + 1);
     return sb_fail(em, SB_ERR_PARSE, "%s:%zu:%zu: YAML syntax error: %s", name,
                    p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
 }
@@ -73,8 +73,7 @@ static sb_err expect_end(yaml_parser_t *p, const char *name, sb_errmsg *em)
     int line = root ? sb_yaml_line(root) : 0;
     yaml_document_delete(&doc);
     if (root)
-        return sb_fail(em, SB_ERR_INVALID, "%s:%d: only one YAML document is allowed", name,
-                       line);
+        return sb_fail(em, SB_ERR_INVALID, "%s:%d: only one YAML document is allowed", name, line);
     return SB_OK;
 }
 
@@ -127,8 +126,7 @@ static sb_err validate(const sb_config *cfg, sb_errmsg *em)
 }
 
 /* The layers after the defaults: the YAML text (when yaml is not NULL), then the environment. */
-static sb_err load(const char *yaml, size_t len, const char *name, sb_config **out,
-                   sb_errmsg *em)
+static sb_err load(const char *yaml, size_t len, const char *name, sb_config **out, sb_errmsg *em)
 {
     sb_config *cfg = NULL;
     *out = NULL;

@@ -9,11 +9,11 @@
 
 #include <stddef.h>
 
-#define MS(x)  ((double)(x))
-#define SEC(x) (1000.0 * (x))
-#define MIN(x) (60000.0 * (x))
+#define MS(x)   ((double)(x))
+#define SEC(x)  (1000.0 * (x))
+#define MIN(x)  (60000.0 * (x))
 #define HOUR(x) (3600000.0 * (x))
-#define DAY(x) (86400000.0 * (x))
+#define DAY(x)  (86400000.0 * (x))
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const log_formats[] = {"text", "plain", NULL};
@@ -51,8 +51,11 @@ static const sb_option bus_table[] = {
     SB_OPT_ROW_STR(sb_config_bus, url, "url", "",
                    "Broker to connect to, tcp://host:1883 or ssl://host:8883; empty = the "
                    "managed broker."),
-    {.type = SB_OPT_STRING, .key = "topic_prefix", .def = "switchboard",
-     .offset = offsetof(sb_config_bus, topic_prefix), .flags = SB_OPT_REQUIRED,
+    {.type = SB_OPT_STRING,
+     .key = "topic_prefix",
+     .def = "switchboard",
+     .offset = offsetof(sb_config_bus, topic_prefix),
+     .flags = SB_OPT_REQUIRED,
      .desc = "First level of every topic; instances sharing a broker and a prefix form one "
              "system."},
     SB_OPT_ROW_STR(sb_config_bus, username, "username", "", "MQTT user name; empty = anonymous."),
@@ -61,10 +64,10 @@ static const sb_option bus_table[] = {
                     "MQTT protocol version; auto uses 5 when the broker offers it, else 3.1.1."),
     SB_OPT_ROW_DURATION(sb_config_bus, keepalive_ms, "keepalive", "30s", SEC(1), HOUR(18),
                         "Ping interval; the broker drops a client silent for 1.5 times this."),
-    SB_OPT_ROW_DURATION(sb_config_bus, connect_timeout_ms, "connect_timeout", "5s", MS(100),
-                        MIN(5), "How long one connection attempt may take."),
-    SB_OPT_ROW_DURATION(sb_config_bus, reconnect_min_ms, "reconnect_min", "250ms", MS(10),
-                        HOUR(1), "First delay before reconnecting; doubles on each failure."),
+    SB_OPT_ROW_DURATION(sb_config_bus, connect_timeout_ms, "connect_timeout", "5s", MS(100), MIN(5),
+                        "How long one connection attempt may take."),
+    SB_OPT_ROW_DURATION(sb_config_bus, reconnect_min_ms, "reconnect_min", "250ms", MS(10), HOUR(1),
+                        "First delay before reconnecting; doubles on each failure."),
     SB_OPT_ROW_DURATION(sb_config_bus, reconnect_max_ms, "reconnect_max", "30s", MS(100), DAY(1),
                         "Longest delay between reconnect attempts."),
     SB_OPT_ROW_DURATION(sb_config_bus, session_expiry_ms, "session_expiry", "7d", 0, DAY(49710),
@@ -75,8 +78,7 @@ static const sb_option bus_table[] = {
                    "Most messages sent in one batch frame on internal hops."),
     SB_OPT_ROW_DURATION(sb_config_bus, batch_delay_ms, "batch_delay", "5ms", 0, SEC(10),
                         "Longest wait to fill a batch frame; 0 sends at once."),
-    SB_OPT_ROW_SECTION(sb_config_bus, tls, "tls", tls_table,
-                       "TLS for ssl:// broker URLs."),
+    SB_OPT_ROW_SECTION(sb_config_bus, tls, "tls", tls_table, "TLS for ssl:// broker URLs."),
     SB_OPT_END,
 };
 
@@ -88,8 +90,8 @@ static const sb_option memory_table[] = {
                     "sync_interval."),
     SB_OPT_ROW_DURATION(sb_config_store_memory, sync_interval_ms, "sync_interval", "100ms", MS(1),
                         MIN(1), "fsync interval when sync is batch."),
-    SB_OPT_ROW_INT(sb_config_store_memory, snapshot_every, "snapshot_every", "10000", 1,
-                   1000000000, "Journal records written between two snapshots."),
+    SB_OPT_ROW_INT(sb_config_store_memory, snapshot_every, "snapshot_every", "10000", 1, 1000000000,
+                   "Journal records written between two snapshots."),
     SB_OPT_END,
 };
 
@@ -123,10 +125,8 @@ static const sb_option storage_table[] = {
                     "(distributed)."),
     SB_OPT_ROW_SECTION(sb_config_storage, memory, "memory", memory_table,
                        "The memory store: RAM with a journal and snapshots on disk."),
-    SB_OPT_ROW_SECTION(sb_config_storage, sqlite, "sqlite", sqlite_table,
-                       "The SQLite store."),
-    SB_OPT_ROW_SECTION(sb_config_storage, mongodb, "mongodb", mongodb_table,
-                       "The MongoDB store."),
+    SB_OPT_ROW_SECTION(sb_config_storage, sqlite, "sqlite", sqlite_table, "The SQLite store."),
+    SB_OPT_ROW_SECTION(sb_config_storage, mongodb, "mongodb", mongodb_table, "The MongoDB store."),
     SB_OPT_END,
 };
 
@@ -156,8 +156,11 @@ static const sb_option run_table[] = {
 };
 
 const sb_option sb_config_table[] = {
-    {.type = SB_OPT_STRING, .key = "data_dir", .def = "data",
-     .offset = offsetof(sb_config, data_dir), .flags = SB_OPT_REQUIRED,
+    {.type = SB_OPT_STRING,
+     .key = "data_dir",
+     .def = "data",
+     .offset = offsetof(sb_config, data_dir),
+     .flags = SB_OPT_REQUIRED,
      .desc = "Directory for databases, journals and managed brokers; relative to the working "
              "directory."},
     SB_OPT_ROW_SECRET(sb_config, secret, "secret",
@@ -167,8 +170,7 @@ const sb_option sb_config_table[] = {
                    "Name of this service instance in client ids and status topics; empty = "
                    "host name."),
     SB_OPT_ROW_SECTION(sb_config, log, "log", log_table, "Logging."),
-    SB_OPT_ROW_SECTION(sb_config, bus, "bus", bus_table,
-                       "The MQTT bus every service connects to."),
+    SB_OPT_ROW_SECTION(sb_config, bus, "bus", bus_table, "The MQTT bus every service connects to."),
     SB_OPT_ROW_SECTION(sb_config, storage, "storage", storage_table,
                        "Where entities (gateways, nodes, fields, tasks ...) are kept."),
     SB_OPT_ROW_SECTION(sb_config, metrics, "metrics", metrics_table,

@@ -438,8 +438,7 @@ sb_err sb_opt_check_required(const sb_option *table, const void *base, const cha
             empty = ((const sb_strlist *)m)->n == 0;
         }
         if (empty && (row->flags & SB_OPT_REQUIRED))
-            return sb_fail(em, SB_ERR_INVALID, "key '%s' is required and must not be empty",
-                           path);
+            return sb_fail(em, SB_ERR_INVALID, "key '%s' is required and must not be empty", path);
     }
     return SB_OK;
 }

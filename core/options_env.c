@@ -45,8 +45,7 @@ sb_err sb_options_from_env(const sb_option *table, void *base, const char *env_p
         sb_errmsg why = {{0}};
         sb_err err = sb_opt_set_text(row, base, value, &why);
         if (err)
-            return sb_fail(em, err, "environment variable %s: %s", name,
-                           sb_errmsg_str(&why, err));
+            return sb_fail(em, err, "environment variable %s: %s", name, sb_errmsg_str(&why, err));
     }
     return SB_OK;
 }

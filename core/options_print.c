@@ -90,8 +90,8 @@ const char *sb_opt_value_text(const sb_option *row, const void *base, char *buf,
 /* True when s reads back as the same string from a plain (unquoted) YAML scalar. */
 static bool plain_ok(const char *s, bool in_flow)
 {
-    static const char *const words[] = {"null", "~",  "true", "false", "yes", "no",
-                                        "on",   "off", "y",   "n",     NULL};
+    static const char *const words[] = {"null", "~",   "true", "false", "yes", "no",
+                                        "on",   "off", "y",    "n",     NULL};
     if (!*s || strchr("0123456789.+-", *s))
         return false; /* empty, or could be a number (YAML 1.1 has many spellings) */
     for (size_t i = 0; words[i]; i++) {
@@ -256,9 +256,9 @@ static void put_cell(FILE *out, const char *s, bool code)
 static const char *type_name(const sb_option *row)
 {
     static const char *const names[] = {
-        [SB_OPT_STRING] = "string",         [SB_OPT_INT] = "integer",
-        [SB_OPT_DOUBLE] = "number",         [SB_OPT_BOOL] = "bool",
-        [SB_OPT_DURATION] = "duration",     [SB_OPT_ENUM] = "enum",
+        [SB_OPT_STRING] = "string",           [SB_OPT_INT] = "integer",
+        [SB_OPT_DOUBLE] = "number",           [SB_OPT_BOOL] = "bool",
+        [SB_OPT_DURATION] = "duration",       [SB_OPT_ENUM] = "enum",
         [SB_OPT_STRLIST] = "list of strings", [SB_OPT_MAP] = "map of strings",
         [SB_OPT_SECTION] = "section",
     };

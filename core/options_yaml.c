@@ -26,8 +26,7 @@ static bool is_null(const yaml_node_t *n)
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
     const char *v = (const char *)n->data.scalar.value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 static const char *kind(const yaml_node_t *n)
@@ -154,8 +153,7 @@ static sb_err set_scalar(walk *w, const sb_option *row, void *base, yaml_node_t 
 static sb_err apply(walk *w, const sb_option *table, void *base, yaml_node_t *n,
                     const char *prefix);
 
-static sb_err set_value(walk *w, const sb_option *row, void *base, yaml_node_t *v,
-                        const char *path)
+static sb_err set_value(walk *w, const sb_option *row, void *base, yaml_node_t *v, const char *path)
 {
     if (row->type == SB_OPT_SECTION) {
         if (is_null(v))
@@ -208,13 +206,12 @@ static sb_err unknown_key(walk *w, const sb_option *table, yaml_node_t *k, const
     char got[48];
     sb_opt_got(path, got, sizeof(got));
     if (!strcmp(key, "<<"))
-        return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: merge keys ('<<') are not supported",
-                       w->file, sb_yaml_line(k));
+        return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: merge keys ('<<') are not supported", w->file,
+                       sb_yaml_line(k));
     if (best)
         return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: unknown key '%s' (did you mean '%s'?)",
                        w->file, sb_yaml_line(k), got, best->key);
-    return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: unknown key '%s'", w->file, sb_yaml_line(k),
-                   got);
+    return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: unknown key '%s'", w->file, sb_yaml_line(k), got);
 }
 
 /* Finds the row a mapping key names; fails on non-scalar, unknown and duplicate keys. */
@@ -223,8 +220,8 @@ static sb_err key_row(walk *w, const sb_option *table, yaml_node_t *k, int *firs
 {
     const char *key;
     if (!k || k->type != YAML_SCALAR_NODE)
-        return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: a key must be a plain word, not %s",
-                       w->file, k ? sb_yaml_line(k) : 0, k ? kind(k) : "nothing");
+        return sb_fail(w->em, SB_ERR_INVALID, "%s:%d: a key must be a plain word, not %s", w->file,
+                       k ? sb_yaml_line(k) : 0, k ? kind(k) : "nothing");
     sb_err err = scalar(w, k, NULL, &key);
     if (err)
         return err;
@@ -242,8 +239,7 @@ static sb_err key_row(walk *w, const sb_option *table, yaml_node_t *k, int *firs
     return SB_OK;
 }
 
-static sb_err apply(walk *w, const sb_option *table, void *base, yaml_node_t *n,
-                    const char *prefix)
+static sb_err apply(walk *w, const sb_option *table, void *base, yaml_node_t *n, const char *prefix)
 {
     size_t rows = 0;
     while (table[rows].key)

@@ -18,8 +18,7 @@
  * A null node (an empty value) leaves the defaults; any other non-mapping is an error.
  */
 sb_err sb_options_from_yaml(const sb_option *table, void *base, yaml_document_t *doc,
-                            yaml_node_t *node, const char *prefix, const char *file,
-                            sb_errmsg *em);
+                            yaml_node_t *node, const char *prefix, const char *file, sb_errmsg *em);
 
 /* The line (1-based) a node starts on. */
 static inline int sb_yaml_line(const yaml_node_t *node)
