@@ -1,0 +1,180 @@
+/*
+ * config_table.c - sb_config_table: every key of switchboard.yaml, its default, range and the
+ * one line a user reads in `switchboard config default` and docs/configuration.md.
+ *
+ * The choices of each ENUM row are in the order of the C enum the member holds (config.h,
+ * log.h); tests/unit/config_test.c checks that.
+ */
+#include "core/config.h"
+
+#include <stddef.h>
+
+#define MS(x)   ((double)(x))
+#define SEC(x)  (1000.0 * (x))
+#define MIN(x)  (60000.0 * (x))
+#define HOUR(x) (3600000.0 * (x))
+#define DAY(x)  (86400000.0 * (x))
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
+static const char *const log_formats[] = {"text", "plain", NULL};
+static const char *const mqtt_versions[] = {"auto", "5", "3.1.1", NULL};
+static const char *const store_types[] = {"sqlite", "memory", "mongodb", NULL};
+static const char *const sync_modes[] = {"always", "batch", NULL};
+static const char *const metrics_types[] = {"influxdb", "none", NULL};
+
+static const sb_option log_table[] = {
+    SB_OPT_ROW_ENUM(sb_config_log, level, "level", "info", log_levels,
+                    "Lowest level written to stderr."),
+    SB_OPT_ROW_ENUM(sb_config_log, format, "format", "text", log_formats,
+                    "text: timestamp and level name; plain: syslog <N> prefix for journald."),
+    SB_OPT_END,
+};
+
+static const sb_option tls_table[] = {
+    SB_OPT_ROW_STR(sb_config_tls, ca_file, "ca_file", "",
+                   "PEM file of the CA that signed the broker's certificate; empty = system CAs."),
+    SB_OPT_ROW_STR(sb_config_tls, cert_file, "cert_file", "",
+                   "PEM client certificate, when the broker asks for one."),
+    SB_OPT_ROW_STR(sb_config_tls, key_file, "key_file", "", "PEM private key of cert_file."),
+    SB_OPT_ROW_BOOL(sb_config_tls, verify, "verify", "true",
+                    "Check the broker's certificate and host name; turn off only for testing."),
+    SB_OPT_END,
+};
+
+static const sb_option bus_table[] = {
+    SB_OPT_ROW_BOOL(sb_config_bus, managed, "managed", "true",
+                    "Start a private mosquitto broker as a child process when url is empty."),
+    SB_OPT_ROW_STR(sb_config_bus, mosquitto, "mosquitto", "mosquitto",
+                   "The mosquitto binary for the managed broker (a name on PATH or a path)."),
+    SB_OPT_ROW_INT(sb_config_bus, managed_port, "managed_port", "0", 0, 65535,
+                   "Loopback port of the managed broker; 0 picks a free port."),
+    SB_OPT_ROW_STR(sb_config_bus, url, "url", "",
+                   "Broker to connect to, tcp://host:1883 or ssl://host:8883; empty = the "
+                   "managed broker."),
+    {.type = SB_OPT_STRING,
+     .key = "topic_prefix",
+     .def = "switchboard",
+     .offset = offsetof(sb_config_bus, topic_prefix),
+     .flags = SB_OPT_REQUIRED,
+     .desc = "First level of every topic; instances sharing a broker and a prefix form one "
+             "system."},
+    SB_OPT_ROW_STR(sb_config_bus, username, "username", "", "MQTT user name; empty = anonymous."),
+    SB_OPT_ROW_SECRET(sb_config_bus, password, "password", "MQTT password."),
+    SB_OPT_ROW_ENUM(sb_config_bus, mqtt_version, "mqtt_version", "auto", mqtt_versions,
+                    "MQTT protocol version; auto uses 5 when the broker offers it, else 3.1.1."),
+    SB_OPT_ROW_DURATION(sb_config_bus, keepalive_ms, "keepalive", "30s", SEC(1), HOUR(18),
+                        "Ping interval; the broker drops a client silent for 1.5 times this."),
+    SB_OPT_ROW_DURATION(sb_config_bus, connect_timeout_ms, "connect_timeout", "5s", MS(100), MIN(5),
+                        "How long one connection attempt may take."),
+    SB_OPT_ROW_DURATION(sb_config_bus, reconnect_min_ms, "reconnect_min", "250ms", MS(10), HOUR(1),
+                        "First delay before reconnecting; doubles on each failure."),
+    SB_OPT_ROW_DURATION(sb_config_bus, reconnect_max_ms, "reconnect_max", "30s", MS(100), DAY(1),
+                        "Longest delay between reconnect attempts."),
+    SB_OPT_ROW_DURATION(sb_config_bus, session_expiry_ms, "session_expiry", "7d", 0, DAY(49710),
+                        "How long the broker keeps a stopped service's queued messages."),
+    SB_OPT_ROW_INT(sb_config_bus, max_pending, "max_pending", "100000", 1, 100000000,
+                   "Publishes awaiting the broker's acknowledgement before publishing fails."),
+    SB_OPT_ROW_INT(sb_config_bus, batch_max, "batch_max", "500", 1, 100000,
+                   "Most messages sent in one batch frame on internal hops."),
+    SB_OPT_ROW_DURATION(sb_config_bus, batch_delay_ms, "batch_delay", "5ms", 0, SEC(10),
+                        "Longest wait to fill a batch frame; 0 sends at once."),
+    SB_OPT_ROW_SECTION(sb_config_bus, tls, "tls", tls_table, "TLS for ssl:// broker URLs."),
+    SB_OPT_END,
+};
+
+static const sb_option memory_table[] = {
+    SB_OPT_ROW_STR(sb_config_store_memory, dir, "dir", "",
+                   "Directory of the journal and snapshots; empty = <data_dir>/memory."),
+    SB_OPT_ROW_ENUM(sb_config_store_memory, sync, "sync", "always", sync_modes,
+                    "always: fsync every write before acknowledging it; batch: every "
+                    "sync_interval."),
+    SB_OPT_ROW_DURATION(sb_config_store_memory, sync_interval_ms, "sync_interval", "100ms", MS(1),
+                        MIN(1), "fsync interval when sync is batch."),
+    SB_OPT_ROW_INT(sb_config_store_memory, snapshot_every, "snapshot_every", "10000", 1, 1000000000,
+                   "Journal records written between two snapshots."),
+    SB_OPT_END,
+};
+
+static const sb_option sqlite_table[] = {
+    SB_OPT_ROW_STR(sb_config_store_sqlite, path, "path", "",
+                   "Database file; empty = <data_dir>/switchboard.db."),
+    SB_OPT_ROW_ENUM(sb_config_store_sqlite, sync, "sync", "always", sync_modes,
+                    "always: every commit is on disk before it is acknowledged; batch: faster."),
+    SB_OPT_ROW_DURATION(sb_config_store_sqlite, busy_timeout_ms, "busy_timeout", "5s", 0, MIN(10),
+                        "How long to wait for another process's lock on the database."),
+    SB_OPT_END,
+};
+
+static const sb_option mongodb_table[] = {
+    SB_OPT_ROW_STR(sb_config_store_mongodb, uri, "uri", "mongodb://127.0.0.1:27017",
+                   "MongoDB connection string (replica sets: mongodb://a,b,c/?replicaSet=rs0)."),
+    SB_OPT_ROW_STR(sb_config_store_mongodb, database, "database", "switchboard",
+                   "Database that holds the collections."),
+    SB_OPT_ROW_STR(sb_config_store_mongodb, collection_prefix, "collection_prefix", "",
+                   "Prepended to every collection name, to share one database."),
+    SB_OPT_ROW_DURATION(sb_config_store_mongodb, connect_timeout_ms, "connect_timeout", "5s",
+                        MS(100), MIN(5), "How long to wait for a server on connect."),
+    SB_OPT_ROW_INT(sb_config_store_mongodb, pool_max, "pool_max", "16", 1, 1000,
+                   "Most connections in the client pool."),
+    SB_OPT_END,
+};
+
+static const sb_option storage_table[] = {
+    SB_OPT_ROW_ENUM(sb_config_storage, type, "type", "sqlite", store_types,
+                    "Config store: sqlite (one host), memory (one process), mongodb "
+                    "(distributed)."),
+    SB_OPT_ROW_SECTION(sb_config_storage, memory, "memory", memory_table,
+                       "The memory store: RAM with a journal and snapshots on disk."),
+    SB_OPT_ROW_SECTION(sb_config_storage, sqlite, "sqlite", sqlite_table, "The SQLite store."),
+    SB_OPT_ROW_SECTION(sb_config_storage, mongodb, "mongodb", mongodb_table, "The MongoDB store."),
+    SB_OPT_END,
+};
+
+static const sb_option metrics_table[] = {
+    SB_OPT_ROW_ENUM(sb_config_metrics, type, "type", "influxdb", metrics_types,
+                    "Where field values are recorded; none keeps only the current values."),
+    SB_OPT_ROW_BOOL(sb_config_metrics, managed, "managed", "true",
+                    "Start a private influxd as a child process when url is empty."),
+    SB_OPT_ROW_STR(sb_config_metrics, influxd, "influxd", "influxd",
+                   "The influxd binary for the managed InfluxDB."),
+    SB_OPT_ROW_STR(sb_config_metrics, url, "url", "",
+                   "InfluxDB base URL, http://host:8086; empty = the managed influxd."),
+    SB_OPT_ROW_STR(sb_config_metrics, database, "database", "switchboard",
+                   "InfluxDB 1.x database (2.x: the bucket)."),
+    SB_OPT_ROW_STR(sb_config_metrics, username, "username", "",
+                   "InfluxDB user name; empty = no authentication."),
+    SB_OPT_ROW_SECRET(sb_config_metrics, password, "password",
+                      "InfluxDB password (2.x: the API token)."),
+    SB_OPT_END,
+};
+
+static const sb_option run_table[] = {
+    SB_OPT_ROW_LIST(sb_config_run, services, "services",
+                    "gateway,processor,forward,task,scheduler,handler,api",
+                    "Services `switchboard run` starts, each on its own thread."),
+    SB_OPT_END,
+};
+
+const sb_option sb_config_table[] = {
+    {.type = SB_OPT_STRING,
+     .key = "data_dir",
+     .def = "data",
+     .offset = offsetof(sb_config, data_dir),
+     .flags = SB_OPT_REQUIRED,
+     .desc = "Directory for databases, journals and managed brokers; relative to the working "
+             "directory."},
+    SB_OPT_ROW_SECRET(sb_config, secret, "secret",
+                      "Key that signs login tokens; empty = generated once into "
+                      "<data_dir>/secret."),
+    SB_OPT_ROW_STR(sb_config, instance, "instance", "",
+                   "Name of this service instance in client ids and status topics; empty = "
+                   "host name."),
+    SB_OPT_ROW_SECTION(sb_config, log, "log", log_table, "Logging."),
+    SB_OPT_ROW_SECTION(sb_config, bus, "bus", bus_table, "The MQTT bus every service connects to."),
+    SB_OPT_ROW_SECTION(sb_config, storage, "storage", storage_table,
+                       "Where entities (gateways, nodes, fields, tasks ...) are kept."),
+    SB_OPT_ROW_SECTION(sb_config, metrics, "metrics", metrics_table,
+                       "The time series of field values."),
+    SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
+    SB_OPT_END,
+};
