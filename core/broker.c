@@ -1,6 +1,8 @@
 #include "core/broker.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +78,10 @@ sb_err sb_broker_start(sb_broker *b, const char *mosquitto_bin, const char *dir,
     sb_err rc = sb_mkdirs(b->dir, em);
     if (rc != SB_OK)
         return rc;
+    /* mosquitto gets absolute paths: its working directory is not ours to rely on. */
+    char abs[PATH_MAX];
+    if (realpath(b->dir, abs) && strlen(abs) < sizeof(b->dir))
+        memcpy(b->dir, abs, strlen(abs) + 1);
     snprintf(b->conf, sizeof(b->conf), "%s/mosquitto.conf", b->dir);
     if (port == 0 && (rc = sb_port_free(&port, em)) != SB_OK)
         return rc;
