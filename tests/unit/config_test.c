@@ -357,6 +357,10 @@ static void test_env_override(void **state)
     assert_int_equal(sb_config_load(NULL, &c, NULL), SB_OK); /* defaults + environment */
     assert_string_equal(c->bus.url, "tcp://env:1883");
     sb_config_free(c);
+    char *def = print_to_string(print_default, NULL); /* `config default` ignores the env */
+    assert_non_null(strstr(def, "\n  url: \"\"\n"));
+    assert_null(strstr(def, "tcp://env"));
+    free(def);
 
     setenv("SWITCHBOARD_BUS_KEEPALIVE", "abc", 1);
     expect_error("", "environment variable SWITCHBOARD_BUS_KEEPALIVE: expected a duration like "

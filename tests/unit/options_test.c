@@ -366,8 +366,7 @@ static void test_print_yaml_round_trip(void **state)
                                          "http://h:1/p?q=1",
                                          "héllo",
                                          "C:\\dir",
-                                         "a\x01"
-                                         "b",
+                                         "a\001b",
                                          "nel\xc2\x85x",
                                          "c1\xc2\x80",
                                          "ls\xe2\x80\xa8",
