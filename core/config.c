@@ -21,6 +21,13 @@
 /* A configuration file is a few kilobytes; anything this big is a mistake. */
 #define CONFIG_FILE_MAX (4u << 20)
 
+/*
+ * Deepest nesting of mappings and sequences accepted. The keys need 4 levels; the limit exists
+ * because libyaml's scanner costs O(depth) per token inside flow collections, so 100,000
+ * nested '[' take tens of seconds to load.
+ */
+#define CONFIG_DEPTH_MAX 32
+
 void sb_config_free(sb_config *cfg)
 {
     if (!cfg)
@@ -47,9 +54,13 @@ static sb_err new_config(const char *source, sb_config **out, sb_errmsg *em)
     return SB_OK;
 }
 
-static sb_err syntax_error(yaml_parser_t *p, const char *name, sb_errmsg *em)
+static sb_err syntax_error(yaml_parser_t *p, const char *yaml, size_t len, const char *name,
+                           sb_errmsg *em)
 {
     const char *problem = p->problem ? p->problem : "malformed input";
+    size_t at = p->problem_mark.index;
+    if (p->error == YAML_SCANNER_ERROR && at < len && yaml[at] == '\t')
+        problem = "a tab; YAML indents with spaces only";
     if (p->error == YAML_MEMORY_ERROR)
         return sb_fail(em, SB_ERR_NOMEM, "%s: out of memory while parsing YAML", name);
     if (p->error == YAML_READER_ERROR)
@@ -64,11 +75,12 @@ static sb_err syntax_error(yaml_parser_t *p, const char *name, sb_errmsg *em)
 }
 
 /* After the first document: nothing but the end of the stream may follow. */
-static sb_err expect_end(yaml_parser_t *p, const char *name, sb_errmsg *em)
+static sb_err expect_end(yaml_parser_t *p, const char *yaml, size_t len, const char *name,
+                         sb_errmsg *em)
 {
     yaml_document_t doc;
     if (!yaml_parser_load(p, &doc))
-        return syntax_error(p, name, em);
+        return syntax_error(p, yaml, len, name, em);
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     int line = root ? sb_yaml_line(root) : 0;
     yaml_document_delete(&doc);
@@ -77,26 +89,59 @@ static sb_err expect_end(yaml_parser_t *p, const char *name, sb_errmsg *em)
     return SB_OK;
 }
 
+/* A first pass over the events, stopping at the first syntax error or too deep a nesting. */
+static sb_err check_events(const char *yaml, size_t len, const char *name, sb_errmsg *em)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    sb_err err = SB_OK;
+    int depth = 0;
+    if (!yaml_parser_initialize(&p))
+        return sb_fail(em, SB_ERR_NOMEM, "out of memory");
+    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+    while (!err) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            err = syntax_error(&p, yaml, len, name, em);
+            break;
+        }
+        yaml_event_type_t type = ev.type;
+        if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT)
+            depth++;
+        else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT)
+            depth--;
+        if (depth > CONFIG_DEPTH_MAX)
+            err = sb_fail(em, SB_ERR_INVALID, "%s:%zu: nested deeper than %d levels", name,
+                          ev.start_mark.line + 1, CONFIG_DEPTH_MAX);
+        yaml_event_delete(&ev);
+        if (type == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return err;
+}
+
 static sb_err apply_yaml(sb_config *cfg, const char *yaml, size_t len, const char *name,
                          sb_errmsg *em)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
+    sb_err err = check_events(yaml, len, name, em);
+    if (err)
+        return err;
     if (!yaml_parser_initialize(&parser))
         return sb_fail(em, SB_ERR_NOMEM, "out of memory");
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        sb_err err = syntax_error(&parser, name, em);
+        err = syntax_error(&parser, yaml, len, name, em);
         yaml_parser_delete(&parser);
         return err;
     }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    sb_err err = SB_OK;
     if (root) /* no root: an empty file or only comments, the defaults stand */
         err = sb_options_from_yaml(sb_config_table, cfg, &doc, root, NULL, name, em);
     yaml_document_delete(&doc);
     if (!err && root)
-        err = expect_end(&parser, name, em);
+        err = expect_end(&parser, yaml, len, name, em);
     yaml_parser_delete(&parser);
     return err;
 }

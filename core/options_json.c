@@ -59,6 +59,16 @@ static bool kind_fits(const sb_option *row, const cJSON *v)
     return false;
 }
 
+/* A scalar's text: strings as they are (any length), null as "", numbers and booleans. */
+static const char *json_text(const cJSON *v, char *buf, size_t len)
+{
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    if (cJSON_IsNull(v))
+        return "";
+    return sb_json_scalar_text(v, buf, len) ? buf : NULL;
+}
+
 static sb_err set_list(const sb_option *row, void *base, const cJSON *v, const char *path,
                        sb_errmsg *em)
 {
@@ -83,12 +93,13 @@ static sb_err set_map(const sb_option *row, void *base, const cJSON *v, const ch
 {
     cJSON *map = cJSON_CreateObject();
     const cJSON *it;
-    char text[4096];
+    char buf[64];
     cJSON_ArrayForEach(it, v)
     {
         if (!map)
             break;
-        if (!it->string || !sb_json_scalar_text(it, text, sizeof(text)) || cJSON_IsNull(it)) {
+        const char *text = cJSON_IsNull(it) ? NULL : json_text(it, buf, sizeof(buf));
+        if (!it->string || !text) {
             cJSON_Delete(map);
             return sb_fail(em, SB_ERR_INVALID, "key '%s.%s': expected a string", path,
                            it->string ? it->string : "");
@@ -121,8 +132,9 @@ static sb_err set_value(const sb_option *row, void *base, const cJSON *v, const 
         return set_list(row, base, cJSON_IsNull(v) ? NULL : v, path, em);
     if (row->type == SB_OPT_MAP)
         return set_map(row, base, cJSON_IsNull(v) ? NULL : v, path, em);
-    char text[4096];
-    if (!sb_json_scalar_text(v, text, sizeof(text)))
+    char buf[64];
+    const char *text = json_text(v, buf, sizeof(buf));
+    if (!text)
         return wrong_type(row, v, path, em);
     sb_errmsg why = {{0}};
     sb_err err = sb_opt_set_text(row, base, text, &why);

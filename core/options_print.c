@@ -111,26 +111,60 @@ static bool plain_ok(const char *s, bool in_flow)
     return true;
 }
 
+/* Decodes one UTF-8 sequence at p; returns its length (0 when invalid) and the code point. */
+static size_t utf8_next(const unsigned char *p, uint32_t *cp)
+{
+    size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+    if (n == 0 || *p >= 0xf8)
+        return 0;
+    uint32_t v = *p & (0x3f >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    *cp = v;
+    return n;
+}
+
+/* Characters YAML does not allow raw, or reads as line breaks inside a quoted scalar. */
+static bool must_escape(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
+}
+
+static void put_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t cp = *p;
+        size_t n = *p < 0x80 ? 1 : utf8_next(p, &cp);
+        if (n == 0) { /* not UTF-8 (only possible from the environment): pass it on as is */
+            fputc(*p++, out);
+            continue;
+        }
+        if (cp == '"' || cp == '\\')
+            fprintf(out, "\\%c", (char)cp);
+        else if (cp == '\n')
+            fputs("\\n", out);
+        else if (cp == '\t')
+            fputs("\\t", out);
+        else if (must_escape(cp))
+            fprintf(out, cp < 0x100 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+        else
+            fwrite(p, 1, n, out);
+        p += n;
+    }
+    fputc('"', out);
+}
+
 static void put_scalar(FILE *out, const char *s, bool in_flow)
 {
-    if (plain_ok(s, in_flow)) {
+    if (plain_ok(s, in_flow))
         fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
+    else
+        put_quoted(out, s);
 }
 
 /* "(0..65535)", "(error|warn|info)", "(secret)": what the comment line adds to the text. */
@@ -209,7 +243,7 @@ static void put_map(FILE *out, const cJSON *map)
 void sb_options_print_yaml(const sb_option *table, const void *base, FILE *out, int indent,
                            bool redact_secrets)
 {
-    char text[4096];
+    char text[128];
     for (const sb_option *row = table; row->key; row++) {
         const void *m = sb_opt_cmember(base, row);
         if (row->type == SB_OPT_SECTION && row != table)
@@ -226,11 +260,14 @@ void sb_options_print_yaml(const sb_option *table, const void *base, FILE *out, 
             put_list(out, m);
         } else if (row->type == SB_OPT_MAP) {
             put_map(out, *(cJSON *const *)m);
+        } else if (row->type == SB_OPT_STRING) {
+            const char *s = *(char *const *)m ? *(char *const *)m : "";
+            bool hide = redact_secrets && (row->flags & SB_OPT_SECRET) && *s;
+            put_scalar(out, hide ? "***" : s, false);
         } else {
             sb_opt_value_text(row, base, text, sizeof(text));
-            bool hide = redact_secrets && (row->flags & SB_OPT_SECRET) && text[0];
-            if (row->type == SB_OPT_STRING || row->type == SB_OPT_ENUM || hide)
-                put_scalar(out, hide ? "***" : text, false);
+            if (row->type == SB_OPT_ENUM)
+                put_scalar(out, text, false);
             else
                 fputs(text, out);
         }

@@ -366,8 +366,12 @@ static void test_print_yaml_round_trip(void **state)
                                          "http://h:1/p?q=1",
                                          "héllo",
                                          "C:\\dir",
-                                         "a\x01"
-                                         "b"};
+                                         "a\001b",
+                                         "nel\xc2\x85x",
+                                         "c1\xc2\x80",
+                                         "ls\xe2\x80\xa8",
+                                         "bom\xef\xbb\xbf",
+                                         "emoji\xf0\x9f\x98\x80"};
     for (size_t i = 0; i < SB_ARRAY_LEN(tricky); i++) {
         demo d, back;
         fill(&d);
@@ -426,6 +430,35 @@ static void test_print_yaml_comments_and_secrets(void **state)
     sb_options_free(demo_table, &d);
 }
 
+/* Strings are not limited by any buffer: 10 kB through JSON, YAML output and back. */
+static void test_long_strings(void **state)
+{
+    size_t n = 10000;
+    char *big = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)('a' + i % 26);
+    big[n] = '\0';
+    demo d, back;
+    fill(&d);
+    fill(&back);
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "str", big);
+    assert_int_equal(sb_options_from_json(demo_table, &d, obj, NULL, NULL), SB_OK);
+    assert_string_equal(d.str, big);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    sb_options_print_yaml(demo_table, &d, f, 0, false);
+    fclose(f);
+    assert_int_equal(from_yaml(&back, text, NULL), SB_OK);
+    assert_string_equal(back.str, big);
+    cJSON_Delete(obj);
+    free(text);
+    free(big);
+    sb_options_free(demo_table, &d);
+    sb_options_free(demo_table, &back);
+}
+
 static void test_markdown(void **state)
 {
     char *text = NULL;
@@ -454,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_find_and_strlist),
         cmocka_unit_test(test_print_yaml_round_trip),
         cmocka_unit_test(test_print_yaml_comments_and_secrets),
+        cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
