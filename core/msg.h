@@ -27,6 +27,11 @@
 #define SB_MSG_PAYLOADS_MAX 1024       /* payloads in one message */
 #define SB_MSG_FRAME_MAX    (4u << 20) /* bytes in one bus frame */
 #define SB_MSG_BATCH_MAX    10000      /* messages in one batch frame */
+#define SB_MSG_LABELS_MAX   256        /* labels in one map (message or payload) */
+
+/* The timestamps RFC 3339 text can carry: 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. */
+#define SB_MSG_TIME_MIN (-62167219200000LL)
+#define SB_MSG_TIME_MAX 253402300799999LL
 
 typedef enum sb_msg_type {
     SB_MSG_SET = 0,
@@ -80,6 +85,12 @@ void sb_msg_free(sb_msg *msg);
 
 /* Deep copy; NULL on allocation failure. */
 sb_msg *sb_msg_dup(const sb_msg *msg);
+
+/*
+ * Whether two messages carry the same data: NULL and "" strings are equal, a NULL label map
+ * equals an empty one, and label maps compare as sets of key/value pairs.
+ */
+bool sb_msg_equal(const sb_msg *a, const sb_msg *b);
 
 /* Checks the invariants (ids present and within limits, payload count, keys non-empty). */
 sb_err sb_msg_validate(const sb_msg *msg, sb_errmsg *em);
