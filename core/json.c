@@ -111,10 +111,19 @@ bool sb_json_scalar_text(const cJSON *item, char *buf, size_t len)
         snprintf(buf, len, "%s", cJSON_IsTrue(item) ? "true" : "false");
     } else if (cJSON_IsNumber(item)) {
         double v = item->valuedouble;
-        if (isfinite(v) && v == (double)(long long)v && fabs(v) < 1e15)
+        if (isfinite(v) && fabs(v) < 1e15 && v == (double)(long long)v) {
             snprintf(buf, len, "%lld", (long long)v);
-        else
-            snprintf(buf, len, "%.17g", v);
+        } else {
+            /* Shortest exact: the fewest significant digits that read back as the same double
+             * (21.5 -> "21.5", 0.1 -> "0.1", not "0.10000000000000001"). */
+            char tmp[32];
+            for (int prec = 15; prec <= 17; prec++) {
+                snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+                if (!isfinite(v) || strtod(tmp, NULL) == v)
+                    break;
+            }
+            snprintf(buf, len, "%s", tmp);
+        }
     } else if (cJSON_IsNull(item)) {
         snprintf(buf, len, "%s", "");
     } else {
