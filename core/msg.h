@@ -92,17 +92,34 @@ sb_msg *sb_msg_dup(const sb_msg *msg);
  */
 bool sb_msg_equal(const sb_msg *a, const sb_msg *b);
 
-/* Checks the invariants (ids present and within limits, payload count, keys non-empty). */
+/*
+ * Checks the invariants: id 1..39 bytes, gatewayId non-empty, ids/keys/units within
+ * SB_MSG_ID_MAX, values within SB_MSG_VALUE_MAX, at most SB_MSG_PAYLOADS_MAX payloads and at
+ * least one for set, no sourceId without a nodeId, known enum values, label maps of distinct
+ * string values (at most SB_MSG_LABELS_MAX), timestamp within SB_MSG_TIME_MIN..MAX. em names
+ * the JSON key ("payloads[2].key"). Every decoded message passes.
+ */
 sb_err sb_msg_validate(const sb_msg *msg, sb_errmsg *em);
 
-/* Message <-> JSON. to_json returns a new object (NULL on allocation failure). */
+/*
+ * Message <-> JSON. to_json returns a new object (NULL on allocation failure). from_json
+ * borrows obj (copies what it keeps) and applies the same rules as sb_msg_decode().
+ */
 cJSON *sb_msg_to_json(const sb_msg *msg);
 sb_err sb_msg_from_json(const cJSON *obj, sb_msg **out, sb_errmsg *em);
 
-/* Encodes one message as compact JSON text; caller frees with free(). */
+/*
+ * Encodes one message as compact JSON text with every key (docs/message.md); *len (may be
+ * NULL) gets its length. Caller frees with free(). The message should pass sb_msg_validate().
+ */
 char *sb_msg_encode(const sb_msg *msg, size_t *len);
 
-/* Decodes one message frame (a single object). */
+/*
+ * Decodes one message frame (a single object), strictly: SB_ERR_TOO_LARGE over a limit,
+ * SB_ERR_PARSE (with the byte offset) for bad JSON, SB_ERR_INVALID naming the key otherwise.
+ * Absent optional keys take their defaults (a new id, the current time ...). data need not be
+ * NUL-terminated. Caller frees *out with sb_msg_free().
+ */
 sb_err sb_msg_decode(const char *data, size_t len, sb_msg **out, sb_errmsg *em);
 
 /* A decoded frame: one message or a batch. */
