@@ -198,6 +198,42 @@ fail:
     return NULL;
 }
 
+typedef struct member {
+    cJSON *it;
+    size_t pos;
+} member;
+
+static int member_cmp(const void *a, const void *b)
+{
+    const member *x = a, *y = b;
+    int c = strcmp(x->it->string, y->it->string);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/*
+ * Finds keys that appear more than once in a label map (at most SB_MSG_LABELS_MAX members, keys
+ * not NULL) by sorting (key, position): hostile maps stay O(n log n), not O(n^2). With drop,
+ * every occurrence but the last is deleted and NULL returned; otherwise the first repeated key.
+ */
+const char *sb_msg_labels_repeated(cJSON *labels, bool drop)
+{
+    member m[SB_MSG_LABELS_MAX];
+    size_t n = 0;
+    for (cJSON *it = labels->child; it && n < SB_MSG_LABELS_MAX; it = it->next, n++)
+        m[n] = (member){it, n};
+    if (n < 2)
+        return NULL;
+    qsort(m, n, sizeof(m[0]), member_cmp);
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (strcmp(m[i].it->string, m[i + 1].it->string) != 0)
+            continue;
+        if (!drop)
+            return m[i].it->string;
+        cJSON_Delete(cJSON_DetachItemViaPointer(labels, m[i].it));
+    }
+    return NULL;
+}
+
 /* Checks one label map: an object of at most SB_MSG_LABELS_MAX distinct, non-empty string keys
  * with string values, within the id and value limits. where names it in messages. */
 sb_err sb_msg_check_labels(const cJSON *labels, const char *where, sb_errmsg *em)
@@ -225,10 +261,10 @@ sb_err sb_msg_check_labels(const cJSON *labels, const char *where, sb_errmsg *em
             return sb_fail(em, SB_ERR_TOO_LARGE,
                            "%s.%s: %zu bytes, over the limit of %d (SB_MSG_VALUE_MAX)", where,
                            it->string, vlen, SB_MSG_VALUE_MAX);
-        for (const cJSON *o = labels->child; o != it; o = o->next)
-            if (strcmp(o->string, it->string) == 0)
-                return sb_fail(em, SB_ERR_INVALID, "%s: key '%s' appears twice", where, it->string);
     }
+    const char *dup = sb_msg_labels_repeated((cJSON *)labels, false);
+    if (dup)
+        return sb_fail(em, SB_ERR_INVALID, "%s: key '%s' appears twice", where, dup);
     return SB_OK;
 }
 

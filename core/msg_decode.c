@@ -120,22 +120,6 @@ static bool label_to_string(cJSON *it)
     return true;
 }
 
-/* Removes every member whose key appears again later in the object: the last one wins. */
-static void drop_repeated(cJSON *obj)
-{
-    cJSON *it = obj->child;
-    while (it) {
-        cJSON *next = it->next;
-        for (cJSON *o = next; o; o = o->next) {
-            if (strcmp(o->string, it->string) == 0) {
-                cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
-                break;
-            }
-        }
-        it = next;
-    }
-}
-
 /*
  * A label map member of parent: NULL out when absent, null or empty; otherwise an object of
  * strings (numbers and bools turned to text), detached from the tree or copied.
@@ -169,7 +153,7 @@ static sb_err take_labels(cJSON *parent, cJSON *it, bool steal, const char *wher
             return err;
         }
     }
-    drop_repeated(labels);
+    sb_msg_labels_repeated(labels, true); /* the last occurrence wins */
     *out = labels;
     return SB_OK;
 }

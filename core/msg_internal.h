@@ -15,4 +15,10 @@ void sb_payload_clear(sb_payload *p);
 /* Checks a label map (NULL is fine); where names it in the message ("payloads[0].labels"). */
 sb_err sb_msg_check_labels(const cJSON *labels, const char *where, sb_errmsg *em);
 
+/*
+ * Repeated keys of a label map (at most SB_MSG_LABELS_MAX members): with drop, deletes all but
+ * the last occurrence of each and returns NULL; otherwise returns the first repeated key.
+ */
+const char *sb_msg_labels_repeated(cJSON *labels, bool drop);
+
 #endif
