@@ -566,6 +566,13 @@ static void test_validate(void **state)
     assert_int_equal(sb_msg_validate(m, &em), SB_ERR_INVALID);
     assert_non_null(strstr(em.text, "labels.n"));
     cJSON_Delete(m->labels);
+    m->labels = cJSON_CreateObject();
+    cJSON_AddStringToObject(m->labels, "b", "1");
+    cJSON_AddStringToObject(m->labels, "a", "1");
+    cJSON_AddStringToObject(m->labels, "b", "2");
+    assert_int_equal(sb_msg_validate(m, &em), SB_ERR_INVALID);
+    assert_non_null(strstr(em.text, "key 'b' appears twice"));
+    cJSON_Delete(m->labels);
     m->labels = NULL;
     m->id[0] = '\0';
     assert_int_equal(sb_msg_validate(m, &em), SB_ERR_INVALID);
