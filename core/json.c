@@ -1,5 +1,6 @@
 #include "core/json.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,18 @@ sb_err sb_json_parse(const char *text, size_t len, cJSON **out, sb_errmsg *em)
     return SB_OK;
 }
 
+/* An array index: decimal digits only ("+1", " 1" and "" are not indexes). */
+static int array_index(const char *key)
+{
+    long idx = 0;
+    for (const char *c = key; *c; c++) {
+        if (*c < '0' || *c > '9' || idx > 100000000)
+            return -1;
+        idx = idx * 10 + (*c - '0');
+    }
+    return *key ? (int)idx : -1;
+}
+
 cJSON *sb_json_path(const cJSON *obj, const char *path)
 {
     if (!obj || !path)
@@ -38,14 +51,14 @@ cJSON *sb_json_path(const cJSON *obj, const char *path)
     while (cur && *p) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof(key))
+        /* empty segments ("a..b", "a.") address nothing */
+        if (n == 0 || n >= sizeof(key) || (dot && dot[1] == '\0'))
             return NULL;
         memcpy(key, p, n);
         key[n] = '\0';
         if (cJSON_IsArray(cur)) {
-            char *e;
-            long idx = strtol(key, &e, 10);
-            cur = (*e || idx < 0) ? NULL : cJSON_GetArrayItem(cur, (int)idx);
+            int idx = array_index(key);
+            cur = idx < 0 ? NULL : cJSON_GetArrayItem(cur, idx);
         } else {
             cur = cJSON_GetObjectItemCaseSensitive(cur, key);
         }
@@ -111,10 +124,29 @@ bool sb_json_scalar_text(const cJSON *item, char *buf, size_t len)
         snprintf(buf, len, "%s", cJSON_IsTrue(item) ? "true" : "false");
     } else if (cJSON_IsNumber(item)) {
         double v = item->valuedouble;
-        if (isfinite(v) && v == (double)(long long)v && fabs(v) < 1e15)
+        if (isfinite(v) && fabs(v) < 1e15 && v == (double)(long long)v) {
             snprintf(buf, len, "%lld", (long long)v);
-        else
-            snprintf(buf, len, "%.17g", v);
+        } else {
+            /* Shortest exact: the fewest significant digits that read back as the same double
+             * (21.5 -> "21.5", 0.1 -> "0.1", not "0.10000000000000001"). */
+            char tmp[32];
+            int prec = 15;
+            for (; prec <= 17; prec++) {
+                snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+                if (!isfinite(v) || strtod(tmp, NULL) == v)
+                    break;
+            }
+            /* Subnormals carry fewer digits: 5e-324, not 4.94065645841247e-324. */
+            for (int p = 1; prec == 15 && v != 0 && fabs(v) < DBL_MIN && p < 15; p++) {
+                char shorter[32];
+                snprintf(shorter, sizeof(shorter), "%.*g", p, v);
+                if (strtod(shorter, NULL) == v) {
+                    memcpy(tmp, shorter, sizeof(tmp));
+                    break;
+                }
+            }
+            snprintf(buf, len, "%s", tmp);
+        }
     } else if (cJSON_IsNull(item)) {
         snprintf(buf, len, "%s", "");
     } else {

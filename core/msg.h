@@ -27,6 +27,11 @@
 #define SB_MSG_PAYLOADS_MAX 1024       /* payloads in one message */
 #define SB_MSG_FRAME_MAX    (4u << 20) /* bytes in one bus frame */
 #define SB_MSG_BATCH_MAX    10000      /* messages in one batch frame */
+#define SB_MSG_LABELS_MAX   256        /* labels in one map (message or payload) */
+
+/* The timestamps RFC 3339 text can carry: 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. */
+#define SB_MSG_TIME_MIN (-62167219200000LL)
+#define SB_MSG_TIME_MAX 253402300799999LL
 
 typedef enum sb_msg_type {
     SB_MSG_SET = 0,
@@ -81,17 +86,40 @@ void sb_msg_free(sb_msg *msg);
 /* Deep copy; NULL on allocation failure. */
 sb_msg *sb_msg_dup(const sb_msg *msg);
 
-/* Checks the invariants (ids present and within limits, payload count, keys non-empty). */
+/*
+ * Whether two messages carry the same data: NULL and "" strings are equal, a NULL label map
+ * equals an empty one, and label maps compare as sets of key/value pairs.
+ */
+bool sb_msg_equal(const sb_msg *a, const sb_msg *b);
+
+/*
+ * Checks the invariants: id 1..39 bytes, gatewayId non-empty, ids/keys/units within
+ * SB_MSG_ID_MAX, values within SB_MSG_VALUE_MAX, at most SB_MSG_PAYLOADS_MAX payloads and at
+ * least one for set, no sourceId without a nodeId, known enum values, label maps of distinct
+ * string values (at most SB_MSG_LABELS_MAX), timestamp within SB_MSG_TIME_MIN..MAX. em names
+ * the JSON key ("payloads[2].key"). Every decoded message passes.
+ */
 sb_err sb_msg_validate(const sb_msg *msg, sb_errmsg *em);
 
-/* Message <-> JSON. to_json returns a new object (NULL on allocation failure). */
+/*
+ * Message <-> JSON. to_json returns a new object (NULL on allocation failure). from_json
+ * borrows obj (copies what it keeps) and applies the same rules as sb_msg_decode().
+ */
 cJSON *sb_msg_to_json(const sb_msg *msg);
 sb_err sb_msg_from_json(const cJSON *obj, sb_msg **out, sb_errmsg *em);
 
-/* Encodes one message as compact JSON text; caller frees with free(). */
+/*
+ * Encodes one message as compact JSON text with every key (docs/message.md); *len (may be
+ * NULL) gets its length. Caller frees with free(). The message should pass sb_msg_validate().
+ */
 char *sb_msg_encode(const sb_msg *msg, size_t *len);
 
-/* Decodes one message frame (a single object). */
+/*
+ * Decodes one message frame (a single object), strictly: SB_ERR_TOO_LARGE over a limit,
+ * SB_ERR_PARSE (with the byte offset) for bad JSON, SB_ERR_INVALID naming the key otherwise.
+ * Absent optional keys take their defaults (a new id, the current time ...). data need not be
+ * NUL-terminated. Caller frees *out with sb_msg_free().
+ */
 sb_err sb_msg_decode(const char *data, size_t len, sb_msg **out, sb_errmsg *em);
 
 /* A decoded frame: one message or a batch. */

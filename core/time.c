@@ -52,10 +52,13 @@ static int parse_offset(const char **pp, int *offset_min)
     p++;
     if (digits(&p, 2, &oh))
         return -1;
-    if (*p == ':')
+    if (*p == ':') {
         p++;
-    if (*p && digits(&p, 2, &om))
+        if (digits(&p, 2, &om)) /* "+01:" needs its minutes */
+            return -1;
+    } else if (*p && digits(&p, 2, &om)) {
         return -1;
+    }
     if (oh > 23 || om > 59)
         return -1;
     *offset_min = sign * (oh * 60 + om);
@@ -125,10 +128,20 @@ sb_err sb_duration_parse(const char *text, int64_t *ms)
     while (*p) {
         if (!isdigit((unsigned char)*p))
             return SB_ERR_PARSE;
+        /* Plain decimals only: strtod alone would also take "1e3" and "0x10". */
+        const char *q = p;
+        while (isdigit((unsigned char)*q))
+            q++;
+        if (*q == '.') {
+            if (!isdigit((unsigned char)q[1]))
+                return SB_ERR_PARSE;
+            for (q++; isdigit((unsigned char)*q);)
+                q++;
+        }
         errno = 0;
         char *end;
         double v = strtod(p, &end);
-        if (errno || end == p)
+        if (errno || end != q)
             return SB_ERR_PARSE;
         p = end;
         double mult;
@@ -148,7 +161,7 @@ sb_err sb_duration_parse(const char *text, int64_t *ms)
             return SB_ERR_PARSE;
         }
         double add = v * mult;
-        if (add > 9.2e15)
+        if (add > 9.2e15 || (double)total + add > 9.2e15)
             return SB_ERR_PARSE;
         total += (int64_t)add;
         parts++;
