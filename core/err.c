@@ -52,8 +52,14 @@ sb_err sb_fail_wrap(sb_errmsg *em, sb_err code, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(em->text, sizeof(em->text), fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof(em->text) && old[0])
-        snprintf(em->text + n, sizeof(em->text) - (size_t)n, ": %s", old);
+    /* Appended by hand: snprintf("%s", old) trips -Wformat-truncation under -Werror. */
+    if (n >= 0 && (size_t)n + 3 < sizeof(em->text) && old[0]) {
+        size_t at = (size_t)n, k = strnlen(old, sizeof(em->text) - at - 3);
+        em->text[at] = ':';
+        em->text[at + 1] = ' ';
+        memcpy(em->text + at + 2, old, k);
+        em->text[at + 2 + k] = '\0';
+    }
     return code;
 }
 
