@@ -48,7 +48,7 @@ typedef enum sb_filter_op {
 } sb_filter_op;
 
 typedef struct sb_filter {
-    char *key;    /* dotted key path, owned */
+    char *key; /* dotted key path, owned */
     sb_filter_op op;
     cJSON *value; /* owned */
     void *priv;   /* compiled form (regex), owned by the query */
@@ -114,8 +114,7 @@ typedef struct sb_store_plugin {
                      size_t *deleted, sb_errmsg *em);
     sb_err (*remove_where)(sb_store *s, const char *kind, const sb_query *q, size_t *deleted,
                            sb_errmsg *em);
-    sb_err (*find)(sb_store *s, const char *kind, const sb_query *q, cJSON **out,
-                   sb_errmsg *em);
+    sb_err (*find)(sb_store *s, const char *kind, const sb_query *q, cJSON **out, sb_errmsg *em);
     sb_err (*count)(sb_store *s, const char *kind, const sb_query *q, size_t *n, sb_errmsg *em);
     sb_err (*batch)(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg *em);
     sb_err (*kinds)(sb_store *s, cJSON **out, sb_errmsg *em);
@@ -150,11 +149,9 @@ sb_err sb_store_delete_where(sb_store *s, const char *kind, const sb_query *q, s
  * Finds documents: *out is {"count": <matches before paging>, "limit", "offset",
  * "data": [copies]}; q may be NULL (everything). Caller frees with cJSON_Delete.
  */
-sb_err sb_store_find(sb_store *s, const char *kind, const sb_query *q, cJSON **out,
-                     sb_errmsg *em);
+sb_err sb_store_find(sb_store *s, const char *kind, const sb_query *q, cJSON **out, sb_errmsg *em);
 
-sb_err sb_store_count(sb_store *s, const char *kind, const sb_query *q, size_t *n,
-                      sb_errmsg *em);
+sb_err sb_store_count(sb_store *s, const char *kind, const sb_query *q, size_t *n, sb_errmsg *em);
 
 /* Applies puts and deletes of any kinds atomically: all become durable together, or none. */
 sb_err sb_store_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg *em);
