@@ -115,6 +115,11 @@ static sb_err configure(sq_store *s, const sb_config *cfg, sb_errmsg *em)
                                                                  : "PRAGMA synchronous=FULL";
     if ((rc = exec_retry(s, sync)) != SQLITE_OK)
         return sq_db_fail(s, rc, em, "synchronous");
+    /* batch: checkpoint every ~40 MB of WAL instead of ~4 MB; measured 24k -> 37k puts/s
+     * (bench/README.md), at the cost of a larger -wal file between checkpoints. */
+    if (cfg->storage.sqlite.sync == SB_SYNC_BATCH &&
+        (rc = exec_retry(s, "PRAGMA wal_autocheckpoint=10000")) != SQLITE_OK)
+        return sq_db_fail(s, rc, em, "wal_autocheckpoint");
     if ((rc = exec_retry(s, schema_sql)) != SQLITE_OK)
         return sq_db_fail(s, rc, em, "create schema");
     if ((rc = sq_regexp_register(s->db)) != SQLITE_OK)

@@ -27,7 +27,7 @@ static sb_err check_doc(const char *kind, const cJSON *doc, const char **id, sb_
 /* One put on the open connection (inside a transaction or as its own autocommit statement). */
 static sb_err put_one(sq_store *s, const char *kind, const cJSON *doc, sb_errmsg *em)
 {
-    const char *id;
+    const char *id = NULL;
     sb_err err = check_doc(kind, doc, &id, em);
     if (err)
         return err;
