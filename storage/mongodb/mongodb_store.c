@@ -33,9 +33,7 @@ static pthread_once_t mg_once = PTHREAD_ONCE_INIT;
 
 /* Library code does not log: libmongoc's own log lines are dropped; errors come back in
  * bson_error_t and become the sb_errmsg. */
-static void no_log(mongoc_log_level_t level, const char *domain, const char *msg, void *ud)
-{
-}
+static void no_log(mongoc_log_level_t level, const char *domain, const char *msg, void *ud) {}
 
 static void mg_init(void)
 {
