@@ -1,0 +1,371 @@
+/*
+ * sqlite_store.c - the sqlite config store (sb_store_plugin_sqlite): documents as JSON text in
+ * one table keyed by (kind, id), in a WAL-mode file that several processes on one host may share.
+ * See sqlite_store.h for the layout and the locking, sqlite_where.c for how queries run.
+ */
+#include "storage/sqlite/sqlite_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+
+#define LOCKED(s) pthread_mutex_lock(&(s)->mu)
+#define UNLOCK(s) pthread_mutex_unlock(&(s)->mu)
+
+static sb_err check_doc(const char *kind, const cJSON *doc, const char **id, sb_errmsg *em)
+{
+    if (!kind || !*kind)
+        return sb_fail(em, SB_ERR_INVALID, "sqlite: empty kind");
+    const cJSON *it = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "id") : NULL;
+    if (!cJSON_IsString(it) || !*it->valuestring)
+        return sb_fail(em, SB_ERR_INVALID, "sqlite: %s document without a string \"id\"", kind);
+    *id = it->valuestring;
+    return SB_OK;
+}
+
+/* One put on the open connection (inside a transaction or as its own autocommit statement). */
+static sb_err put_one(sq_store *s, const char *kind, const cJSON *doc, sb_errmsg *em)
+{
+    const char *id = NULL;
+    sb_err err = check_doc(kind, doc, &id, em);
+    if (err)
+        return err;
+    char *text = cJSON_PrintUnformatted(doc);
+    if (!text)
+        return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory printing %s/%s", kind, id);
+    sqlite3_stmt *st = s->fixed[SQ_PUT];
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+    int rc = sq_db_step(s, st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    free(text);
+    if (rc != SQLITE_DONE)
+        return sq_db_fail(s, rc, em, "put");
+    return SB_OK;
+}
+
+static sb_err delete_one(sq_store *s, const char *kind, const char *id, size_t *deleted,
+                         sb_errmsg *em)
+{
+    sqlite3_stmt *st = s->fixed[SQ_DELETE];
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sq_db_step(s, st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return sq_db_fail(s, rc, em, "delete");
+    if (deleted)
+        *deleted += (size_t)sqlite3_changes(s->db);
+    return SB_OK;
+}
+
+/* COMMIT when err is SB_OK, ROLLBACK otherwise (keeping the first message). */
+static sb_err finish(sq_store *s, sb_err err, sb_errmsg *em)
+{
+    if (err == SB_OK)
+        err = sq_db_exec_fixed(s, SQ_COMMIT, em);
+    if (err != SB_OK && !sqlite3_get_autocommit(s->db))
+        (void)sq_db_exec_fixed(s, SQ_ROLLBACK, NULL);
+    return err;
+}
+
+/* A single put is one autocommit statement: it takes the write lock at once, so it is as safe as
+ * BEGIN IMMEDIATE and saves two statements per call. */
+static sb_err sq_put(sb_store *base, const char *kind, const cJSON *doc, sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    LOCKED(s);
+    sb_err err = put_one(s, kind, doc, em);
+    UNLOCK(s);
+    return err;
+}
+
+static sb_err sq_get(sb_store *base, const char *kind, const char *id, cJSON **out, sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    *out = NULL;
+    LOCKED(s);
+    sqlite3_stmt *st = s->fixed[SQ_GET];
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sq_db_step(s, st);
+    sb_err err = SB_OK;
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        err = sb_json_parse(text, (size_t)sqlite3_column_bytes(st, 0), out, em);
+        if (err)
+            sb_fail_wrap(em, err, "sqlite: stored %s/%s", kind, id);
+    } else if (rc == SQLITE_DONE) {
+        err = sb_fail(em, SB_ERR_NOTFOUND, "%s '%s' not found", kind, id);
+    } else {
+        err = sq_db_fail(s, rc, em, "get");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    UNLOCK(s);
+    return err;
+}
+
+static sb_err sq_remove(sb_store *base, const char *kind, const char *const *ids, size_t n,
+                        size_t *deleted, sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    if (deleted)
+        *deleted = 0;
+    LOCKED(s);
+    sb_err err = sq_db_exec_fixed(s, SQ_BEGIN, em);
+    for (size_t i = 0; !err && i < n; i++)
+        err = delete_one(s, kind, ids[i], deleted, em);
+    err = finish(s, err, em);
+    UNLOCK(s);
+    return err;
+}
+
+/* The documents of kind that pass the SQL pre-filter and sb_query_match, in id order. With
+ * docs NULL only *n counts them; with ids set, their ids are collected (for delete_where). */
+typedef struct scan_out {
+    cJSON **docs;
+    size_t n, cap;
+    cJSON *ids; /* array of strings, or NULL */
+} scan_out;
+
+static sb_err scan_row(sqlite3_stmt *st, const sb_query *q, scan_out *o, sb_errmsg *em)
+{
+    cJSON *doc = NULL;
+    const char *text = (const char *)sqlite3_column_text(st, 1);
+    sb_err err = sb_json_parse(text, (size_t)sqlite3_column_bytes(st, 1), &doc, em);
+    if (err)
+        return sb_fail_wrap(em, err, "sqlite: stored document '%s'", sqlite3_column_text(st, 0));
+    if (q && !sb_query_match(q, doc)) {
+        cJSON_Delete(doc);
+        return SB_OK;
+    }
+    if (o->ids) {
+        cJSON_AddItemToArray(o->ids, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
+    }
+    if (o->cap == (size_t)-1) { /* counting only */
+        cJSON_Delete(doc);
+        o->n++;
+        return SB_OK;
+    }
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 64;
+        cJSON **nd = realloc(o->docs, nc * sizeof(*nd));
+        if (!nd) {
+            cJSON_Delete(doc);
+            return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+        }
+        o->docs = nd;
+        o->cap = nc;
+    }
+    o->docs[o->n++] = doc;
+    return SB_OK;
+}
+
+static sb_err scan(sq_store *s, const char *kind, const sb_query *q, scan_out *o, sb_errmsg *em)
+{
+    sq_where w;
+    if (sq_where_build(q, &w) != SB_OK)
+        return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    static const char head[] = "SELECT id, doc FROM sb_docs AS d WHERE kind = ?";
+    size_t n = sizeof(head) + w.len + 16;
+    char *sql = malloc(n);
+    sqlite3_stmt *st = NULL;
+    sb_err err = sql ? SB_OK : sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    if (!err) {
+        snprintf(sql, n, "%s%s ORDER BY id", head, w.sql);
+        err = sq_db_prepare(s, sql, &st, em);
+    }
+    if (!err) {
+        sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+        sq_where_bind(&w, st, 2);
+        int rc = sq_db_step(s, st);
+        for (; rc == SQLITE_ROW && !err; rc = sqlite3_step(st))
+            err = scan_row(st, q, o, em);
+        if (!err && rc != SQLITE_DONE)
+            err = sq_db_fail(s, rc, em, "find");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    free(sql);
+    sq_where_free(&w);
+    return err;
+}
+
+static sb_err sq_remove_where(sb_store *base, const char *kind, const sb_query *q, size_t *deleted,
+                              sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    scan_out o = {.cap = (size_t)-1, .ids = cJSON_CreateArray()};
+    size_t n = 0;
+    if (!o.ids)
+        return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    LOCKED(s);
+    sb_err err = sq_db_exec_fixed(s, SQ_BEGIN, em);
+    if (!err)
+        err = scan(s, kind, q, &o, em);
+    const cJSON *id;
+    cJSON_ArrayForEach(id, o.ids)
+    {
+        if (err)
+            break;
+        err = delete_one(s, kind, id->valuestring, &n, em);
+    }
+    err = finish(s, err, em);
+    UNLOCK(s);
+    cJSON_Delete(o.ids);
+    if (deleted)
+        *deleted = err ? 0 : n;
+    return err;
+}
+
+static int cmp_docs(const void *a, const void *b, void *q)
+{
+    return sb_query_compare(q, *(cJSON *const *)a, *(cJSON *const *)b);
+}
+
+/* {"count", "limit", "offset", "data"} from the matches; takes ownership of o->docs. */
+static sb_err page(const sb_query *q, scan_out *o, cJSON **out, sb_errmsg *em)
+{
+    if (q && q->n_sort > 0 && o->n > 1)
+        qsort_r(o->docs, o->n, sizeof(*o->docs), cmp_docs, (void *)q);
+    int64_t limit = q ? q->limit : 0, offset = q && q->offset > 0 ? q->offset : 0;
+    cJSON *res = cJSON_CreateObject();
+    cJSON *data = cJSON_AddArrayToObject(res, "data");
+    for (size_t i = 0; i < o->n; i++) {
+        int keep = data && (int64_t)i >= offset && (limit <= 0 || (int64_t)i < offset + limit);
+        if (keep)
+            cJSON_AddItemToArray(data, o->docs[i]);
+        else
+            cJSON_Delete(o->docs[i]);
+    }
+    free(o->docs);
+    o->docs = NULL;
+    if (!data || !cJSON_AddNumberToObject(res, "count", (double)o->n) ||
+        !cJSON_AddNumberToObject(res, "limit", (double)limit) ||
+        !cJSON_AddNumberToObject(res, "offset", (double)offset)) {
+        cJSON_Delete(res);
+        return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    }
+    *out = res;
+    return SB_OK;
+}
+
+static sb_err sq_find(sb_store *base, const char *kind, const sb_query *q, cJSON **out,
+                      sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    scan_out o = {0};
+    *out = NULL;
+    LOCKED(s);
+    sb_err err = scan(s, kind, q, &o, em);
+    UNLOCK(s);
+    if (err) {
+        for (size_t i = 0; i < o.n; i++)
+            cJSON_Delete(o.docs[i]);
+        free(o.docs);
+        return err;
+    }
+    return page(q, &o, out, em);
+}
+
+static sb_err count_all(sq_store *s, const char *kind, size_t *n, sb_errmsg *em)
+{
+    sqlite3_stmt *st = s->fixed[SQ_COUNT_ALL];
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    int rc = sq_db_step(s, st);
+    if (rc == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? SB_OK : sq_db_fail(s, rc, em, "count");
+}
+
+static sb_err sq_count(sb_store *base, const char *kind, const sb_query *q, size_t *n,
+                       sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    scan_out o = {.cap = (size_t)-1};
+    *n = 0;
+    LOCKED(s);
+    sb_err err = !q || q->n_filters == 0 ? count_all(s, kind, n, em) : scan(s, kind, q, &o, em);
+    UNLOCK(s);
+    if (!err && q && q->n_filters > 0)
+        *n = o.n;
+    return err;
+}
+
+static sb_err sq_batch(sb_store *base, const sb_store_op *ops, size_t n, sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    LOCKED(s);
+    sb_err err = sq_db_exec_fixed(s, SQ_BEGIN, em);
+    for (size_t i = 0; !err && i < n; i++) {
+        if (ops[i].type == SB_STORE_PUT)
+            err = put_one(s, ops[i].kind, ops[i].doc, em);
+        else if (ops[i].kind && ops[i].id)
+            err = delete_one(s, ops[i].kind, ops[i].id, NULL, em);
+        else
+            err = sb_fail(em, SB_ERR_INVALID, "sqlite batch: operation %zu has no kind or id", i);
+    }
+    err = finish(s, err, em);
+    UNLOCK(s);
+    return err;
+}
+
+static sb_err sq_kinds(sb_store *base, cJSON **out, sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    LOCKED(s);
+    sqlite3_stmt *st = s->fixed[SQ_KINDS];
+    int rc = sq_db_step(s, st);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st))
+        cJSON_AddItemToArray(arr, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_reset(st);
+    sb_err err = rc == SQLITE_DONE ? SB_OK : sq_db_fail(s, rc, em, "kinds");
+    UNLOCK(s);
+    if (err)
+        cJSON_Delete(arr);
+    else
+        *out = arr;
+    return err;
+}
+
+static sb_err sq_open(const sb_config *cfg, sb_store **out, sb_errmsg *em)
+{
+    sq_store *s = NULL;
+    sb_err err = sq_db_open(cfg, &s, em);
+    if (err)
+        return err;
+    s->base.plugin = &sb_store_plugin_sqlite;
+    *out = &s->base;
+    return SB_OK;
+}
+
+static void sq_close(sb_store *base)
+{
+    sq_db_close((sq_store *)base);
+}
+
+const sb_store_plugin sb_store_plugin_sqlite = {
+    .info = {.name = "sqlite",
+             .version = "1",
+             .description = "embedded SQLite file (WAL); durable, several processes on one host"},
+    .open = sq_open,
+    .put = sq_put,
+    .get = sq_get,
+    .remove = sq_remove,
+    .remove_where = sq_remove_where,
+    .find = sq_find,
+    .count = sq_count,
+    .batch = sq_batch,
+    .kinds = sq_kinds,
+    .close = sq_close,
+};

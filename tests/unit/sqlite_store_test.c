@@ -1,0 +1,311 @@
+/*
+ * sqlite_store_test.c - what is particular to the sqlite store: the default path, the SQL
+ * pre-filter agreeing with the shared engine on random data, threads, two processes writing one
+ * file, and atomic batches. The store contract itself is checked by the conformance suite.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/json.h"
+#include "storage/store.h"
+
+static char tmpdir[512];
+
+static sb_store *open_path(const char *path, const char *data_dir)
+{
+    sb_config cfg = {0};
+    cfg.data_dir = (char *)data_dir;
+    cfg.storage.type = SB_STORE_SQLITE;
+    cfg.storage.sqlite.path = (char *)path;
+    cfg.storage.sqlite.sync = SB_SYNC_BATCH;
+    cfg.storage.sqlite.busy_timeout_ms = 10000;
+    sb_store *s = NULL;
+    sb_errmsg em = {0};
+    sb_err err = sb_store_open(&cfg, &s, &em);
+    if (err)
+        fprintf(stderr, "open: %s\n", sb_errmsg_str(&em, err));
+    assert_int_equal(err, SB_OK);
+    return s;
+}
+
+static void put_json(sb_store *s, const char *kind, const char *json)
+{
+    cJSON *d = cJSON_Parse(json);
+    assert_non_null(d);
+    assert_int_equal(sb_store_put(s, kind, d, NULL), SB_OK);
+    cJSON_Delete(d);
+}
+
+static void test_default_path(void **state)
+{
+    char dir[600], file[700];
+    snprintf(dir, sizeof(dir), "%s/data-%d/nested", tmpdir, (int)getpid());
+    snprintf(file, sizeof(file), "%s/switchboard.db", dir);
+    sb_store *s = open_path("", dir);
+    put_json(s, "gateway", "{\"id\":\"gw1\"}");
+    sb_store_close(s);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+}
+
+/* Random values of every kind the rules distinguish. */
+static cJSON *rand_value(unsigned *seed)
+{
+    static const char *strs[] = {"hall",
+                                 "Hall",
+                                 "kitchen",
+                                 "12",
+                                 "12.0",
+                                 "7",
+                                 "-3e1",
+                                 "abc12",
+                                 "2026-11-25T20:00:00Z",
+                                 "2026-11-25T20:00:00.000Z",
+                                 "2026-11-25T21:00:00+01:00",
+                                 "true",
+                                 ""};
+    switch (rand_r(seed) % 7) {
+    case 0:
+        return cJSON_CreateNumber((double)(rand_r(seed) % 30) - 10);
+    case 1:
+        return cJSON_CreateNumber((rand_r(seed) % 100) / 8.0);
+    case 2:
+    case 3:
+        return cJSON_CreateString(strs[rand_r(seed) % SB_ARRAY_LEN(strs)]);
+    case 4:
+        return cJSON_CreateBool(rand_r(seed) % 2);
+    case 5:
+        return cJSON_CreateNull();
+    default: {
+        cJSON *a = cJSON_CreateArray();
+        for (int i = rand_r(seed) % 3; i >= 0; i--)
+            cJSON_AddItemToArray(a, cJSON_CreateString(strs[rand_r(seed) % SB_ARRAY_LEN(strs)]));
+        return a;
+    }
+    }
+}
+
+static void compare_with_engine(sb_store *s, const sb_query *q)
+{
+    cJSON *all = NULL, *got = NULL;
+    assert_int_equal(sb_store_find(s, "thing", NULL, &all, NULL), SB_OK);
+    assert_int_equal(sb_store_find(s, "thing", q, &got, NULL), SB_OK);
+    const cJSON *d, *g = cJSON_GetObjectItem(got, "data")->child;
+    size_t n = 0;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItem(all, "data"))
+    {
+        if (!sb_query_match(q, d))
+            continue;
+        n++;
+        assert_non_null(g);
+        assert_string_equal(sb_json_str(d, "id", ""), sb_json_str(g, "id", ""));
+        g = g->next;
+    }
+    assert_null(g);
+    size_t cnt = 0;
+    assert_int_equal(sb_store_count(s, "thing", q, &cnt, NULL), SB_OK);
+    assert_int_equal(cnt, n);
+    cJSON_Delete(all);
+    cJSON_Delete(got);
+}
+
+static void test_prefilter_agrees_with_engine(void **state)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/prefilter-%d.db", tmpdir, (int)getpid());
+    sb_store *s = open_path(path, NULL);
+    unsigned seed = 42;
+    for (int i = 0; i < 300; i++) {
+        cJSON *d = cJSON_CreateObject();
+        char id[16];
+        snprintf(id, sizeof(id), "t%03d", i);
+        sb_json_set_str(d, "id", id);
+        if (rand_r(&seed) % 5)
+            sb_json_set(d, "v", rand_value(&seed));
+        cJSON *labels = cJSON_AddObjectToObject(d, "labels");
+        if (rand_r(&seed) % 3)
+            sb_json_set(labels, "room", rand_value(&seed));
+        assert_int_equal(sb_store_put(s, "thing", d, NULL), SB_OK);
+        cJSON_Delete(d);
+    }
+    static const char *ops[] = {"eq", "ne", "in", "nin", "gt", "lt", "gte", "lte", "regex"};
+    static const char *keys[] = {"v", "labels.room", "labels", "v.0", "missing"};
+    for (int i = 0; i < 600; i++) {
+        const char *op = ops[rand_r(&seed) % SB_ARRAY_LEN(ops)];
+        cJSON *v = rand_value(&seed);
+        if ((!strcmp(op, "in") || !strcmp(op, "nin")) && !cJSON_IsArray(v)) {
+            cJSON *a = cJSON_CreateArray();
+            cJSON_AddItemToArray(a, v);
+            cJSON_AddItemToArray(a, rand_value(&seed));
+            v = a;
+        } else if (!strcmp(op, "regex")) {
+            cJSON_Delete(v);
+            v = cJSON_CreateString(rand_r(&seed) % 2 ? "^HAL" : "[0-9]+$");
+        } else if (cJSON_IsArray(v)) {
+            cJSON_Delete(v);
+            v = cJSON_CreateNumber(rand_r(&seed) % 12);
+        }
+        sb_query q = {0};
+        if (sb_query_add(&q, keys[rand_r(&seed) % SB_ARRAY_LEN(keys)],
+                         (sb_filter_op)(strcmp(op, "regex") ? rand_r(&seed) % 8 : SB_OP_REGEX), v,
+                         NULL) == SB_OK)
+            compare_with_engine(s, &q);
+        cJSON_Delete(v);
+        sb_query_free(&q);
+    }
+    for (int want = 0; want < 2; want++) {
+        sb_query q = {0};
+        cJSON *b = cJSON_CreateBool(want);
+        assert_int_equal(sb_query_add(&q, "v", SB_OP_EXISTS, b, NULL), SB_OK);
+        compare_with_engine(s, &q);
+        cJSON_Delete(b);
+        sb_query_free(&q);
+    }
+    sb_store_close(s);
+}
+
+typedef struct thr_arg {
+    sb_store *s;
+    int base;
+} thr_arg;
+
+static void *thr_put(void *p)
+{
+    thr_arg *a = p;
+    for (int i = 0; i < 500; i++) {
+        char json[64];
+        snprintf(json, sizeof(json), "{\"id\":\"t%d-%d\",\"n\":%d}", a->base, i, i);
+        put_json(a->s, "node", json);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/threads-%d.db", tmpdir, (int)getpid());
+    sb_store *s = open_path(path, NULL);
+    pthread_t t[4];
+    thr_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (thr_arg){s, i};
+        pthread_create(&t[i], NULL, thr_put, &args[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    size_t n = 0;
+    assert_int_equal(sb_store_count(s, "node", NULL, &n, NULL), SB_OK);
+    assert_int_equal(n, 2000);
+    sb_store_close(s);
+}
+
+/* A child process: 2,000 puts of its own ids, and updates of 50 ids both children share. */
+static int child_writer(const char *path, int who)
+{
+    sb_store *s = open_path(path, NULL);
+    for (int i = 0; i < 2000; i++) {
+        char json[96];
+        snprintf(json, sizeof(json), "{\"id\":\"p%d-%d\",\"n\":%d}", who, i, i);
+        cJSON *d = cJSON_Parse(json);
+        sb_errmsg em = {0};
+        sb_err err = sb_store_put(s, "field", d, &em);
+        cJSON_Delete(d);
+        if (err) {
+            fprintf(stderr, "child %d: %s\n", who, sb_errmsg_str(&em, err));
+            return 1;
+        }
+        if (i % 10 == 0) {
+            snprintf(json, sizeof(json), "{\"id\":\"shared-%d\",\"by\":%d,\"i\":%d}", (i / 10) % 50,
+                     who, i);
+            d = cJSON_Parse(json);
+            err = sb_store_put(s, "field", d, &em);
+            cJSON_Delete(d);
+            if (err)
+                return 1;
+        }
+    }
+    sb_store_close(s);
+    return 0;
+}
+
+static void test_two_processes(void **state)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/procs-%d.db", tmpdir, (int)getpid());
+    sb_store_close(open_path(path, NULL)); /* create the schema before the race */
+    pid_t pids[2];
+    for (int who = 0; who < 2; who++) {
+        pids[who] = fork();
+        assert_true(pids[who] >= 0);
+        if (pids[who] == 0)
+            _exit(child_writer(path, who));
+    }
+    for (int who = 0; who < 2; who++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[who], &status, 0), pids[who]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    sb_store *s = open_path(path, NULL);
+    size_t n = 0;
+    assert_int_equal(sb_store_count(s, "field", NULL, &n, NULL), SB_OK);
+    assert_int_equal(n, 2 * 2000 + 50);
+    for (int who = 0; who < 2; who++)
+        for (int i = 0; i < 2000; i++) {
+            char id[32];
+            cJSON *d = NULL;
+            snprintf(id, sizeof(id), "p%d-%d", who, i);
+            assert_int_equal(sb_store_get(s, "field", id, &d, NULL), SB_OK);
+            assert_int_equal((int)sb_json_num(d, "n", -1), i);
+            cJSON_Delete(d);
+        }
+    sb_store_close(s);
+}
+
+static void test_batch_atomic(void **state)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/batch-%d.db", tmpdir, (int)getpid());
+    sb_store *s = open_path(path, NULL);
+    put_json(s, "task", "{\"id\":\"keep\"}");
+    cJSON *a = cJSON_Parse("{\"id\":\"a\"}"), *bad = cJSON_Parse("{\"name\":\"no id\"}");
+    sb_store_op ops[] = {
+        {.type = SB_STORE_PUT, .kind = "task", .doc = a},
+        {.type = SB_STORE_DELETE, .kind = "task", .id = "keep"},
+        {.type = SB_STORE_PUT, .kind = "task", .doc = bad},
+    };
+    assert_int_not_equal(sb_store_batch(s, ops, 3, NULL), SB_OK);
+    size_t n = 0;
+    assert_int_equal(sb_store_count(s, "task", NULL, &n, NULL), SB_OK);
+    assert_int_equal(n, 1); /* "keep" is still there, "a" never arrived */
+    assert_int_equal(sb_store_batch(s, ops, 2, NULL), SB_OK);
+    cJSON *d = NULL;
+    assert_int_equal(sb_store_get(s, "task", "a", &d, NULL), SB_OK);
+    cJSON_Delete(d);
+    assert_int_equal(sb_store_get(s, "task", "keep", &d, NULL), SB_ERR_NOTFOUND);
+    cJSON_Delete(a);
+    cJSON_Delete(bad);
+    sb_store_close(s);
+}
+
+int main(void)
+{
+    const char *t = getenv("SB_TEST_TMPDIR");
+    snprintf(tmpdir, sizeof(tmpdir), "%s", t ? t : "/tmp");
+    mkdir(tmpdir, 0750);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_path), cmocka_unit_test(test_prefilter_agrees_with_engine),
+        cmocka_unit_test(test_threads),      cmocka_unit_test(test_two_processes),
+        cmocka_unit_test(test_batch_atomic),
+    };
+    return cmocka_run_group_tests_name("sqlite_store", tests, NULL, NULL);
+}
