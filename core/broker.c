@@ -58,10 +58,10 @@ static sb_err launch(sb_broker *b, sb_errmsg *em)
     sb_err rc = sb_proc_spawn(&b->proc, argv, log, em);
     if (rc != SB_OK)
         return sb_fail_wrap(em, rc, "managed mosquitto (log: %s)", log);
-    if (sb_port_wait(b->port, 5000) != SB_OK) {
+    if (sb_port_wait(b->port, 15000) != SB_OK) {
         sb_proc_stop(&b->proc, SIGKILL, 100);
         return sb_fail(em, SB_ERR_TIMEOUT,
-                       "managed mosquitto did not accept connections on port %d within 5 s "
+                       "managed mosquitto did not accept connections on port %d within 15 s "
                        "(log: %s)",
                        b->port, log);
     }
@@ -99,8 +99,12 @@ sb_err sb_broker_restart(sb_broker *b, sb_errmsg *em)
     return launch(b, em);
 }
 
+bool sb_broker_stop_within(sb_broker *b, int64_t grace_ms)
+{
+    return !b || sb_proc_stop(&b->proc, SIGTERM, grace_ms);
+}
+
 void sb_broker_stop(sb_broker *b)
 {
-    if (b)
-        sb_proc_stop(&b->proc, SIGTERM, 3000);
+    sb_broker_stop_within(b, 3000);
 }

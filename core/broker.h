@@ -29,7 +29,13 @@ sb_err sb_broker_start(sb_broker *b, const char *mosquitto_bin, const char *dir,
 /* Restarts a stopped broker with the same config and port (tests kill and restart it). */
 sb_err sb_broker_restart(sb_broker *b, sb_errmsg *em);
 
-/* SIGTERM (mosquitto saves its persistence file), SIGKILL after 3 s. */
+/*
+ * SIGTERM (mosquitto saves its persistence file), SIGKILL after grace_ms. Returns false when it
+ * had to be killed (its persistence file may then be older than its last state).
+ */
+bool sb_broker_stop_within(sb_broker *b, int64_t grace_ms);
+
+/* sb_broker_stop_within(b, 3000). */
 void sb_broker_stop(sb_broker *b);
 
 #endif

@@ -89,20 +89,21 @@ bool sb_proc_alive(sb_proc *p, int *status)
     return false;
 }
 
-void sb_proc_stop(sb_proc *p, int sig, int64_t grace_ms)
+bool sb_proc_stop(sb_proc *p, int sig, int64_t grace_ms)
 {
     if (!p || p->pid <= 0)
-        return;
+        return true;
     kill(p->pid, sig);
     int64_t deadline = sb_time_mono_ms() + grace_ms;
     while (sb_time_mono_ms() < deadline) {
         if (!sb_proc_alive(p, NULL))
-            return;
+            return true;
         sb_time_sleep_ms(5);
     }
     kill(p->pid, SIGKILL);
     waitpid(p->pid, NULL, 0);
     p->pid = 0;
+    return sig == SIGKILL;
 }
 
 sb_err sb_port_free(int *port, sb_errmsg *em)

@@ -24,8 +24,11 @@ sb_err sb_proc_spawn(sb_proc *p, const char *const *argv, const char *log_path, 
 /* Whether the child still runs (reaps it if not; *status gets its wait status if given). */
 bool sb_proc_alive(sb_proc *p, int *status);
 
-/* Sends sig (SIGTERM), waits up to grace_ms, then SIGKILL and reap. Accepts a zeroed sb_proc. */
-void sb_proc_stop(sb_proc *p, int sig, int64_t grace_ms);
+/*
+ * Sends sig (SIGTERM), waits up to grace_ms, then SIGKILL and reap. Accepts a zeroed sb_proc.
+ * Returns false when the child had to be killed with SIGKILL after the grace period.
+ */
+bool sb_proc_stop(sb_proc *p, int sig, int64_t grace_ms);
 
 /* A free TCP port on 127.0.0.1 (bound and released; the caller should use it promptly). */
 sb_err sb_port_free(int *port, sb_errmsg *em);

@@ -13,6 +13,10 @@ static const sb_cmd commands[] = {
     {"run", "run", "run every service of the configuration in one process", sb_cmd_run},
     {"config", "config default|check FILE|show|docs",
      "print the default configuration, validate a file, show the effective one", sb_cmd_config},
+    {"backup", "backup export|import DIR|FILE.tar.gz",
+     "export the store to a backup, or import one (--replace)", sb_cmd_backup},
+    {"store", "store copy --from CONFIG --to CONFIG",
+     "copy every document from one store to another", sb_cmd_store},
     {"version", "version", "print the version and the library versions", sb_cmd_version},
 };
 

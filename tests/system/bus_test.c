@@ -80,6 +80,21 @@ static bool counter_complete(void *ctx)
     return done;
 }
 
+static void report_missing(counter *c, const sb_bus_stats *st)
+{
+    int shown = 0, missing = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->seen[i] == 0 && shown++ < 20)
+            print_message("missing %d\n", i);
+        missing += c->seen[i] == 0;
+    }
+    print_message("%d missing; publisher: published %llu acked %llu failed %llu pending %llu "
+                  "connects %llu\n",
+                  missing, (unsigned long long)st->published, (unsigned long long)st->acknowledged,
+                  (unsigned long long)st->publish_failed, (unsigned long long)st->pending,
+                  (unsigned long long)st->connects);
+}
+
 static int publish_range(sb_bus *bus, const char *topic, int from, int to, int qos)
 {
     int accepted = 0;
@@ -277,15 +292,18 @@ static void test_broker_restart_midstream(void **state)
     pthread_t t;
     pthread_create(&t, NULL, stream_main, &s);
     sb_time_sleep_ms(300);
-    sb_broker_stop(broker);
+    assert_true(sb_broker_stop_within(broker, 15000)); /* saved its state */
     sb_time_sleep_ms(400);
     sb_errmsg em = {0};
     assert_int_equal(sb_broker_restart(broker, &em), SB_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.accepted, N);
-    assert_true(sbt_wait(counter_complete, &c, 20000));
+    bool complete = sbt_wait(counter_complete, &c, 20000);
     sb_bus_stats st;
     sb_bus_get_stats(pub, &st);
+    if (!complete)
+        report_missing(&c, &st);
+    assert_true(complete);
     print_message("midstream: %d accepted, %d delivered, %d distinct, %d duplicates, "
                   "publisher connects %llu\n",
                   s.accepted, c.total, c.distinct, c.total - c.distinct,
@@ -313,7 +331,7 @@ static void test_broker_killed_outage(void **state)
     assert_int_equal(publish_range(pub, "sbtest/stream/b", 0, BEFORE, 1), BEFORE);
     assert_int_equal(sb_bus_flush(pub, 5000), SB_OK);
     /* Make the broker write its database (subscriptions, sessions) then kill it hard. */
-    sb_broker_stop(broker);
+    assert_true(sb_broker_stop_within(broker, 15000));
     sb_errmsg em = {0};
     assert_int_equal(sb_broker_restart(broker, &em), SB_OK);
     for (int i = 0; i < 400 && !(sb_bus_connected(pub) && sb_bus_connected(sub)); i++)
