@@ -16,8 +16,8 @@ static const char *const fixed_sql[SQ__FIXED] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
-    [SQ_PUT] = "INSERT INTO sb_docs(kind, id, doc) VALUES(?1, ?2, ?3) "
-               "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc",
+    [SQ_PUT] = ("INSERT INTO sb_docs(kind, id, doc) VALUES(?1, ?2, ?3) "
+                "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc"),
     [SQ_GET] = "SELECT doc FROM sb_docs WHERE kind = ?1 AND id = ?2",
     [SQ_DELETE] = "DELETE FROM sb_docs WHERE kind = ?1 AND id = ?2",
     [SQ_KINDS] = "SELECT DISTINCT kind FROM sb_docs ORDER BY kind",
