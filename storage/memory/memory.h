@@ -39,9 +39,9 @@ void mem_map_free(mem_map *m);
 
 /* ---- mem_kind.c ---- */
 typedef struct mem_doc {
-    char *id;   /* owned */
     cJSON *doc; /* owned */
     size_t pos; /* index in mem_kind.docs */
+    char id[];  /* inline: one cache miss less per lookup */
 } mem_doc;
 
 enum { MEM_MAX_INDEXES = 8, MEM_INDEX_MIN_DOCS = 256, MEM_KEY_LEN = 128 };
