@@ -37,12 +37,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Prints ops/s over the whole run and p50/p99 of the per-op latencies (sorted in place). */
+/* Prints ops/s over the whole run and p50/p99/max of the per-op latencies (sorted in place). */
 static void report(const char *what, double *lat, long n, double total_us)
 {
     qsort(lat, (size_t)n, sizeof(double), cmp_double);
-    printf("%-34s %9ld ops %12.0f ops/s   p50 %9.1f us   p99 %9.1f us\n", what, n,
-           n / (total_us / 1e6), lat[n / 2], lat[(long)(n * 0.99)]);
+    printf("%-34s %7ld ops %10.0f ops/s  p50 %8.1f us  p99 %8.1f us  max %9.1f us\n", what, n,
+           n / (total_us / 1e6), lat[n / 2], lat[(long)(n * 0.99)], lat[n - 1]);
 }
 
 static long rss_kb(const char *key)
