@@ -155,8 +155,8 @@ static sb_err order(mem_doc **docs, size_t m, size_t end, const sb_query *q)
     return SB_OK;
 }
 
-sb_err mem_kind_select(const mem_kind *k, const sb_query *q, bool page, mem_doc ***out,
-                       size_t *n, size_t *count)
+sb_err mem_kind_select(const mem_kind *k, const sb_query *q, bool page, mem_doc ***out, size_t *n,
+                       size_t *count)
 {
     mem_doc **cand, **own, **hits = NULL;
     size_t n_cand = 0, m = 0;

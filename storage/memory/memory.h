@@ -107,5 +107,7 @@ sb_err mem_snapshot_begin(const char *dir, int *fd, sb_errmsg *em);
 sb_err mem_snapshot_commit(const char *dir, int fd, sb_errmsg *em);
 void mem_snapshot_abort(const char *dir, int fd);
 sb_err mem_mkdirs(const char *path, sb_errmsg *em);
+/* fsync of a directory, so a file created or renamed in it survives power loss. */
+void mem_fsync_dir(const char *dir);
 
 #endif
