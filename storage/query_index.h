@@ -8,6 +8,9 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "storage/store.h"
 
 /*
  * The bucket key of a scalar for an equality index: every value that an "eq" filter value v can
@@ -18,5 +21,22 @@
  * and arrays, which are not indexed.
  */
 bool sb_query_index_key(const cJSON *v, char *buf, size_t len);
+
+/*
+ * Sort keys extracted once per document, so sorting n documents does not walk key paths
+ * O(n log n) times. vals has q->n_sort entries and borrows from doc.
+ */
+typedef struct sb_sort_val {
+    const cJSON *v; /* NULL = missing */
+    int rank;       /* the kind of value, in sort order */
+    double num;
+    int64_t ms;
+} sb_sort_val;
+
+void sb_query_sort_values(const sb_query *q, const cJSON *doc, sb_sort_val *vals);
+
+/* The order of sb_query_compare() from extracted values and the documents' ids. */
+int sb_query_compare_values(const sb_query *q, const sb_sort_val *a, const char *id_a,
+                            const sb_sort_val *b, const char *id_b);
 
 #endif

@@ -215,59 +215,76 @@ bool sb_query_match(const sb_query *q, const cJSON *doc)
  */
 enum { R_MISSING, R_NULL, R_NUM, R_TIME, R_STR, R_BOOL, R_OBJECT, R_ARRAY };
 
-static int rank_of(const cJSON *v, double *num, int64_t *ms)
+static void sort_value(const cJSON *v, sb_sort_val *out)
 {
+    *out = (sb_sort_val){.v = v, .rank = R_MISSING};
     if (!v)
-        return R_MISSING;
-    if (cJSON_IsNull(v))
-        return R_NULL;
-    if (cJSON_IsNumber(v)) {
-        *num = v->valuedouble;
-        return R_NUM;
+        return;
+    if (cJSON_IsNull(v)) {
+        out->rank = R_NULL;
+    } else if (cJSON_IsNumber(v)) {
+        out->rank = R_NUM;
+        out->num = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        if (sb_str_number(v->valuestring, &out->num))
+            out->rank = R_NUM;
+        else
+            out->rank = sb_str_time(v->valuestring, &out->ms) ? R_TIME : R_STR;
+    } else {
+        out->rank = cJSON_IsBool(v) ? R_BOOL : cJSON_IsObject(v) ? R_OBJECT : R_ARRAY;
     }
-    if (cJSON_IsString(v)) {
-        if (sb_str_number(v->valuestring, num))
-            return R_NUM;
-        return sb_str_time(v->valuestring, ms) ? R_TIME : R_STR;
-    }
-    if (cJSON_IsBool(v))
-        return R_BOOL;
-    return cJSON_IsObject(v) ? R_OBJECT : R_ARRAY;
 }
 
-static int sort_cmp(const cJSON *a, const cJSON *b)
+static int sort_cmp(const sb_sort_val *a, const sb_sort_val *b)
 {
-    double na = 0, nb = 0;
-    int64_t ma = 0, mb = 0;
-    int ra = rank_of(a, &na, &ma), rb = rank_of(b, &nb, &mb);
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
     int r = 0;
-    switch (ra) {
+    switch (a->rank) {
     case R_NUM:
-        if ((r = num_cmp(na, nb)))
+        if ((r = num_cmp(a->num, b->num)))
             return r;
         /* equal values: numbers before numeric strings, then the strings byte-wise */
-        if (cJSON_IsNumber(a) != cJSON_IsNumber(b))
-            return cJSON_IsNumber(a) ? -1 : 1;
-        return cJSON_IsString(a) ? sign_of(strcmp(a->valuestring, b->valuestring)) : 0;
+        if (cJSON_IsNumber(a->v) != cJSON_IsNumber(b->v))
+            return cJSON_IsNumber(a->v) ? -1 : 1;
+        return cJSON_IsString(a->v) ? sign_of(strcmp(a->v->valuestring, b->v->valuestring)) : 0;
     case R_TIME:
-        if ((r = sign_of((long long)ma - (long long)mb)))
+        if ((r = sign_of((long long)a->ms - (long long)b->ms)))
             return r;
-        return sign_of(strcmp(a->valuestring, b->valuestring));
+        return sign_of(strcmp(a->v->valuestring, b->v->valuestring));
     case R_STR:
-        return sign_of(strcmp(a->valuestring, b->valuestring));
+        return sign_of(strcmp(a->v->valuestring, b->v->valuestring));
     case R_BOOL:
-        return (int)cJSON_IsTrue(a) - (int)cJSON_IsTrue(b);
+        return (int)cJSON_IsTrue(a->v) - (int)cJSON_IsTrue(b->v);
     default:
         return 0;
     }
 }
 
+void sb_query_sort_values(const sb_query *q, const cJSON *doc, sb_sort_val *vals)
+{
+    for (size_t i = 0; q && i < q->n_sort; i++)
+        sort_value(sb_json_path(doc, q->sort[i].key), &vals[i]);
+}
+
+int sb_query_compare_values(const sb_query *q, const sb_sort_val *a, const char *id_a,
+                            const sb_sort_val *b, const char *id_b)
+{
+    for (size_t i = 0; q && i < q->n_sort; i++) {
+        int r = sort_cmp(&a[i], &b[i]);
+        if (r)
+            return q->sort[i].desc ? -r : r;
+    }
+    return sign_of(strcmp(id_a, id_b));
+}
+
 int sb_query_compare(const sb_query *q, const cJSON *a, const cJSON *b)
 {
     for (size_t i = 0; q && i < q->n_sort; i++) {
-        int r = sort_cmp(sb_json_path(a, q->sort[i].key), sb_json_path(b, q->sort[i].key));
+        sb_sort_val va, vb;
+        sort_value(sb_json_path(a, q->sort[i].key), &va);
+        sort_value(sb_json_path(b, q->sort[i].key), &vb);
+        int r = sort_cmp(&va, &vb);
         if (r)
             return q->sort[i].desc ? -r : r;
     }

@@ -17,10 +17,15 @@
  *     never ordered (gt/lt/gte/lte are false);
  *   - in/nin take an array of values; a document value that is an array matches eq/in when
  *     any of its elements does;
- *   - exists takes true/false; regex is a POSIX extended regular expression, case-insensitive;
+ *   - exists takes true/false; regex is a POSIX extended regular expression, case-insensitive,
+ *     matched against string values (and the string elements of an array value) only;
+ *   - an object or array query value is equal to a document value that is deeply equal;
  *   - a missing key matches only ne, nin and exists:false.
- * Sorting takes several keys [{"f":"name","o":"asc"},...]; missing values sort first, ties
- * keep the order of id (so paging is stable).
+ * Sorting takes several keys [{"f":"name","o":"asc"},...]. Every value has a place: missing <
+ * null < numbers and numeric strings (by value) < timestamps (by time) < other strings
+ * (byte-wise) < false < true < objects < arrays, so missing values sort first ascending and last
+ * descending; ties keep the order of id, ascending (so paging is stable). Without sort keys
+ * documents come in id order. docs/storage.md has the full rules and examples.
  */
 #ifndef SB_STORE_H
 #define SB_STORE_H
@@ -128,7 +133,11 @@ struct sb_store {
 
 extern const sb_store_plugin *const sb_store_plugins[];
 
-/* Opens the backend named by cfg->storage.type with its section of the config. */
+/*
+ * Opens the backend named by cfg->storage.type with its section of the config. On SB_OK a
+ * non-empty em->text is a warning for the caller to log (the memory store reports a torn
+ * journal tail it skipped this way); em is cleared first.
+ */
 sb_err sb_store_open(const sb_config *cfg, sb_store **out, sb_errmsg *em);
 
 /* Insert or replace by doc["id"] (a non-empty string). The document is copied. */

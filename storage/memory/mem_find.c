@@ -87,42 +87,72 @@ static sb_err candidates(const mem_kind *k, const sb_query *q, mem_doc ***out, s
     return SB_OK;
 }
 
-static int cmp_docs(const void *a, const void *b, void *q)
+/* A match with its sort values extracted once. */
+typedef struct hit {
+    mem_doc *d;
+    sb_sort_val *vals;
+} hit;
+
+static int cmp_hits(const void *a, const void *b, void *q)
 {
-    return sb_query_compare(q, (*(mem_doc *const *)a)->doc, (*(mem_doc *const *)b)->doc);
+    const hit *x = a, *y = b;
+    return sb_query_compare_values(q, x->vals, x->d->id, y->vals, y->d->id);
 }
 
-static void sift_down(mem_doc **h, size_t n, size_t i, const sb_query *q)
+static void sift_down(hit *h, size_t n, size_t i, const sb_query *q)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, top = i;
-        if (l < n && cmp_docs(&h[l], &h[top], (void *)q) > 0)
+        if (l < n && cmp_hits(&h[l], &h[top], (void *)q) > 0)
             top = l;
-        if (r < n && cmp_docs(&h[r], &h[top], (void *)q) > 0)
+        if (r < n && cmp_hits(&h[r], &h[top], (void *)q) > 0)
             top = r;
         if (top == i)
             return;
-        mem_doc *t = h[i];
+        hit t = h[i];
         h[i] = h[top];
         h[top] = t;
         i = top;
     }
 }
 
-/* Leaves the k smallest of v[0..n) in v[0..k), sorted. */
-static void top_k(mem_doc **v, size_t n, size_t k, const sb_query *q)
+/* Leaves the k smallest of v[0..n) in v[0..k), sorted: a max-heap of k, then a sort of k. */
+static void top_k(hit *v, size_t n, size_t k, const sb_query *q)
 {
     if (k < n) {
         for (size_t i = k / 2; i-- > 0;)
             sift_down(v, k, i, q);
         for (size_t i = k; i < n; i++) {
-            if (cmp_docs(&v[i], &v[0], (void *)q) < 0) {
+            if (cmp_hits(&v[i], &v[0], (void *)q) < 0) {
                 v[0] = v[i];
                 sift_down(v, k, 0, q);
             }
         }
     }
-    qsort_r(v, k < n ? k : n, sizeof(*v), cmp_docs, (void *)q);
+    qsort_r(v, k < n ? k : n, sizeof(*v), cmp_hits, (void *)q);
+}
+
+/* Orders docs[0..m) by q and keeps the first end of them. */
+static sb_err order(mem_doc **docs, size_t m, size_t end, const sb_query *q)
+{
+    size_t n_sort = q ? q->n_sort : 0;
+    hit *h = malloc((m ? m : 1) * sizeof(*h));
+    sb_sort_val *vals = malloc((m * n_sort > 0 ? m * n_sort : 1) * sizeof(*vals));
+    if (!h || !vals) {
+        free(h);
+        free(vals);
+        return SB_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < m; i++) {
+        h[i] = (hit){.d = docs[i], .vals = vals + i * n_sort};
+        sb_query_sort_values(q, docs[i]->doc, h[i].vals);
+    }
+    top_k(h, m, end, q);
+    for (size_t i = 0; i < end; i++)
+        docs[i] = h[i].d;
+    free(h);
+    free(vals);
+    return SB_OK;
 }
 
 sb_err mem_kind_select(const mem_kind *k, const sb_query *q, bool page, mem_doc ***out, size_t *n,
@@ -149,8 +179,10 @@ sb_err mem_kind_select(const mem_kind *k, const sb_query *q, bool page, mem_doc 
         if (q->limit > 0 && (uint64_t)q->offset + (uint64_t)q->limit < m)
             end = (size_t)(q->offset + q->limit);
     }
-    if (page)
-        top_k(hits, m, end, q);
+    if (page && order(hits, m, end, q) != SB_OK) {
+        free(hits);
+        return SB_ERR_NOMEM;
+    }
     memmove(hits, hits + off, (end - off) * sizeof(*hits));
     *out = hits;
     *n = end - off;

@@ -173,7 +173,7 @@ done:
     return err;
 }
 
-static void fsync_dir(const char *dir)
+void mem_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
@@ -205,7 +205,7 @@ sb_err mem_snapshot_commit(const char *dir, int fd, sb_errmsg *em)
     close(fd);
     if (rename(tmp, path) != 0)
         return sb_fail(em, SB_ERR_IO, "rename %s: %s", tmp, strerror(errno));
-    fsync_dir(dir);
+    mem_fsync_dir(dir);
     return SB_OK;
 }
 

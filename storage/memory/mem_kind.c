@@ -190,7 +190,6 @@ static void doc_free(mem_doc *d)
     if (!d)
         return;
     cJSON_Delete(d->doc);
-    free(d->id);
     free(d);
 }
 
@@ -210,9 +209,11 @@ void mem_kind_free(mem_kind *k)
 
 static sb_err insert(mem_kind *k, cJSON *doc, const char *id)
 {
-    mem_doc *d = calloc(1, sizeof(*d));
-    if (!d || !(d->id = strdup(id)))
+    size_t len = strlen(id) + 1;
+    mem_doc *d = calloc(1, sizeof(*d) + len);
+    if (!d)
         goto fail;
+    memcpy(d->id, id, len);
     if (k->n == k->cap) {
         size_t cap = k->cap ? k->cap * 2 : 16;
         mem_doc **docs = realloc(k->docs, cap * sizeof(*docs));
@@ -232,8 +233,6 @@ static sb_err insert(mem_kind *k, cJSON *doc, const char *id)
     }
     return SB_OK;
 fail:
-    if (d)
-        free(d->id);
     free(d);
     cJSON_Delete(doc);
     return SB_ERR_NOMEM;

@@ -506,6 +506,7 @@ static sb_err load(mem_store *m, size_t *skipped, sb_errmsg *em)
     m->journal_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (m->journal_fd < 0)
         return sb_fail(em, SB_ERR_IO, "%s: %s", path, strerror(errno));
+    mem_fsync_dir(m->dir); /* a journal created just now must not vanish with a power loss */
     return SB_OK;
 }
 

@@ -39,9 +39,9 @@ void mem_map_free(mem_map *m);
 
 /* ---- mem_kind.c ---- */
 typedef struct mem_doc {
-    char *id;   /* owned */
     cJSON *doc; /* owned */
     size_t pos; /* index in mem_kind.docs */
+    char id[];  /* inline: one cache miss less per lookup */
 } mem_doc;
 
 enum { MEM_MAX_INDEXES = 8, MEM_INDEX_MIN_DOCS = 256, MEM_KEY_LEN = 128 };
@@ -107,5 +107,7 @@ sb_err mem_snapshot_begin(const char *dir, int *fd, sb_errmsg *em);
 sb_err mem_snapshot_commit(const char *dir, int fd, sb_errmsg *em);
 void mem_snapshot_abort(const char *dir, int fd);
 sb_err mem_mkdirs(const char *path, sb_errmsg *em);
+/* fsync of a directory, so a file created or renamed in it survives power loss. */
+void mem_fsync_dir(const char *dir);
 
 #endif

@@ -52,7 +52,7 @@ static void fresh_dir(char *dir, size_t len, const char *what)
 {
     static int n;
     snprintf(dir, len, "%s/%s-%d", base, what, ++n);
-    char cmd[1200];
+    char cmd[1600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
     assert_int_equal(system(cmd), 0);
 }

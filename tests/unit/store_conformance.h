@@ -16,8 +16,16 @@
  *       SOURCES store_conformance_sqlite_test.c store_conformance.c store_conformance_ops.c
  *       LIBS sb_storage)
  *
- * A backend that needs a server it cannot find (MongoDB without SWITCHBOARD_TEST_MONGODB_URI)
- * sets .skip_reason: every test then reports SKIPPED (cmocka skip()) and the run passes.
+ * A backend that needs a server it cannot find sets .skip_reason: every test then reports
+ * SKIPPED (cmocka skip()) and the run returns SB_CONFORMANCE_SKIPPED, which ctest shows as
+ * "Skipped" given the test property SKIP_RETURN_CODE 77. The MongoDB driver, for example:
+ *
+ *     const char *uri = getenv("SWITCHBOARD_TEST_MONGODB_URI");
+ *     sb_store_backend b = {.name = "mongodb", .open = open_mongodb, .ctx = &ctx,
+ *                           .skip_reason = uri ? NULL : "SWITCHBOARD_TEST_MONGODB_URI is not set"};
+ *     return sb_store_conformance_run(&b);
+ *
+ *     set_tests_properties(store_conformance_mongodb_test PROPERTIES SKIP_RETURN_CODE 77)
  */
 #ifndef SB_STORE_CONFORMANCE_H
 #define SB_STORE_CONFORMANCE_H
@@ -39,7 +47,12 @@ typedef struct sb_store_backend {
     const char *skip_reason; /* non-NULL: report every test as skipped, with this reason */
 } sb_store_backend;
 
-/* Runs every conformance test against b; returns the number of failed tests (0 = pass). */
+enum { SB_CONFORMANCE_SKIPPED = 77 };
+
+/*
+ * Runs every conformance test against b; returns the number of failed tests (0 = pass), or
+ * SB_CONFORMANCE_SKIPPED when b->skip_reason is set.
+ */
 int sb_store_conformance_run(const sb_store_backend *b);
 
 /* Internals shared by the suite's two files (store_conformance.c, store_conformance_ops.c). */
