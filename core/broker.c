@@ -32,7 +32,7 @@ static sb_err write_conf(sb_broker *b, const char *extra_conf, sb_errmsg *em)
             "log_type error\n"
             "log_type warning\n"
             "log_type notice\n"
-            "connection_messages false\n",
+            "connection_messages true\n",
             b->port, b->dir,
             extra_conf && strstr(extra_conf, "autosave_interval") ? "" : "autosave_interval 60\n");
     if (geteuid() == 0)

@@ -1,10 +1,6 @@
 /*
- * bus.c - the bus client's connection: create, connect with backoff, reconnect, v5 -> 3.1.1
- * fallback, status will, destroy. Publishing and receiving live in bus_io.c.
- *
- * Reconnection is driven by one connector thread rather than paho's automaticReconnect: paho
- * only retries after a first successful connect and counts its intervals in whole seconds; the
- * connector handles the first connect and every reconnect the same way, with ms backoff.
+ * bus.c - the bus client's lifecycle and paho's connection callbacks (see bus_internal.h for
+ * how the files divide the work and why the client keeps its own outgoing queue).
  */
 #include "core/bus_internal.h"
 
@@ -16,28 +12,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void on_connection_lost(void *ctx, char *cause);
-static void *connector_main(void *arg);
-
 static const char *str_or(const char *s, const char *def)
 {
     return s && *s ? s : def;
 }
 
-static sb_err create_client(sb_bus *bus, sb_errmsg *em)
+void sb_bus__set_error(sb_bus *bus, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(bus->last_error, sizeof(bus->last_error), fmt, ap);
+    va_end(ap);
+}
+
+void sb_bus__timed_wait(sb_bus *bus, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&bus->cv, &bus->mu, &ts);
+}
+
+sb_err sb_bus__create_client(sb_bus *bus, sb_errmsg *em)
 {
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     co.MQTTVersion = bus->version_wanted;
-    co.sendWhileDisconnected = 1;
-    co.allowDisconnectedSendAtAnyTime = 1;
+    /* Our own queue holds what waits for a connection; paho only sees live traffic. */
     int64_t maxbuf = bus->cfg->max_pending > 0 ? bus->cfg->max_pending : 100000;
     co.maxBufferedMessages = (int)(maxbuf > 2000000000 ? 2000000000 : maxbuf);
     int rc = MQTTAsync_createWithOptions(&bus->client, bus->url, bus->client_id,
                                          MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
-    if (rc != MQTTASYNC_SUCCESS)
-        return sb_fail(em, SB_ERR_INVALID, "bus: cannot create client for %s: %s", bus->url,
+    if (rc != MQTTASYNC_SUCCESS) {
+        bus->client = NULL;
+        return sb_fail(em, SB_ERR_INVALID, "bus: cannot create a client for %s: %s", bus->url,
                        MQTTAsync_strerror(rc));
-    MQTTAsync_setCallbacks(bus->client, bus, on_connection_lost, sb_bus__on_message, NULL);
+    }
+    MQTTAsync_setCallbacks(bus->client, bus, sb_bus__on_connection_lost, sb_bus__on_message, NULL);
     return SB_OK;
 }
 
@@ -85,10 +98,14 @@ sb_err sb_bus_create(const sb_bus_opts *opts, sb_bus **out, sb_errmsg *em)
     bus->version_wanted =
         opts->cfg->mqtt_version == SB_MQTT_V311 ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
     bus->may_fallback = opts->cfg->mqtt_version == SB_MQTT_AUTO;
-    bus->backoff_ms = opts->cfg->reconnect_min_ms > 0 ? opts->cfg->reconnect_min_ms : 250;
+    bus->gen = 1;
     pthread_mutex_init(&bus->mu, NULL);
-    pthread_cond_init(&bus->cv, NULL);
-    sb_err rc = create_client(bus, em);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&bus->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    sb_err rc = sb_bus__create_client(bus, em);
     if (rc != SB_OK) {
         pthread_mutex_destroy(&bus->mu);
         pthread_cond_destroy(&bus->cv);
@@ -99,50 +116,50 @@ sb_err sb_bus_create(const sb_bus_opts *opts, sb_bus **out, sb_errmsg *em)
     return SB_OK;
 }
 
-/* ---- connecting ---------------------------------------------------------------------------- */
+/* ---- paho's connection callbacks (paho's thread; state only, no paho calls) ---------------- */
 
-static void set_error(sb_bus *bus, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(sb_bus *bus, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(bus->last_error, sizeof(bus->last_error), fmt, ap);
-    va_end(ap);
-}
-
-static void on_connect_ok(void *ctx, int version, int session_present)
+static void connected(void *ctx, int version)
 {
     sb_bus *bus = ctx;
+    char *st = NULL;
+    if (!bus->no_status)
+        sb_bus__status_json(bus, "online", NULL, &st);
     pthread_mutex_lock(&bus->mu);
     bus->connecting = false;
+    bus->live = true;
     bus->last_error[0] = '\0';
-    bus->backoff_ms = bus->cfg->reconnect_min_ms > 0 ? bus->cfg->reconnect_min_ms : 250;
+    bus->backoff_ms = 0;
+    bus->cursor = bus->out_head; /* hand everything not yet acknowledged again */
+    sb_bus__mark_unsubscribed(bus);
     atomic_store(&bus->mqtt_version, version);
     atomic_store(&bus->connected, true);
     atomic_fetch_add(&bus->connects, 1);
     pthread_cond_broadcast(&bus->cv);
     pthread_mutex_unlock(&bus->mu);
-    (void)session_present;
-    /* The broker may have lost the session (restarted without persistence): subscribe again. */
-    sb_bus__subscribe_all(bus);
-    if (!bus->no_status) {
-        char *st = NULL;
-        sb_bus__status_json(bus, "online", NULL, &st);
-        if (st) {
-            sb_bus__publish_props(bus, bus->status_topic, st, strlen(st), 1, true, NULL);
-            free(st);
-        }
-    }
+    if (st) /* queued after the resends; the io thread subscribes before it sends */
+        sb_bus__enqueue(bus, bus->status_topic, st, strlen(st), 1, true, NULL);
+    free(st);
 }
 
 static void on_connect5(void *ctx, MQTTAsync_successData5 *r)
 {
-    on_connect_ok(ctx, r ? r->alt.connect.MQTTVersion : 5, r ? r->alt.connect.sessionPresent : 0);
+    connected(ctx, r ? r->alt.connect.MQTTVersion : MQTTVERSION_5);
 }
 
 static void on_connect3(void *ctx, MQTTAsync_successData *r)
 {
-    on_connect_ok(ctx, r ? r->alt.connect.MQTTVersion : 4, r ? r->alt.connect.sessionPresent : 0);
+    connected(ctx, r ? r->alt.connect.MQTTVersion : MQTTVERSION_3_1_1);
+}
+
+static void schedule_retry(sb_bus *bus)
+{
+    int64_t min = bus->cfg->reconnect_min_ms > 0 ? bus->cfg->reconnect_min_ms : 250;
+    int64_t max = bus->cfg->reconnect_max_ms > 0 ? bus->cfg->reconnect_max_ms : 30000;
+    bus->backoff_ms = bus->backoff_ms < min ? min : bus->backoff_ms * 2;
+    if (bus->backoff_ms > max)
+        bus->backoff_ms = max;
+    bus->next_attempt_ms = sb_time_mono_ms() + bus->backoff_ms;
+    bus->want_connect = !bus->auth_failed && !bus->stopping;
 }
 
 static void connect_failed(sb_bus *bus, int code, int reason, const char *message)
@@ -152,18 +169,19 @@ static void connect_failed(sb_bus *bus, int code, int reason, const char *messag
     /* 0x86/0x87 (v5) and CONNACK 4/5 (3.1.1): credentials refused; retrying cannot help. */
     if (reason == 0x86 || reason == 0x87 || code == 4 || code == 5) {
         bus->auth_failed = true;
-        set_error(bus, "broker %s refused the credentials of client '%s'", bus->url,
-                  bus->client_id);
+        sb_bus__set_error(bus, "broker %s refused the credentials of client '%s'", bus->url,
+                          bus->client_id);
     } else if (bus->may_fallback && bus->version_wanted == MQTTVERSION_5 &&
                (reason == 0x84 || code == MQTTASYNC_WRONG_MQTT_VERSION || code == 1)) {
-        set_error(bus, "broker %s does not speak MQTT 5; using 3.1.1", bus->url);
-        bus->version_wanted = MQTTVERSION_3_1_1; /* the connector recreates the client */
-        bus->backoff_ms = 0;
+        sb_bus__set_error(bus, "broker %s does not speak MQTT 5; using 3.1.1", bus->url);
+        bus->version_wanted = MQTTVERSION_3_1_1;
+        bus->may_fallback = false;
+        bus->need_recreate = true; /* a client's MQTT version is fixed when it is created */
     } else {
-        set_error(bus, "cannot connect to %s: %s", bus->url,
-                  message ? message : MQTTAsync_strerror(code));
+        sb_bus__set_error(bus, "cannot connect to %s: %s", bus->url,
+                          message ? message : MQTTAsync_strerror(code));
     }
-    bus->want_connect = !bus->auth_failed && !bus->stopping;
+    schedule_retry(bus);
     pthread_cond_broadcast(&bus->cv);
     pthread_mutex_unlock(&bus->mu);
 }
@@ -178,135 +196,36 @@ static void on_connect_fail3(void *ctx, MQTTAsync_failureData *r)
     connect_failed(ctx, r ? r->code : -1, 0, r ? r->message : NULL);
 }
 
-static void on_connection_lost(void *ctx, char *cause)
+void sb_bus__on_connection_lost(void *ctx, char *cause)
 {
     sb_bus *bus = ctx;
     pthread_mutex_lock(&bus->mu);
     atomic_store(&bus->connected, false);
-    set_error(bus, "connection to %s lost%s%s", bus->url, cause ? ": " : "", cause ? cause : "");
-    bus->want_connect = !bus->stopping;
+    bus->live = false;
+    bus->gen++; /* callbacks still coming from the old client are ignored */
+    bus->need_recreate = true;
+    sb_bus__set_error(bus, "connection to %s lost%s%s", bus->url, cause ? ": " : "",
+                      cause ? cause : "");
+    bus->backoff_ms = 0;
+    schedule_retry(bus);
     pthread_cond_broadcast(&bus->cv);
     pthread_mutex_unlock(&bus->mu);
     if (cause)
         MQTTAsync_free(cause);
 }
 
-static void fill_tls(sb_bus *bus, MQTTAsync_SSLOptions *ssl)
+void sb_bus__connect_callbacks(MQTTAsync_connectOptions *o, bool v5)
 {
-    const sb_config_tls *t = &bus->cfg->tls;
-    ssl->trustStore = str_or(t->ca_file, NULL);
-    ssl->keyStore = str_or(t->cert_file, NULL);
-    ssl->privateKey = str_or(t->key_file, NULL);
-    ssl->enableServerCertAuth = t->verify;
-    ssl->verify = t->verify;
-}
-
-/* Builds the options and calls MQTTAsync_connect; called by the connector without the lock. */
-static int do_connect(sb_bus *bus)
-{
-    const sb_config_bus *c = bus->cfg;
-    bool v5 = bus->version_wanted == MQTTVERSION_5;
-    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-    MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
-    MQTTAsync_connectOptions *o = v5 ? &co5 : &co;
-    MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
-    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-    MQTTProperties props = MQTTProperties_initializer, wprops = MQTTProperties_initializer;
-    char *offline = NULL;
-
-    o->keepAliveInterval = (int)(c->keepalive_ms > 0 ? (c->keepalive_ms + 999) / 1000 : 30);
-    o->connectTimeout = (int)(c->connect_timeout_ms > 0 ? (c->connect_timeout_ms + 999) / 1000 : 5);
-    o->username = str_or(c->username, NULL);
-    o->password = str_or(c->password, NULL);
-    o->context = bus;
-    if (strncmp(bus->url, "ssl://", 6) == 0 || strncmp(bus->url, "mqtts://", 8) == 0) {
-        fill_tls(bus, &ssl);
-        o->ssl = &ssl;
-    }
-    if (!bus->no_status) {
-        sb_bus__status_json(bus, "offline", NULL, &offline);
-        will.topicName = bus->status_topic;
-        will.message = NULL;
-        will.payload.data = offline;
-        will.payload.len = offline ? (int)strlen(offline) : 0;
-        will.qos = 1;
-        will.retained = 1;
-        o->will = &will;
-    }
     if (v5) {
-        o->cleanstart = bus->clean_start;
-        uint64_t exp = c->session_expiry_ms > 0 ? (uint64_t)c->session_expiry_ms / 1000 : 0;
-        MQTTProperty p = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
-        p.value.integer4 =
-            (unsigned int)(bus->clean_start ? 0 : (exp > 0xFFFFFFFEu ? 0xFFFFFFFEu : exp));
-        MQTTProperties_add(&props, &p);
-        o->connectProperties = &props;
-        if (o->will)
-            o->willProperties = &wprops;
         o->onSuccess5 = on_connect5;
         o->onFailure5 = on_connect_fail5;
     } else {
-        o->cleansession = bus->clean_start;
         o->onSuccess = on_connect3;
         o->onFailure = on_connect_fail3;
     }
-    int rc = MQTTAsync_connect(bus->client, o);
-    MQTTProperties_free(&props);
-    MQTTProperties_free(&wprops);
-    free(offline);
-    return rc;
 }
 
-/* Waits for a reason to connect, sleeps the backoff, connects; until the bus stops. */
-static void *connector_main(void *arg)
-{
-    sb_bus *bus = arg;
-    pthread_mutex_lock(&bus->mu);
-    while (!bus->stopping) {
-        if (!bus->want_connect || bus->connecting) {
-            pthread_cond_wait(&bus->cv, &bus->mu);
-            continue;
-        }
-        int64_t wait_until = sb_time_mono_ms() + bus->backoff_ms;
-        while (!bus->stopping && sb_time_mono_ms() < wait_until) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t left = wait_until - sb_time_mono_ms();
-            ts.tv_sec += left / 1000;
-            ts.tv_nsec += (left % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000)
-                ts.tv_sec++, ts.tv_nsec -= 1000000000;
-            pthread_cond_timedwait(&bus->cv, &bus->mu, &ts);
-        }
-        if (bus->stopping)
-            break;
-        int64_t max = bus->cfg->reconnect_max_ms > 0 ? bus->cfg->reconnect_max_ms : 30000;
-        int64_t min = bus->cfg->reconnect_min_ms > 0 ? bus->cfg->reconnect_min_ms : 250;
-        bus->backoff_ms = bus->backoff_ms < min ? min : bus->backoff_ms * 2;
-        if (bus->backoff_ms > max)
-            bus->backoff_ms = max;
-        bus->want_connect = false;
-        bus->connecting = true;
-        bool recreate = bus->version_wanted == MQTTVERSION_3_1_1 && bus->may_fallback &&
-                        atomic_load(&bus->connects) == 0;
-        pthread_mutex_unlock(&bus->mu);
-        if (recreate) {
-            /* The client's MQTT version is fixed at creation: make a 3.1.1 one. */
-            bus->may_fallback = false;
-            MQTTAsync_destroy(&bus->client);
-            create_client(bus, NULL);
-        }
-        int rc = do_connect(bus);
-        pthread_mutex_lock(&bus->mu);
-        if (rc != MQTTASYNC_SUCCESS) {
-            bus->connecting = false;
-            bus->want_connect = true;
-            set_error(bus, "cannot connect to %s: %s", bus->url, MQTTAsync_strerror(rc));
-        }
-    }
-    pthread_mutex_unlock(&bus->mu);
-    return NULL;
-}
+/* ---- start, stop, queries ------------------------------------------------------------------ */
 
 sb_err sb_bus_start(sb_bus *bus, int64_t timeout_ms, sb_errmsg *em)
 {
@@ -314,62 +233,28 @@ sb_err sb_bus_start(sb_bus *bus, int64_t timeout_ms, sb_errmsg *em)
     if (!bus->started) {
         bus->started = true;
         bus->want_connect = true;
-        bus->backoff_ms = 0;
-        if (pthread_create(&bus->connector, NULL, connector_main, bus) != 0) {
+        bus->next_attempt_ms = 0;
+        if (pthread_create(&bus->io, NULL, sb_bus__io_main, bus) != 0) {
             pthread_mutex_unlock(&bus->mu);
-            return sb_fail(em, SB_ERR_NOMEM, "bus: cannot start the connector thread");
+            return sb_fail(em, SB_ERR_NOMEM, "bus: cannot start the io thread");
         }
-        bus->connector_running = true;
-        pthread_cond_broadcast(&bus->cv);
+        bus->io_running = true;
     }
     int64_t deadline = sb_time_mono_ms() + timeout_ms;
     sb_err rc = SB_OK;
-    while (!atomic_load(&bus->connected) && !bus->auth_failed) {
+    while (!bus->live && !bus->auth_failed) {
         int64_t left = deadline - sb_time_mono_ms();
         if (left <= 0) {
             rc = sb_fail(em, SB_ERR_TIMEOUT, "bus: not connected after %lld ms (%s); retrying",
                          (long long)timeout_ms, bus->last_error[0] ? bus->last_error : "no answer");
             break;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t step = left < 50 ? left : 50;
-        ts.tv_nsec += step * 1000000;
-        if (ts.tv_nsec >= 1000000000)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000;
-        pthread_cond_timedwait(&bus->cv, &bus->mu, &ts);
+        sb_bus__timed_wait(bus, left < 50 ? left : 50);
     }
     if (bus->auth_failed)
         rc = sb_fail(em, SB_ERR_AUTH, "bus: %s", bus->last_error);
     pthread_mutex_unlock(&bus->mu);
     return rc;
-}
-
-/* ---- teardown and queries ------------------------------------------------------------------ */
-
-static void on_disconnect_done(void *ctx, MQTTAsync_successData *r)
-{
-    (void)r;
-    sb_bus *bus = ctx;
-    pthread_mutex_lock(&bus->mu);
-    atomic_store(&bus->connected, false);
-    pthread_cond_broadcast(&bus->cv);
-    pthread_mutex_unlock(&bus->mu);
-}
-
-static void disconnect(sb_bus *bus)
-{
-    if (!atomic_load(&bus->connected))
-        return;
-    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-    d.timeout = 500;
-    d.onSuccess = on_disconnect_done;
-    d.context = bus;
-    if (MQTTAsync_disconnect(bus->client, &d) != MQTTASYNC_SUCCESS)
-        return;
-    int64_t deadline = sb_time_mono_ms() + 1000;
-    while (atomic_load(&bus->connected) && sb_time_mono_ms() < deadline)
-        sb_time_sleep_ms(5);
 }
 
 void sb_bus_destroy(sb_bus *bus, int64_t drain_ms)
@@ -380,7 +265,7 @@ void sb_bus_destroy(sb_bus *bus, int64_t drain_ms)
         char *st = NULL;
         sb_bus__status_json(bus, "offline", NULL, &st);
         if (st)
-            sb_bus__publish_props(bus, bus->status_topic, st, strlen(st), 1, true, NULL);
+            sb_bus__enqueue(bus, bus->status_topic, st, strlen(st), 1, true, NULL);
         free(st);
     }
     if (atomic_load(&bus->connected))
@@ -389,10 +274,11 @@ void sb_bus_destroy(sb_bus *bus, int64_t drain_ms)
     bus->stopping = true;
     pthread_cond_broadcast(&bus->cv);
     pthread_mutex_unlock(&bus->mu);
-    if (bus->connector_running)
-        pthread_join(bus->connector, NULL);
-    disconnect(bus);
-    MQTTAsync_destroy(&bus->client);
+    if (bus->io_running)
+        pthread_join(bus->io, NULL); /* it disconnects on its way out */
+    if (bus->client)
+        MQTTAsync_destroy(&bus->client);
+    sb_bus__free_outgoing(bus);
     sb_bus__free_subs(bus);
     pthread_mutex_destroy(&bus->mu);
     pthread_cond_destroy(&bus->cv);

@@ -1,4 +1,22 @@
-/* bus_internal.h - state shared by bus.c (connection) and bus_io.c (publish/receive). */
+/*
+ * bus_internal.h - state shared by the bus client's files:
+ *   bus.c      lifecycle (create, start, destroy), paho callbacks, stats;
+ *   bus_io.c   the io thread: connects, recreates the paho client after a lost connection,
+ *              subscribes, and hands queued publishes to paho in order;
+ *   bus_pub.c  the outgoing queue (publish, acknowledgement, flush), request/reply, status;
+ *   bus_sub.c  subscriptions, topic matching and dispatch of received messages.
+ *
+ * Why our own outgoing queue: paho 1.3.11 does not resend the messages in flight when a
+ * connection drops (its in-flight window stays full and publishing stalls after the reconnect),
+ * and a partial write left over from a dead socket can corrupt the next connection ("malformed
+ * packet"). So every publish is kept here until the broker acknowledges it; after a lost
+ * connection the paho client is destroyed and a fresh one is created, and everything not yet
+ * acknowledged is handed to it again, in the original order (at-least-once).
+ *
+ * Only the io thread calls paho's client API (connect, subscribe, send, destroy); paho's
+ * callbacks and the public functions only touch this state under `mu`, so there is no lock
+ * order to get wrong with paho's own mutex (held while it runs callbacks).
+ */
 #ifndef SB_BUS_INTERNAL_H
 #define SB_BUS_INTERNAL_H
 
@@ -12,10 +30,26 @@ typedef struct bus_sub {
     char *filter;      /* as given, maybe "$share/g/..." */
     const char *match; /* the part to match topics against */
     int qos;
-    int id; /* MQTT v5 subscription identifier; handlers of one filter share it */
+    int id;    /* MQTT v5 subscription identifier; handlers of one filter share it */
+    bool sent; /* SUBSCRIBE issued on the current connection */
     sb_bus_handler fn;
     void *ctx;
 } bus_sub;
+
+/* A publish kept until the broker acknowledges it. topic and payload live after the struct. */
+typedef struct bus_out {
+    struct bus_out *prev, *next;
+    struct sb_bus *bus;
+    uint64_t id;  /* publish order */
+    unsigned gen; /* client generation it was handed to; 0 = not handed */
+    char *topic;
+    void *payload;
+    int len;
+    int qos;
+    bool retain;
+    bool has_props;
+    MQTTProperties props;
+} bus_out;
 
 typedef struct bus_request {
     struct bus_request *next;
@@ -25,8 +59,13 @@ typedef struct bus_request {
     bool done;
 } bus_request;
 
+typedef struct bus_unsub {
+    struct bus_unsub *next;
+    char filter[];
+} bus_unsub;
+
 struct sb_bus {
-    MQTTAsync client;
+    MQTTAsync client; /* owned by the io thread */
     const sb_config_bus *cfg;
     char url[512];
     char client_id[336];
@@ -43,20 +82,35 @@ struct sb_bus {
     bool may_fallback;  /* auto: try 3.1.1 when the broker refuses 5 */
 
     pthread_mutex_t mu; /* guards everything below that is not atomic */
-    pthread_cond_t cv;
+    pthread_cond_t cv;  /* state changes: the io thread, start, flush, requests wait on it */
+
+    /* subscriptions */
     bus_sub *subs;
     size_t n_subs, cap_subs;
     int next_sub_id;
-    bus_request *requests;
-    char last_error[256];
-    bool auth_failed;
-    bool connecting;
-    bool want_connect;
-    bool started;
-    bool stopping;
+    bus_unsub *unsubs; /* UNSUBSCRIBEs for the io thread to send */
+
+    /* outgoing queue, in publish order */
+    bus_out *out_head, *out_tail;
+    bus_out *cursor; /* next record to hand to paho on this connection */
+    uint64_t next_out_id;
+    unsigned gen; /* bumped on every lost connection: stale paho callbacks are ignored */
+
+    /* connection state */
+    bool live;          /* connected: records may be handed to paho */
+    bool connecting;    /* a connect is under way */
+    bool need_recreate; /* the paho client saw a lost connection: make a fresh one */
+    bool want_connect;  /* the io thread should connect */
+    bool auth_failed;   /* credentials refused: stop retrying */
+    bool started, stopping, io_done;
+    bool io_waiting;         /* the io thread sleeps on cv: a publish must wake it */
+    int64_t next_attempt_ms; /* monotonic time of the next connect attempt */
     int64_t backoff_ms;
-    pthread_t connector;
-    bool connector_running;
+    char last_error[256];
+    pthread_t io;
+    bool io_running;
+
+    bus_request *requests;
 
     atomic_bool connected;
     atomic_int mqtt_version;
@@ -65,12 +119,29 @@ struct sb_bus {
     atomic_int_fast64_t pending;
 };
 
+/* bus.c */
+sb_err sb_bus__create_client(sb_bus *bus, sb_errmsg *em);
+void sb_bus__on_connection_lost(void *ctx, char *cause);
+void sb_bus__set_error(sb_bus *bus, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_bus__timed_wait(sb_bus *bus, int64_t ms); /* cond wait on bus->cv, mu held */
+void sb_bus__connect_callbacks(MQTTAsync_connectOptions *o, bool v5);
+
 /* bus_io.c */
-int sb_bus__on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m);
-void sb_bus__subscribe_all(sb_bus *bus);
-void sb_bus__free_subs(sb_bus *bus);
-sb_err sb_bus__publish_props(sb_bus *bus, const char *topic, const void *payload, size_t len,
-                             int qos, bool retain, MQTTProperties *props);
+void *sb_bus__io_main(void *arg);
+
+/* bus_pub.c */
+sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size_t len, int qos,
+                       bool retain, const MQTTProperties *props);
+void sb_bus__hand(sb_bus *bus, bus_out *rec, unsigned gen); /* io thread, mu not held */
+void sb_bus__free_outgoing(sb_bus *bus);
 void sb_bus__status_json(sb_bus *bus, const char *status, const char *stats, char **out);
+
+/* bus_sub.c */
+int sb_bus__on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m);
+void sb_bus__sync_subscriptions(sb_bus *bus); /* io thread, mu not held */
+void sb_bus__mark_unsubscribed(sb_bus *bus);  /* mu held: a new connection needs them all */
+void sb_bus__free_subs(sb_bus *bus);
+bool sb_bus__subscribed(sb_bus *bus, const char *filter); /* SUBSCRIBE issued */
+bool sb_bus__dispatching(const sb_bus *bus);              /* called from a handler of bus */
 
 #endif

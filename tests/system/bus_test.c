@@ -530,5 +530,8 @@ int main(void)
         cmocka_unit_test(test_broker_restart_midstream),
         cmocka_unit_test(test_broker_killed_outage),
     };
+    const char *only = getenv("SB_TEST_FILTER"); /* e.g. SB_TEST_FILTER='*midstream*' */
+    if (only && *only)
+        cmocka_set_test_filter(only);
     return cmocka_run_group_tests_name("bus", tests, group_setup, group_teardown);
 }

@@ -70,7 +70,8 @@ void sbt_bus_config(sb_config_bus *c)
     memset(c, 0, sizeof(*c));
     c->url = broker.url;
     c->topic_prefix = "sbtest";
-    c->mqtt_version = SB_MQTT_AUTO;
+    const char *v = getenv("SB_TEST_MQTT_VERSION"); /* "311" runs the suite over MQTT 3.1.1 */
+    c->mqtt_version = v && strcmp(v, "311") == 0 ? SB_MQTT_V311 : SB_MQTT_AUTO;
     c->keepalive_ms = 5000;
     c->connect_timeout_ms = 2000;
     c->reconnect_min_ms = 50;
