@@ -1,0 +1,49 @@
+/*
+ * io.h - devsim's gateway transports: a pty pair (serial gateway), a TCP server (ethernet
+ * gateway, one controller at a time) and MQTT (MQTT gateway, through core/bus.h).
+ */
+#ifndef SB_DEVSIM_IO_H
+#define SB_DEVSIM_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "tools/devsim/sim.h"
+
+typedef enum devsim_transport { DEVSIM_PTY, DEVSIM_TCP, DEVSIM_MQTT } devsim_transport;
+
+typedef struct devsim_io_opts {
+    devsim_transport kind;
+    const char *link;   /* pty: also make this symlink to the slave (may be NULL) */
+    const char *bind;   /* tcp: address, default 127.0.0.1 */
+    int port;           /* tcp: port, 0 = any free one */
+    const char *url;    /* mqtt: broker url */
+    const char *prefix; /* mqtt: topic prefix, "mygateway1" publishes mygateway1-out/... */
+} devsim_io_opts;
+
+typedef struct devsim_io devsim_io;
+
+/*
+ * Opens the transport and prints where the controller reaches it on stdout ("devsim: pty
+ * /dev/pts/3", "devsim: tcp 127.0.0.1:5003", "devsim: mqtt tcp://... mygateway1"). Free with
+ * devsim_io_close().
+ */
+sb_err devsim_io_open(const devsim_io_opts *opts, devsim_io **out, sb_errmsg *em);
+
+/* The devsim_emit callback: writes one line; false when it was dropped (no controller, full). */
+bool devsim_io_send(void *io, const sb_mys_line *line);
+
+/*
+ * Waits up to timeout_ms for input and hands every complete received line to sim. Returns true
+ * when the simulation should (re)start now: the transport just opened, or a controller
+ * connected to the TCP server.
+ */
+bool devsim_io_poll(devsim_io *io, devsim *sim, int timeout_ms);
+
+/* Frames dropped because nobody was listening or the peer was too slow. */
+uint64_t devsim_io_dropped(const devsim_io *io);
+
+void devsim_io_close(devsim_io *io);
+
+#endif
