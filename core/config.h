@@ -91,6 +91,16 @@ typedef struct sb_config_metrics {
     char *password;
 } sb_config_metrics;
 
+typedef struct sb_config_gateway_filter {
+    cJSON *labels; /* a gateway document must carry every one of these labels */
+} sb_config_gateway_filter;
+
+typedef struct sb_config_gateway {
+    sb_config_gateway_filter filter;
+    char *log_dir;         /* message logger files; empty = <data_dir>/gateway-logs */
+    int64_t out_queue_max; /* messages waiting to be sent, per gateway */
+} sb_config_gateway;
+
 typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
@@ -103,6 +113,7 @@ typedef struct sb_config {
     sb_config_bus bus;
     sb_config_storage storage;
     sb_config_metrics metrics;
+    sb_config_gateway gateway;
     sb_config_run run;
     char *source; /* the file it was loaded from, or "defaults" */
 } sb_config;

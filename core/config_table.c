@@ -148,6 +148,24 @@ static const sb_option metrics_table[] = {
     SB_OPT_END,
 };
 
+static const sb_option gateway_filter_table[] = {
+    SB_OPT_ROW_MAP(sb_config_gateway_filter, labels, "labels",
+                   "Run only the gateways whose labels include all of these; empty = every "
+                   "gateway."),
+    SB_OPT_END,
+};
+
+static const sb_option gateway_table[] = {
+    SB_OPT_ROW_SECTION(sb_config_gateway, filter, "filter", gateway_filter_table,
+                       "Which gateway documents this instance runs."),
+    SB_OPT_ROW_STR(sb_config_gateway, log_dir, "log_dir", "",
+                   "Directory of the per-gateway message log files; empty = "
+                   "<data_dir>/gateway-logs."),
+    SB_OPT_ROW_INT(sb_config_gateway, out_queue_max, "out_queue_max", "10000", 1, 10000000,
+                   "Messages waiting to be sent to one gateway's devices; more are dropped."),
+    SB_OPT_END,
+};
+
 static const sb_option run_table[] = {
     SB_OPT_ROW_LIST(sb_config_run, services, "services",
                     "gateway,processor,forward,task,scheduler,handler,api",
@@ -175,6 +193,8 @@ const sb_option sb_config_table[] = {
                        "Where entities (gateways, nodes, fields, tasks ...) are kept."),
     SB_OPT_ROW_SECTION(sb_config, metrics, "metrics", metrics_table,
                        "The time series of field values."),
+    SB_OPT_ROW_SECTION(sb_config, gateway, "gateway", gateway_table,
+                       "The gateway service (switchboard-gateway)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
     SB_OPT_END,
 };

@@ -1,0 +1,73 @@
+/* provider.c - provider lookup and option parsing shared by the gateway service and tests. */
+#include "gateways/provider.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/options.h"
+
+const char *sb_gateway_status_name(sb_gateway_status status)
+{
+    switch (status) {
+    case SB_GATEWAY_UP:
+        return "up";
+    case SB_GATEWAY_ERROR:
+        return "error";
+    case SB_GATEWAY_DOWN:
+    default:
+        return "down";
+    }
+}
+
+sb_err sb_gateway_plugin_find(const char *type, const sb_gateway_plugin **out, sb_errmsg *em)
+{
+    const void *const *table = (const void *const *)sb_gateway_plugins;
+    *out = type ? sb_registry_find(table, type) : NULL;
+    if (*out)
+        return SB_OK;
+    char names[256];
+    sb_registry_names(table, names, sizeof(names));
+    return sb_fail(em, SB_ERR_NOTFOUND, "provider.type '%s': unknown provider (this build has: %s)",
+                   type ? type : "", names[0] ? names : "none");
+}
+
+sb_err sb_gateway_options_parse(const sb_gateway_plugin *plugin, const cJSON *provider, void **out,
+                                sb_errmsg *em)
+{
+    *out = NULL;
+    size_t size = plugin->options_size ? plugin->options_size : 1;
+    void *opts = calloc(1, size);
+    cJSON *copy = provider ? cJSON_Duplicate(provider, 1) : cJSON_CreateObject();
+    sb_err rc = SB_ERR_NOMEM;
+    if (!opts || !copy)
+        goto fail;
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
+    if (plugin->info.options) {
+        rc = sb_options_defaults(plugin->info.options, opts, em);
+        if (rc == SB_OK)
+            rc = sb_options_from_json(plugin->info.options, opts, copy, "provider", em);
+    } else if (cJSON_GetArraySize(copy) > 0) {
+        rc = sb_fail(em, SB_ERR_INVALID, "provider.%s: unknown key (provider '%s' has no options)",
+                     copy->child->string, plugin->info.name);
+    } else {
+        rc = SB_OK;
+    }
+    if (rc != SB_OK)
+        goto fail;
+    cJSON_Delete(copy);
+    *out = opts;
+    return SB_OK;
+fail:
+    cJSON_Delete(copy);
+    sb_gateway_options_free(plugin, opts);
+    return rc == SB_ERR_NOMEM ? sb_fail(em, rc, "out of memory parsing provider options") : rc;
+}
+
+void sb_gateway_options_free(const sb_gateway_plugin *plugin, void *opts)
+{
+    if (!opts)
+        return;
+    if (plugin && plugin->info.options)
+        sb_options_free(plugin->info.options, opts);
+    free(opts);
+}

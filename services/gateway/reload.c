@@ -1,0 +1,174 @@
+/*
+ * reload.c - which gateways run: the store's enabled gateway documents that match
+ * gateway.filter.labels. Runs on the service's main thread only, so the list changes in one
+ * place; the mutex keeps the bus thread's lookups (msg/out) safe meanwhile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "services/gateway/service_priv.h"
+
+static gw_runner *take_runner(gw_service *s, const char *id)
+{
+    gw_runner *r = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_runners; i++) {
+        if (strcmp(gw_runner_doc(s->runners[i])->id, id) == 0) {
+            r = s->runners[i];
+            s->runners[i] = s->runners[--s->n_runners];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+static bool add_runner(gw_service *s, gw_runner *r)
+{
+    bool ok = true;
+    pthread_mutex_lock(&s->mu);
+    if (s->n_runners == s->cap_runners) {
+        size_t cap = s->cap_runners ? s->cap_runners * 2 : 8;
+        gw_runner **grown = realloc(s->runners, cap * sizeof(*grown));
+        if (grown) {
+            s->runners = grown;
+            s->cap_runners = cap;
+        }
+        ok = grown != NULL;
+    }
+    if (ok)
+        s->runners[s->n_runners++] = r;
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+/* Whether the document should run here. */
+static bool wanted(const gw_service *s, const cJSON *doc)
+{
+    return sb_json_bool(doc, "enabled", false) &&
+           gw_doc_labels_match(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
+                               s->env.cfg->gateway.filter.labels);
+}
+
+static void note(cJSON *results, const char *id, const char *what)
+{
+    if (results && !cJSON_GetObjectItemCaseSensitive(results, id))
+        cJSON_AddStringToObject(results, id, what);
+}
+
+/* Starts doc; on a bad document the error becomes the gateway's state. */
+static void start_doc(gw_service *s, const cJSON *doc, const char *id, cJSON *results,
+                      const char *what)
+{
+    gw_doc *d = NULL;
+    gw_runner *r = NULL;
+    sb_errmsg em = {{0}};
+    sb_err rc = gw_doc_parse(doc, &d, &em);
+    if (rc == SB_OK)
+        rc = gw_runner_start(&s->env, d, &r, &em);
+    if (rc == SB_OK && !add_runner(s, r)) {
+        gw_runner_stop(r, false);
+        rc = sb_fail(&em, SB_ERR_NOMEM, "out of memory");
+    }
+    if (rc != SB_OK) {
+        sb_error(NULL, "gateway '%s' not started: %s", id, sb_errmsg_str(&em, rc));
+        gw_state_publish(&s->env, id, "error", sb_errmsg_str(&em, rc), sb_time_now_ms(), false);
+        note(results, id, "error");
+        return;
+    }
+    sb_info(NULL, "gateway '%s' %s", id, what);
+    note(results, id, what);
+}
+
+void gw_reload_one(gw_service *s, const char *id, bool force, cJSON *results)
+{
+    cJSON *doc = NULL;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_store_get(s->env.store, "gateway", id, &doc, &em);
+    if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
+        sb_error(NULL, "gateway '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
+        note(results, id, "error");
+        return;
+    }
+    gw_runner *old = take_runner(s, id);
+    if (doc && wanted(s, doc) && old && !force) {
+        char *fp = gw_doc_fingerprint(doc);
+        bool same = fp && strcmp(fp, gw_runner_doc(old)->fingerprint) == 0;
+        free(fp);
+        if (same) { /* e.g. our own state event */
+            add_runner(s, old) || (gw_runner_stop(old, false), 0);
+            note(results, id, "unchanged");
+            cJSON_Delete(doc);
+            return;
+        }
+    }
+    if (old) {
+        sb_info(NULL, "gateway '%s' stopping", id);
+        gw_runner_stop(old, doc == NULL);
+    }
+    if (doc && wanted(s, doc))
+        start_doc(s, doc, id, results, old ? "restarted" : "started");
+    else
+        note(results, id, old ? "stopped" : "not running");
+    cJSON_Delete(doc);
+}
+
+/* A running gateway that results does not name yet, copied into id; false when none. */
+static bool unvisited_runner(gw_service *s, const cJSON *results, char *id, size_t len)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_runners && !found; i++) {
+        const char *rid = gw_runner_doc(s->runners[i])->id;
+        if (!cJSON_GetObjectItemCaseSensitive(results, rid)) {
+            snprintf(id, len, "%s", rid);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
+void gw_reload_all(gw_service *s, bool force, cJSON *results)
+{
+    cJSON *found = NULL, *own = results ? NULL : cJSON_CreateObject();
+    if (!results && !(results = own))
+        return;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_store_find(s->env.store, "gateway", NULL, &found, &em);
+    if (rc != SB_OK) {
+        sb_error(NULL, "reading the gateways: %s", sb_errmsg_str(&em, rc));
+        cJSON_Delete(own);
+        return;
+    }
+    cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(found, "data"))
+    {
+        const char *id = sb_json_str(item, "id", NULL);
+        if (id)
+            gw_reload_one(s, id, force, results);
+    }
+    cJSON_Delete(found);
+    char id[SB_MSG_ID_MAX + 1]; /* running gateways whose documents are gone */
+    while (unvisited_runner(s, results, id, sizeof(id)))
+        gw_reload_one(s, id, true, results);
+    cJSON_Delete(own);
+}
+
+void gw_stop_all(gw_service *s)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        gw_runner *r = s->n_runners ? s->runners[--s->n_runners] : NULL;
+        pthread_mutex_unlock(&s->mu);
+        if (!r)
+            break;
+        gw_runner_stop(r, false);
+    }
+    SB_FREE(s->runners);
+    s->cap_runners = 0;
+}

@@ -1,0 +1,412 @@
+/*
+ * gateway_test - the gateway service against a real mosquitto and a sqlite store in a temp
+ * directory, with the test-only "testdev" provider (gateway_testdev.c) whose device link is
+ * MQTT: device frames appear on msg/in, msg/out reaches the device, acks are awaited and
+ * resent on a lossy link, sleeping nodes get their newest held values on wake, state events
+ * up/down/error, reconnect, reload on an event and on ctl/gateway/reload, log rotation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gateway_testdev.h"
+#include "harness.h"
+
+#include "core/json.h"
+#include "core/time.h"
+#include "services/gateway/gateway.h"
+#include "storage/store.h"
+
+static sb_config_bus buscfg;
+static sb_config *cfg;
+static sb_store *store;
+static sb_bus *bus;
+static sb_stop_flag stop;
+static pthread_t svc_thread;
+static const char *tmp;
+
+/* Everything seen: {"t": topic, "m": message or event}. */
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static cJSON *seen;
+static int drop_acks; /* the device ignores this many messages before acking again */
+
+static void remember(const char *topic, cJSON *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "t", topic);
+    cJSON_AddItemToObject(o, "m", m);
+    pthread_mutex_lock(&seen_mu);
+    cJSON_AddItemToArray(seen, o);
+    pthread_mutex_unlock(&seen_mu);
+}
+
+static void on_frame(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    sb_msg_batch b = {0};
+    if (sb_msg_decode_batch(bm->payload, bm->len, &b, NULL) != SB_OK)
+        return;
+    for (size_t i = 0; i < b.n; i++)
+        remember(bm->topic, sb_msg_to_json(b.msgs[i]));
+    sb_msg_batch_free(&b);
+}
+
+/* The devices: remember what they got and acknowledge it (unless told to lose some). */
+static void on_device_rx(void *ctx, const sb_bus_msg *bm)
+{
+    on_frame(ctx, bm);
+    sb_msg_batch b = {0};
+    if (sb_msg_decode_batch(bm->payload, bm->len, &b, NULL) != SB_OK)
+        return;
+    char topic[256];
+    snprintf(topic, sizeof(topic), "%.*s/tx", (int)(strrchr(bm->topic, '/') - bm->topic),
+             bm->topic);
+    for (size_t i = 0; i < b.n; i++) {
+        if (__atomic_fetch_sub(&drop_acks, 1, __ATOMIC_SEQ_CST) > 0)
+            continue;
+        b.msgs[i]->is_ack = true;
+        size_t len;
+        char *text = sb_msg_encode(b.msgs[i], &len);
+        sb_bus_publish(bus, topic, text, len, 1, false);
+        free(text);
+    }
+    __atomic_store_n(&drop_acks, drop_acks < 0 ? 0 : drop_acks, __ATOMIC_SEQ_CST);
+    sb_msg_batch_free(&b);
+}
+
+static void on_event(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    cJSON *ev = NULL;
+    if (sb_json_parse(bm->payload, bm->len, &ev, NULL) == SB_OK)
+        remember(bm->topic, ev);
+}
+
+/* How many seen items on topic have path == value (value NULL: any). */
+static int count(const char *topic, const char *path, const char *value)
+{
+    int n = 0;
+    pthread_mutex_lock(&seen_mu);
+    const cJSON *o;
+    cJSON_ArrayForEach(o, seen)
+    {
+        if (strcmp(cJSON_GetObjectItem(o, "t")->valuestring, topic) != 0)
+            continue;
+        const cJSON *v = path ? sb_json_path(cJSON_GetObjectItem(o, "m"), path) : NULL;
+        if (!path || (!value && v) ||
+            (value && cJSON_IsString(v) && !strcmp(v->valuestring, value)))
+            n++;
+    }
+    pthread_mutex_unlock(&seen_mu);
+    return n;
+}
+
+static bool wait_count(const char *topic, const char *path, const char *value, int n,
+                       int64_t timeout_ms)
+{
+    int64_t end = sb_time_mono_ms() + timeout_ms;
+    while (count(topic, path, value) < n) {
+        if (sb_time_mono_ms() > end)
+            return false;
+        sb_time_sleep_ms(5);
+    }
+    return true;
+}
+
+static void put_gateway(const char *json)
+{
+    cJSON *doc = NULL;
+    assert_int_equal(sb_json_parse(json, strlen(json), &doc, NULL), SB_OK);
+    sb_errmsg em = {{0}};
+    assert_int_equal(sb_store_put(store, "gateway", doc, &em), SB_OK);
+    char topic[256], ev[512];
+    snprintf(topic, sizeof(topic), "sbtest/event/gateway/%s", sb_json_str(doc, "id", ""));
+    snprintf(ev, sizeof(ev),
+             "{\"type\":\"updated\",\"entityType\":\"gateway\",\"entityId\":\"%s\"}",
+             sb_json_str(doc, "id", ""));
+    sb_bus_publish(bus, topic, ev, strlen(ev), 1, false);
+    cJSON_Delete(doc);
+}
+
+static void publish(const char *topic, const char *text)
+{
+    assert_int_equal(sb_bus_publish(bus, topic, text, strlen(text), 1, false), SB_OK);
+}
+
+static void *svc_main(void *arg)
+{
+    (void)arg;
+    sb_gateway_run(cfg, &stop);
+    return NULL;
+}
+
+static void set_str(char **dst, const char *value)
+{
+    free(*dst);
+    *dst = strdup(value);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    sbt_broker_start(NULL);
+    sbt_bus_config(&buscfg);
+    testdev_bus_cfg = &buscfg;
+    tmp = sbt_tmpdir("gateway");
+    seen = cJSON_CreateArray();
+    assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
+    char path[1024];
+    set_str(&cfg->data_dir, tmp);
+    set_str(&cfg->bus.url, buscfg.url);
+    set_str(&cfg->bus.topic_prefix, "sbtest");
+    cfg->bus.managed = false;
+    cfg->bus.reconnect_min_ms = 50;
+    cfg->bus.reconnect_max_ms = 500;
+    cfg->storage.type = SB_STORE_SQLITE;
+    snprintf(path, sizeof(path), "%s/sb.db", tmp);
+    set_str(&cfg->storage.sqlite.path, path);
+    snprintf(path, sizeof(path), "%s/logs", tmp);
+    set_str(&cfg->gateway.log_dir, path);
+    assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
+    bus = sbt_bus(&buscfg, "gwtest", "t1", true);
+    sb_bus_subscribe(bus, "sbtest/msg/in/+", 1, on_frame, NULL, NULL);
+    sb_bus_subscribe(bus, "sbtest/event/gateway/+", 1, on_event, NULL, NULL);
+    sb_bus_subscribe(bus, "dev/+/rx", 1, on_device_rx, NULL, NULL);
+    sb_time_sleep_ms(200); /* subscriptions settle */
+    put_gateway("{\"id\":\"gw1\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
+                "\"ack\":{\"retryCount\":3,\"timeout\":\"150ms\"},"
+                "\"messageLogger\":{\"type\":\"file\",\"maxSize\":600,\"maxFiles\":2},"
+                "\"provider\":{\"type\":\"testdev\",\"topic\":\"dev/gw1\"}}");
+    put_gateway("{\"id\":\"gw2\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
+                "\"provider\":{\"type\":\"testdev\",\"topic\":\"dev/gw2\",\"failStarts\":1}}");
+    put_gateway("{\"id\":\"off\",\"enabled\":false,\"provider\":{\"type\":\"testdev\","
+                "\"topic\":\"dev/off\"}}");
+    sb_stop_init(&stop);
+    pthread_create(&svc_thread, NULL, svc_main, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sb_stop_raise(&stop);
+    pthread_join(svc_thread, NULL);
+    sb_bus_destroy(bus, 500);
+    sb_store_close(store);
+    sb_config_free(cfg);
+    cJSON_Delete(seen);
+    sbt_broker_stop();
+    return 0;
+}
+
+static void test_state_events(void **state)
+{
+    (void)state;
+    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", 1, 5000));
+    /* gw2's first start fails: error, then up after reconnectDelay */
+    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.status", "error", 1, 5000));
+    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.status", "up", 1, 5000));
+    assert_int_equal(count("sbtest/event/gateway/off", "entity.state", NULL), 0);
+    cJSON *doc = NULL;
+    assert_int_equal(sb_store_get(store, "gateway", "gw1", &doc, NULL), SB_OK);
+    assert_string_equal(sb_json_str(sb_json_path(doc, "state"), "status", ""), "up");
+    assert_non_null(sb_json_path(doc, "state.since"));
+    assert_non_null(sb_json_path(doc, "provider.topic")); /* the rest is kept */
+    cJSON_Delete(doc);
+}
+
+static void test_device_to_msg_in(void **state)
+{
+    (void)state;
+    publish("dev/gw1/tx",
+            "{\"gatewayId\":\"x\",\"nodeId\":\"12\",\"sourceId\":\"1\","
+            "\"type\":\"set\",\"payloads\":[{\"key\":\"V_TEMP\",\"value\":\"21.5\"}]}");
+    char frame[8192] = "[";
+    for (int i = 0; i < 20; i++)
+        snprintf(frame + strlen(frame), sizeof(frame) - strlen(frame),
+                 "%s{\"gatewayId\":\"gw1\",\"nodeId\":\"13\",\"type\":\"set\","
+                 "\"payloads\":[{\"key\":\"V_%d\",\"value\":\"%d\"}]}",
+                 i ? "," : "", i, i);
+    strcat(frame, "]");
+    publish("dev/gw1/tx", frame);
+    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "12", 1, 5000));
+    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "13", 20, 5000));
+    assert_int_equal(count("sbtest/msg/in/gw1", "gatewayId", "x"), 0); /* the gateway's id */
+    assert_int_equal(count("sbtest/msg/in/gw1", "isReceived", NULL),
+                     count("sbtest/msg/in/gw1", NULL, NULL));
+}
+
+static void test_msg_out_to_device(void **state)
+{
+    (void)state;
+    publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"5\",\"sourceId\":\"1\","
+                                  "\"type\":\"set\",\"payloads\":[{\"key\":\"V_STATUS\","
+                                  "\"value\":\"1\"}]}");
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "5", 1, 5000));
+    /* acks are consumed by the gateway, not passed on */
+    sb_time_sleep_ms(100);
+    assert_int_equal(count("sbtest/msg/in/gw1", "nodeId", "5"), 0);
+}
+
+static void test_ack_retry_on_lossy_link(void **state)
+{
+    (void)state;
+    __atomic_store_n(&drop_acks, 2, __ATOMIC_SEQ_CST);
+    publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"6\",\"sourceId\":\"1\","
+                                  "\"type\":\"set\",\"payloads\":[{\"key\":\"V_STATUS\","
+                                  "\"value\":\"1\"}]}");
+    publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"7\",\"sourceId\":\"1\","
+                                  "\"type\":\"set\",\"payloads\":[{\"key\":\"V_STATUS\","
+                                  "\"value\":\"1\"}]}");
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "6", 3, 5000)); /* two lost, third acked */
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "7", 1, 5000)); /* sent after the ack */
+    sb_time_sleep_ms(400);
+    assert_int_equal(count("dev/gw1/rx", "nodeId", "6"), 3);
+    assert_int_equal(count("dev/gw1/rx", "nodeId", "7"), 1);
+}
+
+/* The value the device got for node/key, the last one; NULL when none. */
+static char *device_value(const char *topic, const char *node, const char *key, int *n)
+{
+    char *value = NULL;
+    *n = 0;
+    pthread_mutex_lock(&seen_mu);
+    const cJSON *o;
+    cJSON_ArrayForEach(o, seen)
+    {
+        const cJSON *m = cJSON_GetObjectItem(o, "m");
+        const cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "payloads"), 0);
+        if (strcmp(cJSON_GetObjectItem(o, "t")->valuestring, topic) == 0 &&
+            strcmp(sb_json_str(m, "nodeId", ""), node) == 0 &&
+            strcmp(sb_json_str(p, "key", ""), key) == 0) {
+            (*n)++;
+            free(value);
+            value = strdup(sb_json_str(p, "value", ""));
+        }
+    }
+    pthread_mutex_unlock(&seen_mu);
+    return value;
+}
+
+static void test_sleeping_node_queue(void **state)
+{
+    (void)state;
+#define SLEEPY(key, value)                                                                         \
+    "{\"gatewayId\":\"gw1\",\"nodeId\":\"9\",\"sourceId\":\"1\",\"type\":\"set\","                 \
+    "\"isSleepNode\":true,\"payloads\":[{\"key\":\"" key "\",\"value\":\"" value "\"}]}"
+    publish("sbtest/msg/out/gw1", SLEEPY("V_STATUS", "1"));
+    publish("sbtest/msg/out/gw1", SLEEPY("V_DIMMER", "50"));
+    publish("sbtest/msg/out/gw1", SLEEPY("V_STATUS", "2"));
+    sb_time_sleep_ms(300);
+    assert_int_equal(count("dev/gw1/rx", "nodeId", "9"), 0); /* held while it sleeps */
+    publish("dev/gw1/tx", "{\"gatewayId\":\"gw1\",\"nodeId\":\"9\",\"type\":\"action\","
+                          "\"isSleepNode\":true,\"payloads\":[{\"key\":\"heartbeat\","
+                          "\"value\":\"\"}]}");
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "9", 2, 5000));
+    sb_time_sleep_ms(200);
+    int n = 0;
+    char *v = device_value("dev/gw1/rx", "9", "V_STATUS", &n);
+    assert_int_equal(n, 1); /* the newest value replaced the old one */
+    assert_string_equal(v, "2");
+    free(v);
+    v = device_value("dev/gw1/rx", "9", "V_DIMMER", &n);
+    assert_int_equal(n, 1);
+    free(v);
+    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "9", 1, 2000)); /* wake-up passed on */
+}
+
+static void test_link_lost_reconnects(void **state)
+{
+    (void)state;
+    int ups = count("sbtest/event/gateway/gw1", "entity.state.status", "up");
+    publish("dev/gw1/ctl", "down");
+    assert_true(
+        wait_count("sbtest/event/gateway/gw1", "entity.state.message", "link lost", 1, 5000));
+    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", ups + 1, 5000));
+}
+
+static void test_reload_on_event(void **state)
+{
+    (void)state;
+    int ups = count("sbtest/event/gateway/gw1", "entity.state.status", "up");
+    put_gateway("{\"id\":\"gw1\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
+                "\"ack\":{\"retryCount\":3,\"timeout\":\"150ms\"},"
+                "\"messageLogger\":{\"type\":\"file\",\"maxSize\":600,\"maxFiles\":2},"
+                "\"provider\":{\"type\":\"testdev\",\"topic\":\"dev/gw1b\"}}");
+    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.message", "stopped", 1, 5000));
+    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", ups + 1, 5000));
+    publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"11\",\"type\":\"set\","
+                                  "\"payloads\":[{\"key\":\"V_STATUS\",\"value\":\"1\"}]}");
+    assert_true(wait_count("dev/gw1b/rx", "nodeId", "11", 1, 5000));
+    /* our own state events do not make it reload again */
+    sb_time_sleep_ms(500);
+    assert_int_equal(count("sbtest/event/gateway/gw1", "entity.state.status", "up"), ups + 1);
+    /* disabled: stopped */
+    put_gateway("{\"id\":\"gw2\",\"enabled\":false,\"provider\":{\"type\":\"testdev\","
+                "\"topic\":\"dev/gw2\"}}");
+    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.message", "stopped", 1, 5000));
+}
+
+static void test_ctl_reload_reply(void **state)
+{
+    (void)state;
+    char *reply = NULL;
+    size_t len = 0;
+    sb_errmsg em = {{0}};
+    const char *req = "{\"ids\":[\"gw1\",\"gw2\",\"nope\"]}";
+    assert_int_equal(
+        sb_bus_request(bus, "sbtest/ctl/gateway/reload", req, strlen(req), 5000, &reply, &len, &em),
+        SB_OK);
+    cJSON *r = NULL;
+    assert_int_equal(sb_json_parse(reply, len, &r, NULL), SB_OK);
+    assert_string_equal(sb_json_str(sb_json_path(r, "results"), "gw1", ""), "restarted");
+    assert_string_equal(sb_json_str(sb_json_path(r, "results"), "gw2", ""), "not running");
+    assert_string_equal(sb_json_str(sb_json_path(r, "results"), "nope", ""), "not running");
+    cJSON_Delete(r);
+    free(reply);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void test_message_logger_rotates(void **state)
+{
+    (void)state;
+    char path[1024], p1[1100], p2[1100];
+    snprintf(path, sizeof(path), "%s/logs/gw1.log", tmp);
+    snprintf(p1, sizeof(p1), "%s.1", path);
+    snprintf(p2, sizeof(p2), "%s.2", path);
+    for (int i = 0; i < 6; i++)
+        publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"20\",\"type\":\"set\","
+                                      "\"payloads\":[{\"key\":\"V_STATUS\",\"value\":\"1\"}]}");
+    assert_true(wait_count("dev/gw1b/rx", "nodeId", "20", 6, 5000));
+    assert_true(file_size(path) > 0 && file_size(path) <= 600);
+    assert_true(file_size(p1) > 0 && file_size(p1) <= 600);
+    assert_int_equal(file_size(p2), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_events),
+        cmocka_unit_test(test_device_to_msg_in),
+        cmocka_unit_test(test_msg_out_to_device),
+        cmocka_unit_test(test_ack_retry_on_lossy_link),
+        cmocka_unit_test(test_sleeping_node_queue),
+        cmocka_unit_test(test_link_lost_reconnects),
+        cmocka_unit_test(test_reload_on_event),
+        cmocka_unit_test(test_ctl_reload_reply),
+        cmocka_unit_test(test_message_logger_rotates),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
