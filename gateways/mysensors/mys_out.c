@@ -95,7 +95,7 @@ sb_err sb_mys_from_msg(const sb_msg *m, size_t i, sb_mys_line *out, sb_errmsg *e
     if (!m || !out || i >= m->n_payloads)
         return sb_fail(em, SB_ERR_INVALID, "no payload %zu in the message", i);
     const sb_payload *p = &m->payloads[i];
-    unsigned node, child, cmd, type;
+    unsigned node = 0, child = 0, cmd = 0, type = 0;
     sb_err err = parse_id(m->node_id, SB_MYS_GATEWAY_NODE, "nodeId", &node, em);
     if (!err)
         err = parse_id(m->source_id, SB_MYS_NODE_CHILD, "sourceId", &child, em);
