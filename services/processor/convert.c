@@ -54,6 +54,8 @@ static sb_err to_number(sb_metric_type t, const char *text, cJSON **out, char *m
         if (d < 0 || d > 9007199254740992.0 || d != floor(d) || strpbrk(text, ".eE"))
             return sb_fail(em, SB_ERR_INVALID, "expected an integer >= 0 for a counter");
         snprintf(mt, len, "%.0f", d);
+    } else if (d == floor(d) && fabs(d) < 1e15) {
+        snprintf(mt, len, "%.0f", d); /* integral: no exponent */
     } else {
         snprintf(mt, len, "%.17g", d);
         /* shortest text that reads back to the same double */
