@@ -101,6 +101,11 @@ typedef struct sb_config_gateway {
     int64_t out_queue_max; /* messages waiting to be sent, per gateway */
 } sb_config_gateway;
 
+typedef struct sb_config_processor {
+    int64_t node_down_after_ms; /* inactivity that turns a node down; 0 = never */
+    int64_t queue_max;          /* frames received and not yet applied before the bus waits */
+} sb_config_processor;
+
 typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
@@ -114,6 +119,7 @@ typedef struct sb_config {
     sb_config_storage storage;
     sb_config_metrics metrics;
     sb_config_gateway gateway;
+    sb_config_processor processor;
     sb_config_run run;
     char *source; /* the file it was loaded from, or "defaults" */
 } sb_config;

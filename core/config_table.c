@@ -166,6 +166,15 @@ static const sb_option gateway_table[] = {
     SB_OPT_END,
 };
 
+static const sb_option processor_table[] = {
+    SB_OPT_ROW_DURATION(sb_config_processor, node_down_after_ms, "node_down_after", "15m", 0,
+                        DAY(365),
+                        "A node without traffic for this long is marked down; 0 = never."),
+    SB_OPT_ROW_INT(sb_config_processor, queue_max, "queue_max", "1000", 1, 1000000,
+                   "Frames received and not yet applied; when full the bus waits."),
+    SB_OPT_END,
+};
+
 static const sb_option run_table[] = {
     SB_OPT_ROW_LIST(sb_config_run, services, "services",
                     "gateway,processor,forward,task,scheduler,handler,api",
@@ -195,6 +204,8 @@ const sb_option sb_config_table[] = {
                        "The time series of field values."),
     SB_OPT_ROW_SECTION(sb_config, gateway, "gateway", gateway_table,
                        "The gateway service (switchboard-gateway)."),
+    SB_OPT_ROW_SECTION(sb_config, processor, "processor", processor_table,
+                       "The message processor (switchboard-processor)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
     SB_OPT_END,
 };

@@ -1,0 +1,9 @@
+/* switchboard-processor: the message processor as its own process. */
+#include "core/service.h"
+
+extern const sb_service_def sb_service_processor;
+
+int main(int argc, char **argv)
+{
+    return sb_service_main(argc, argv, &sb_service_processor);
+}

@@ -1,0 +1,126 @@
+/*
+ * processor.c - the message processor service: opens the store, loads the device tree and the
+ * stream positions, subscribes to "<p>/msg/in/+" (QoS 1, persistent session) and to
+ * "<p>/ctl/processor/reload", and reports its counters in the service status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "processor.h"
+
+static void on_frame(void *ctx, const sb_bus_msg *m)
+{
+    proc_enqueue(ctx, m->topic, m->payload, m->len, false);
+}
+
+static void on_reload(void *ctx, const sb_bus_msg *m)
+{
+    proc_enqueue(ctx, m->topic, "", 0, true);
+    (void)m;
+}
+
+#define STAT(name, field) cJSON_AddNumberToObject(o, name, (double)atomic_load(&p->st.field))
+
+static void stats_fn(void *ctx, cJSON *stats)
+{
+    proc *p = ctx;
+    cJSON *o = cJSON_AddObjectToObject(stats, "processor");
+    if (!o)
+        return;
+    STAT("framesIn", frames);
+    STAT("plainFramesIn", frames_plain);
+    STAT("duplicateFrames", duplicates);
+    STAT("gapFrames", gaps);
+    STAT("staleFrames", stale);
+    STAT("badFrames", bad_frames);
+    STAT("messagesIn", messages);
+    STAT("badMessages", bad_messages);
+    STAT("fieldsUpdated", fields_updated);
+    STAT("rejectedValues", rejected_values);
+    STAT("entitiesCreated", created);
+    STAT("events", events);
+    STAT("acks", acks);
+    STAT("requestsAnswered", requests);
+    STAT("commits", commits);
+    STAT("commitFailures", commit_failures);
+    STAT("metricsWritten", metrics_written);
+    STAT("metricsDropped", metrics_failed);
+    STAT("nodesDown", nodes_down);
+    STAT("queueDepth", queue_depth);
+}
+
+static sb_err subscribe(proc *p, sb_errmsg *em)
+{
+    char topic[512];
+    sb_err rc = sb_bus_topic(p->bus, topic, sizeof(topic), "msg/in/+");
+    if (rc == SB_OK)
+        rc = sb_bus_subscribe(p->bus, topic, 1, on_frame, p, em);
+    if (rc == SB_OK)
+        rc = sb_bus_topic(p->bus, topic, sizeof(topic), "ctl/processor/reload");
+    if (rc == SB_OK)
+        rc = sb_bus_subscribe(p->bus, topic, 1, on_reload, p, em);
+    return rc;
+}
+
+static void proc_free(proc *p)
+{
+    /* The bus first: a handler waiting for queue space finishes while the worker still runs. */
+    sb_service_close(p->svc, 2000);
+    proc_worker_stop(p);
+    tree_destroy(p->tree);
+    sb_store_close(p->store);
+    free(p->streams);
+    free(p);
+}
+
+int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_processor_hooks *hooks)
+{
+    proc *p = calloc(1, sizeof(*p));
+    if (!p)
+        return 1;
+    p->cfg = cfg;
+    if (hooks)
+        p->hooks = *hooks;
+    sb_logger_init(&p->log, "%s", "tree");
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_store_open(cfg, &p->store, &em);
+    if (rc == SB_OK && em.text[0])
+        sb_warn(&p->log, "%s", em.text);
+    if (rc == SB_OK)
+        rc = tree_create(&p->tree);
+    if (rc == SB_OK)
+        rc = tree_load(p->tree, p->store, &em);
+    if (rc == SB_OK)
+        rc = sb_service_open(cfg, "processor", stats_fn, p, &p->svc, &em);
+    if (rc == SB_OK) {
+        p->bus = sb_service_bus(p->svc);
+        rc = proc_worker_start(p, &em);
+    }
+    if (rc == SB_OK)
+        rc = subscribe(p, &em);
+    if (rc != SB_OK) {
+        sb_error(&p->log, "cannot start: %s", sb_errmsg_str(&em, rc));
+        proc_free(p);
+        return 1;
+    }
+    sb_info(&p->log, "processing %s/msg/in/+ (metrics: %s)", sb_bus_prefix(p->bus),
+            p->hooks.metrics_write ? "on" : "not wired, points dropped");
+    while (!sb_stop_wait(stop, 1000))
+        ;
+    sb_info(&p->log, "stopping");
+    proc_free(p);
+    return 0;
+}
+
+int sb_processor_run(const sb_config *cfg, sb_stop_flag *stop)
+{
+    return sb_processor_run_with(cfg, stop, NULL);
+}
+
+const sb_service_def sb_service_processor = {
+    .name = "processor",
+    .description = "device messages -> node/source/field records, metrics and events",
+    .run = sb_processor_run,
+};

@@ -1,0 +1,147 @@
+/*
+ * processor.h - the message processor (docs/processor.md): consumes "<p>/msg/in/+" frames,
+ * keeps the device tree (node, source, field records) in memory and in the store, writes every
+ * value to the metric store, publishes created/updated events and answers requests.
+ *
+ * Internal to services/processor, except sb_processor_run_with() and sb_proc_convert(),
+ * which tests use.
+ */
+#ifndef SB_PROCESSOR_H
+#define SB_PROCESSOR_H
+
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/msg.h"
+#include "core/service.h"
+#include "core/stream.h"
+#include "storage/metrics.h"
+#include "storage/store.h"
+
+/*
+ * Where values go as time series. Until storage/metrics is merged this is a function pointer
+ * the service fills; a NULL write drops points (counted). Borrowed strings, as sb_metrics_write.
+ */
+typedef struct sb_processor_hooks {
+    sb_err (*metrics_write)(void *ctx, const sb_metric_point *p);
+    void *metrics_ctx;
+} sb_processor_hooks;
+
+/* sb_processor_run with hooks (NULL = defaults). Returns the exit code. */
+int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop,
+                          const sb_processor_hooks *hooks);
+int sb_processor_run(const sb_config *cfg, sb_stop_flag *stop);
+
+/*
+ * Converts a value's wire text to what a field of type t stores: none/string keep the text,
+ * binary true/false (on/off, 1/0, yes/no, true/false, any case), gauge and gauge_float a
+ * finite decimal number, counter an integer >= 0, geo "lat;lon[;alt]" an object {latitude,
+ * longitude, altitude}. Strict: no surrounding spaces, hex, inf or nan. *out is a new JSON
+ * value (caller frees); metric_text (len >= 128) gets the canonical text for the metric store.
+ * SB_ERR_INVALID with a message naming the expected form when text does not fit.
+ */
+sb_err sb_proc_convert(sb_metric_type t, const char *text, cJSON **out, char *metric_text,
+                       size_t len, sb_errmsg *em);
+
+/* ---- internal ----------------------------------------------------------------------------- */
+
+typedef enum { T_NODE = 0, T_SOURCE, T_FIELD, T__COUNT } tree_kind;
+
+/* One record of the device tree, owned by the tree. */
+typedef struct tree_entry {
+    tree_kind kind;
+    char *id; /* "gw1.12", "gw1.12.1", "gw1.12.1.V_TEMP" */
+    cJSON *doc;
+    bool dirty;           /* changed since the last commit */
+    bool created;         /* created since the last commit (event "created") */
+    bool event_pending;   /* node/source: one coalesced event at commit */
+    int64_t traffic_mono; /* nodes: monotonic ms of the last message */
+    struct tree_entry *next;
+} tree_entry;
+
+typedef struct tree tree;
+
+sb_err tree_create(tree **out);
+void tree_destroy(tree *t);
+void tree_clear(tree *t);
+/* Loads every node, source and field document from the store. */
+sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em);
+tree_entry *tree_get(tree *t, tree_kind kind, const char *id);
+/* Adds a new entry owning doc. NULL on no memory (doc freed). */
+tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc);
+/* Calls fn for every entry of kind. */
+void tree_each(tree *t, tree_kind kind, void (*fn)(void *ctx, tree_entry *e), void *ctx);
+const char *tree_kind_name(tree_kind kind);
+
+/* Counters for the status (atomic: the status thread reads them). */
+typedef struct proc_stats {
+    atomic_uint_fast64_t frames, frames_plain, duplicates, gaps, stale, bad_frames;
+    atomic_uint_fast64_t messages, bad_messages, fields_updated, rejected_values;
+    atomic_uint_fast64_t created, events, acks, requests, commits, commit_failures;
+    atomic_uint_fast64_t metrics_written, metrics_failed, nodes_down, queue_depth;
+} proc_stats;
+
+/* What one frame (or one sweep) changed, collected until the commit. */
+typedef struct frame_ctx {
+    cJSON *events[T__COUNT]; /* arrays of event objects per entity type */
+    tree_entry **touched;    /* entries to persist */
+    size_t n_touched, cap_touched;
+} frame_ctx;
+
+typedef struct proc proc;
+
+/* apply.c: applies one message to the tree, recording changes in fc. */
+void proc_apply(proc *p, frame_ctx *fc, const sb_msg *m);
+/* apply.c: marks nodes without traffic for node_down_after as down. */
+void proc_sweep(proc *p, frame_ctx *fc, int64_t now_mono);
+/* apply.c: records an event for e (snapshot of its document now). */
+void proc_event(proc *p, frame_ctx *fc, tree_entry *e, const char *type);
+void frame_ctx_touch(frame_ctx *fc, tree_entry *e);
+void frame_ctx_free(frame_ctx *fc);
+
+/* worker.c: the queue and the thread that applies frames. */
+sb_err proc_worker_start(proc *p, sb_errmsg *em);
+void proc_worker_stop(proc *p);
+/* Queues a received frame (copied); waits while the queue is full. */
+void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool reload);
+
+/* A frame waiting for the worker. */
+typedef struct qitem {
+    struct qitem *next;
+    bool reload; /* a ctl reload, not a frame */
+    size_t len;
+    char *topic;
+    char data[]; /* len bytes + NUL */
+} qitem;
+
+/* A stream position the processor holds. */
+typedef struct stream_slot {
+    char name[SB_STREAM_NAME_MAX];
+    sb_stream_pos pos;
+} stream_slot;
+
+struct proc {
+    const sb_config *cfg;
+    sb_service *svc;
+    sb_bus *bus;
+    sb_store *store;
+    tree *tree;
+    sb_processor_hooks hooks;
+    proc_stats st;
+    sb_logger log;
+
+    stream_slot *streams; /* worker thread only */
+    size_t n_streams;
+
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv, qspace;
+    qitem *qhead, *qtail;
+    size_t qlen;
+    bool qstop;
+    pthread_t worker;
+    bool worker_running;
+};
+
+#endif
