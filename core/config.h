@@ -89,6 +89,16 @@ typedef struct sb_config_metrics {
     char *database;
     char *username;
     char *password;
+    int64_t version;    /* 1 = InfluxDB 1.x (/write, InfluxQL), 2 = 2.x (/api/v2, Flux) */
+    char *org;          /* 2.x organisation */
+    char *bucket;       /* 2.x bucket; empty = database */
+    char *token;        /* 2.x API token */
+    int64_t batch_size; /* points per write request */
+    int64_t flush_interval_ms;
+    int64_t buffer_max;   /* points held while the server is down (RAM + disk) */
+    char *buffer_dir;     /* empty = RAM only; else spill to append-only files here */
+    int64_t timeout_ms;   /* per HTTP request */
+    int64_t managed_port; /* 0 = a free loopback port */
 } sb_config_metrics;
 
 typedef struct sb_config_gateway_filter {

@@ -43,8 +43,16 @@ typedef struct sb_metrics_stats {
     char last_error[256];
 } sb_metrics_stats;
 
-/* Opens the store named by cfg->metrics.type ("none" gives a store that accepts and drops). */
+/*
+ * Opens the store named by cfg->metrics.type ("none" gives a store that accepts and drops;
+ * its stats count every point as dropped). The InfluxDB store talks to cfg->metrics.url;
+ * SB_ERR_INVALID when that is empty (use sb_metrics_open_url with the managed influxd's URL).
+ * Caller closes with sb_metrics_close(). The config is read during the call only.
+ */
 sb_err sb_metrics_open(const sb_config *cfg, sb_metrics **out, sb_errmsg *em);
+
+/* The same against url instead of cfg->metrics.url (the managed influxd, sb_influxd.url). */
+sb_err sb_metrics_open_url(const sb_config *cfg, const char *url, sb_metrics **out, sb_errmsg *em);
 
 /* Queues a point (copied); never blocks on the network. */
 sb_err sb_metrics_write(sb_metrics *m, const sb_metric_point *p);

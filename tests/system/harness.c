@@ -11,11 +11,14 @@
 static char root[512];
 static sb_broker broker;
 static bool broker_running;
+static sb_influxd influxd;
+static bool influxd_running;
 static sb_config_bus bus_defaults;
 
 static void cleanup(void)
 {
     sbt_broker_stop();
+    sbt_influxd_stop();
     const char *keep = getenv("SB_KEEP_TMP");
     if (root[0] && !(keep && *keep == '1')) {
         char cmd[600];
@@ -62,6 +65,25 @@ void sbt_broker_stop(void)
     if (broker_running) {
         sb_broker_stop(&broker);
         broker_running = false;
+    }
+}
+
+sb_influxd *sbt_influxd_start(void)
+{
+    sb_errmsg em = {0};
+    if (sb_influxd_start(&influxd, "influxd", sbt_tmpdir("influxd"), 0, &em) != SB_OK) {
+        fprintf(stderr, "harness: %s\n", em.text);
+        exit(1);
+    }
+    influxd_running = true;
+    return &influxd;
+}
+
+void sbt_influxd_stop(void)
+{
+    if (influxd_running) {
+        sb_influxd_stop(&influxd);
+        influxd_running = false;
     }
 }
 

@@ -12,6 +12,7 @@
 #include "core/broker.h"
 #include "core/bus.h"
 #include "core/config.h"
+#include "core/influxd.h"
 
 /* A fresh directory under $SB_TEST_TMPDIR (or /tmp), removed at exit unless SB_KEEP_TMP=1. */
 const char *sbt_tmpdir(const char *name);
@@ -19,6 +20,10 @@ const char *sbt_tmpdir(const char *name);
 /* Starts mosquitto for this test binary (extra_conf appended to its config). */
 sb_broker *sbt_broker_start(const char *extra_conf);
 void sbt_broker_stop(void);
+
+/* Starts influxd for this test binary on free ports (stopped at exit). */
+sb_influxd *sbt_influxd_start(void);
+void sbt_influxd_stop(void);
 
 /* A bus config with test-friendly timing (fast reconnect) for the running broker. */
 void sbt_bus_config(sb_config_bus *cfg);
