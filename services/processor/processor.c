@@ -114,9 +114,24 @@ int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_pro
     return 0;
 }
 
+static sb_err metrics_write(void *ctx, const sb_metric_point *pt)
+{
+    return sb_metrics_write(ctx, pt);
+}
+
 int sb_processor_run(const sb_config *cfg, sb_stop_flag *stop)
 {
-    return sb_processor_run_with(cfg, stop, NULL);
+    sb_metrics *m = NULL;
+    sb_errmsg em = {{0}};
+    if (sb_metrics_open(cfg, &m, &em) != SB_OK) {
+        /* Records and events still work; every point is counted as dropped in the stats. */
+        sb_warn(NULL, "metric store not available (%s): points are dropped and counted", em.text);
+        m = NULL;
+    }
+    sb_processor_hooks hooks = {.metrics_write = m ? metrics_write : NULL, .metrics_ctx = m};
+    int rc = sb_processor_run_with(cfg, stop, &hooks);
+    sb_metrics_close(m, 1000);
+    return rc;
 }
 
 const sb_service_def sb_service_processor = {

@@ -21,8 +21,8 @@
 #include "storage/store.h"
 
 /*
- * Where values go as time series. Until storage/metrics is merged this is a function pointer
- * the service fills; a NULL write drops points (counted). Borrowed strings, as sb_metrics_write.
+ * Where values go as time series: sb_processor_run wires sb_metrics_write here; tests may give
+ * their own. A NULL write drops points (counted). Borrowed strings, as sb_metrics_write.
  */
 typedef struct sb_processor_hooks {
     sb_err (*metrics_write)(void *ctx, const sb_metric_point *p);

@@ -6,6 +6,7 @@
 #include "commands.h"
 
 #include "core/broker.h"
+#include "core/influxd.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/proc.h"
@@ -99,12 +100,37 @@ static int start_broker(sb_config *cfg, sb_broker *broker)
     return cfg->bus.url ? 0 : 1;
 }
 
+/* The managed influxd when metrics go to InfluxDB, managed is on and no url is set. */
+static int start_influxd(sb_config *cfg, sb_influxd *influxd)
+{
+    sb_config_metrics *m = &cfg->metrics;
+    if (m->type != SB_METRICS_INFLUXDB || !m->managed || (m->url && *m->url))
+        return 0;
+    char *dir = sb_config_data_path(cfg, "influxdb");
+    sb_errmsg em = {0};
+    sb_err rc =
+        dir ? sb_influxd_start(influxd, m->influxd, dir, (int)m->managed_port, &em) : SB_ERR_NOMEM;
+    free(dir);
+    if (rc != SB_OK) {
+        sb_error(NULL, "cannot start the managed influxd: %s", sb_errmsg_str(&em, rc));
+        return 1;
+    }
+    free(m->url);
+    m->url = strdup(influxd->url);
+    sb_info(NULL, "managed influxd on %s (pid %d, data in %s)", influxd->url,
+            (int)influxd->proc.pid, influxd->dir);
+    return m->url ? 0 : 1;
+}
+
 static void banner(const sb_config *cfg, const running *svcs, size_t n)
 {
     static const char *const stores[] = {"sqlite", "memory", "mongodb"};
     printf("\nSwitchboard %s is running.\n", SB_VERSION);
     printf("  bus:       %s%s\n", cfg->bus.url, cfg->bus.managed ? " (managed mosquitto)" : "");
     printf("  store:     %s, data in %s\n", stores[cfg->storage.type % 3], cfg->data_dir);
+    printf("  metrics:   %s\n", cfg->metrics.type == SB_METRICS_NONE    ? "off"
+                                : cfg->metrics.url && *cfg->metrics.url ? cfg->metrics.url
+                                                                        : "(no url)");
     printf("  services:  ");
     for (size_t i = 0; i < n; i++)
         printf("%s%s", i ? ", " : "", svcs[i].def->name);
@@ -146,9 +172,14 @@ static int run(sb_config *cfg)
     running svcs[16];
     size_t n = 0;
     sb_broker broker = {0};
+    sb_influxd influxd = {0};
     if (pick_services(cfg, svcs, &n, &stop) || sb_signals_install(&stop, &em) != SB_OK ||
         start_broker(cfg, &broker))
         return 1;
+    if (start_influxd(cfg, &influxd)) {
+        sb_broker_stop(&broker);
+        return 1;
+    }
     for (size_t i = 0; i < n; i++) {
         svcs[i].started = pthread_create(&svcs[i].thread, NULL, service_thread, &svcs[i]) == 0;
         if (!svcs[i].started) {
@@ -163,9 +194,15 @@ static int run(sb_config *cfg)
             if (sb_broker_restart(&broker, &em) != SB_OK)
                 sb_error(NULL, "%s", em.text);
         }
+        if (influxd.proc.pid && !sb_proc_alive(&influxd.proc, NULL)) {
+            sb_warn(NULL, "managed influxd exited; restarting it");
+            if (sb_influxd_restart(&influxd, &em) != SB_OK)
+                sb_error(NULL, "%s", em.text);
+        }
     }
     int rc = join_all(svcs, n);
     sb_broker_stop(&broker);
+    sb_influxd_stop(&influxd);
     sb_info(NULL, "stopped");
     return rc;
 }
