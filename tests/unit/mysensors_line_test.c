@@ -107,7 +107,8 @@ static void test_payload_limits(void **state)
     parse_bad(line, SB_ERR_TOO_LARGE, "at most 25");
 
     /* the line itself */
-    memset(line, '1', sizeof(line));
+    memset(line, '1', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0'; /* parse_bad takes strlen */
     parse_bad(line, SB_ERR_TOO_LARGE, "at most 256");
     sb_mys_line l;
     assert_int_equal(sb_mys_parse(line, SB_MYS_LINE_MAX + 1, &l, NULL), SB_ERR_TOO_LARGE);
