@@ -85,8 +85,10 @@ static void settle(bus_out *rec, unsigned gen_check, bool ok)
     if (rec->gen == bus->gen && bus->live) {
         unlink_free(bus, rec);
         atomic_fetch_add(ok ? &bus->acknowledged : &bus->publish_failed, 1);
-        atomic_fetch_sub(&bus->pending, 1);
-        pthread_cond_broadcast(&bus->cv);
+        /* Only sb_bus_flush waits for acknowledgements, and only for the queue to empty:
+         * waking every waiter on every PUBACK would cost a context switch per message. */
+        if (atomic_fetch_sub(&bus->pending, 1) == 1)
+            pthread_cond_broadcast(&bus->cv);
     }
     pthread_mutex_unlock(&bus->mu);
 }
