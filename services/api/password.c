@@ -83,14 +83,19 @@ bool api_password_verify(const char *password, const char *stored)
 
 sb_err api_random_text(char *out, size_t n, size_t len)
 {
-    /* 64 symbols, so r % 64 is unbiased; URL- and shell-safe. */
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char r[128];
-    if (n >= len || n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
+    /* Letters and digits only (safe on command lines); bytes >= 248 are drawn again so
+     * r % 62 is unbiased. */
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if (n >= len)
         return SB_ERR_INTERNAL;
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[r[i] % 64];
+    for (size_t i = 0; i < n;) {
+        unsigned char r[64];
+        if (RAND_bytes(r, sizeof(r)) != 1)
+            return SB_ERR_INTERNAL;
+        for (size_t k = 0; k < sizeof(r) && i < n; k++)
+            if (r[k] < 248)
+                out[i++] = alphabet[r[k] % 62];
+    }
     out[n] = '\0';
     return SB_OK;
 }
