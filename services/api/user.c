@@ -61,9 +61,10 @@ void api_user_login(api *a, api_req *rq, api_resp *rs)
     bool ok = user && api_password_verify(pw, sb_json_str(user, "passwordHash", ""));
     if (!user)
         burn_time(pw);
-    cJSON_Delete(body);
-    if (!ok) {
+    if (!ok)
         sb_info(&a->log, "login refused for '%.64s'", name);
+    cJSON_Delete(body); /* name and pw point into it */
+    if (!ok) {
         api_error(rs, 401, "unauthorized", "invalid username or password");
         cJSON_Delete(user);
         return;
