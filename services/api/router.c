@@ -119,10 +119,9 @@ static bool match(const char *pattern, const char *path, api_req *rq)
 {
     const char *p = pattern, *s = path;
     while (*p && *s) {
-        const char *pe = strchr(p, '/'), *se = strchr(s + 1, '/');
         if (*p != '/' || *s != '/')
             return false;
-        pe = strchr(p + 1, '/');
+        const char *pe = strchr(p + 1, '/'), *se = strchr(s + 1, '/');
         size_t pl = (pe ? (size_t)(pe - p) : strlen(p)) - 1;
         size_t sl = (se ? (size_t)(se - s) : strlen(s)) - 1;
         const char *pseg = p + 1, *sseg = s + 1;
