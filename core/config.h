@@ -116,6 +116,15 @@ typedef struct sb_config_processor {
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
 } sb_config_processor;
 
+typedef struct sb_config_api {
+    char *address;             /* listen address */
+    int64_t port;              /* 0 = a free port, logged */
+    int64_t body_limit;        /* bytes; larger request bodies get 413 unread */
+    sb_strlist cors_origins;   /* origins allowed cross-site; "*" = any */
+    int64_t token_lifetime_ms; /* login token validity */
+    char *web_root;            /* static files of the dashboard; empty = none */
+} sb_config_api;
+
 typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
@@ -130,6 +139,7 @@ typedef struct sb_config {
     sb_config_metrics metrics;
     sb_config_gateway gateway;
     sb_config_processor processor;
+    sb_config_api api;
     sb_config_run run;
     char *source; /* the file it was loaded from, or "defaults" */
 } sb_config;

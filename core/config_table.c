@@ -192,6 +192,22 @@ static const sb_option processor_table[] = {
     SB_OPT_END,
 };
 
+static const sb_option api_table[] = {
+    SB_OPT_ROW_STR(sb_config_api, address, "address", "127.0.0.1",
+                   "Address the HTTP API listens on; 0.0.0.0 = every interface."),
+    SB_OPT_ROW_INT(sb_config_api, port, "port", "8080", 0, 65535,
+                   "HTTP port of the API; 0 picks a free port (logged at start)."),
+    SB_OPT_ROW_INT(sb_config_api, body_limit, "body_limit", "1048576", 1024, 1073741824,
+                   "Largest request body in bytes; larger ones are refused with 413 unread."),
+    SB_OPT_ROW_LIST(sb_config_api, cors_origins, "cors_origins", "",
+                    "Origins browsers may call the API from (https://host:port); * = any."),
+    SB_OPT_ROW_DURATION(sb_config_api, token_lifetime_ms, "token_lifetime", "24h", MIN(1), DAY(365),
+                        "How long a login token stays valid."),
+    SB_OPT_ROW_STR(sb_config_api, web_root, "web_root", "",
+                   "Directory of the web dashboard's static files; empty = none served."),
+    SB_OPT_END,
+};
+
 static const sb_option run_table[] = {
     SB_OPT_ROW_LIST(sb_config_run, services, "services",
                     "gateway,processor,forward,task,scheduler,handler,api",
@@ -223,6 +239,7 @@ const sb_option sb_config_table[] = {
                        "The gateway service (switchboard-gateway)."),
     SB_OPT_ROW_SECTION(sb_config, processor, "processor", processor_table,
                        "The message processor (switchboard-processor)."),
+    SB_OPT_ROW_SECTION(sb_config, api, "api", api_table, "The HTTP API (switchboard-api)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
     SB_OPT_END,
 };

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STOP_DEADLINE_MS 2000
 
@@ -122,7 +123,47 @@ static int start_influxd(sb_config *cfg, sb_influxd *influxd)
     return m->url ? 0 : 1;
 }
 
-static void banner(const sb_config *cfg, const running *svcs, size_t n)
+/*
+ * On the first start the api service creates user admin with a random password in
+ * <data_dir>/initial-admin-password; wait briefly for it so the banner can show it.
+ */
+static void print_admin_password(const sb_config *cfg, bool first_start)
+{
+    char *path = sb_config_data_path(cfg, "initial-admin-password");
+    char pw[128] = "";
+    for (int i = 0; path && first_start && i < 60 && !pw[0]; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(pw, sizeof(pw), f))
+                pw[0] = '\0';
+            fclose(f);
+        }
+        if (!pw[0])
+            sb_time_sleep_ms(50);
+    }
+    pw[strcspn(pw, "\n")] = '\0';
+    if (pw[0])
+        printf("  login:     user admin, password %s (first start; change it)\n", pw);
+    free(path);
+}
+
+static bool runs_api(const running *svcs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(svcs[i].def->name, "api") == 0)
+            return true;
+    return false;
+}
+
+static bool admin_password_absent(const sb_config *cfg)
+{
+    char *path = sb_config_data_path(cfg, "initial-admin-password");
+    bool absent = path && access(path, F_OK) != 0;
+    free(path);
+    return absent;
+}
+
+static void banner(const sb_config *cfg, const running *svcs, size_t n, bool first_start)
 {
     static const char *const stores[] = {"sqlite", "memory", "mongodb"};
     printf("\nSwitchboard %s is running.\n", SB_VERSION);
@@ -135,6 +176,10 @@ static void banner(const sb_config *cfg, const running *svcs, size_t n)
     for (size_t i = 0; i < n; i++)
         printf("%s%s", i ? ", " : "", svcs[i].def->name);
     printf("%s\n", n ? "" : "(none in this build yet)");
+    if (runs_api(svcs, n)) {
+        printf("  api:       http://%s:%lld/api\n", cfg->api.address, (long long)cfg->api.port);
+        print_admin_password(cfg, first_start);
+    }
     printf("Press Ctrl-C to stop.\n\n");
     fflush(stdout);
 }
@@ -180,6 +225,7 @@ static int run(sb_config *cfg)
         sb_broker_stop(&broker);
         return 1;
     }
+    bool first_start = admin_password_absent(cfg);
     for (size_t i = 0; i < n; i++) {
         svcs[i].started = pthread_create(&svcs[i].thread, NULL, service_thread, &svcs[i]) == 0;
         if (!svcs[i].started) {
@@ -187,7 +233,7 @@ static int run(sb_config *cfg)
             sb_stop_raise(&stop);
         }
     }
-    banner(cfg, svcs, n);
+    banner(cfg, svcs, n, first_start);
     while (!sb_stop_wait(&stop, 1000)) {
         if (cfg->bus.managed && broker.proc.pid && !sb_proc_alive(&broker.proc, NULL)) {
             sb_warn(NULL, "managed mosquitto exited; restarting it");

@@ -1,0 +1,64 @@
+/*
+ * api.c - the API service: opens the store and the service's bus connection, prepares the
+ * signing key and the first admin, then runs the HTTP server until stop.
+ */
+#include <stdlib.h>
+
+#include "api.h"
+
+static void stats_fn(void *ctx, cJSON *stats)
+{
+    api *a = ctx;
+    cJSON *o = cJSON_AddObjectToObject(stats, "api");
+    if (!o)
+        return;
+    /* Read without a lock from the status thread: counters may lag by a request. */
+    cJSON_AddNumberToObject(o, "requests", (double)a->requests);
+    cJSON_AddNumberToObject(o, "errors", (double)a->errors);
+}
+
+static void api_free(api *a)
+{
+    sb_service_close(a->svc, 2000);
+    sb_store_close(a->store);
+    free(a);
+}
+
+int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks *hooks)
+{
+    api *a = calloc(1, sizeof(*a));
+    if (!a)
+        return 1;
+    a->cfg = cfg;
+    sb_logger_init(&a->log, "%s", "http");
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_store_open(cfg, &a->store, &em);
+    if (rc == SB_OK && em.text[0])
+        sb_warn(&a->log, "%s", em.text);
+    if (rc == SB_OK)
+        rc = sb_service_open(cfg, "api", stats_fn, a, &a->svc, &em);
+    if (rc == SB_OK) {
+        a->bus = sb_service_bus(a->svc);
+        rc = api_auth_init(a, &em);
+    }
+    if (rc != SB_OK) {
+        sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));
+        api_free(a);
+        return 1;
+    }
+    int code = api_http_run(a, stop, hooks);
+    sb_info(&a->log, "stopping");
+    api_free(a);
+    return code;
+}
+
+int sb_api_run(const sb_config *cfg, sb_stop_flag *stop)
+{
+    return sb_api_run_with(cfg, stop, NULL);
+}
+
+const sb_service_def sb_service_api = {
+    .name = "api",
+    .description = "the HTTP API: entities, users and login tokens",
+    .run = sb_api_run,
+};

@@ -1,0 +1,164 @@
+/*
+ * api.h - the HTTP API service (docs/api.md): a libwebsockets HTTP/1.1 server on one thread,
+ * a small router, entity CRUD over the config store, login tokens (JWT HS256) and events on the
+ * bus for every change.
+ *
+ * Internal to services/api, except sb_api_run_with() and api_params_query() (the fuzz target's
+ * entry), which tests use. Requests are handled one at a time on the lws service thread, so the
+ * handlers share the api context without locks.
+ */
+#ifndef SB_API_H
+#define SB_API_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/quickid.h"
+#include "core/service.h"
+#include "storage/store.h"
+
+/* Hooks for tests: told the bound port once the server listens (port 0 picks a free one). */
+typedef struct sb_api_hooks {
+    void (*listening)(void *ctx, int port);
+    void *ctx;
+} sb_api_hooks;
+
+int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks *hooks);
+int sb_api_run(const sb_config *cfg, sb_stop_flag *stop);
+
+/* ---- requests and responses ---------------------------------------------------------------- */
+
+typedef enum api_method {
+    API_GET = 0,
+    API_POST,
+    API_PUT,
+    API_PATCH,
+    API_DELETE,
+    API_OPTIONS,
+    API_HEAD,
+    API_OTHER
+} api_method;
+
+typedef enum api_role {
+    API_ROLE_NONE = 0,
+    API_ROLE_READONLY,
+    API_ROLE_READWRITE,
+    API_ROLE_ADMIN
+} api_role;
+
+/* Query parameters in arrival order; keys and values owned (already URL-decoded). */
+typedef struct api_params {
+    char **keys;
+    char **values;
+    size_t n;
+} api_params;
+
+typedef struct api_req {
+    api_method method;
+    char path[1024];
+    api_params params;
+    char *body; /* NUL-terminated, owned; NULL when there was none */
+    size_t body_len;
+    char content_type[128];
+    char authorization[2048];
+    char cookie[2048];
+    /* filled by the router and the authentication step */
+    sb_entity_kind kind;
+    char id[SB_QUICKID_PART_MAX];
+    api_role role;
+    char user_id[SB_QUICKID_PART_MAX];
+    char username[SB_QUICKID_PART_MAX];
+} api_req;
+
+typedef struct api_resp {
+    int status;
+    char *body; /* owned, JSON text */
+    size_t len;
+    char headers[1024]; /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
+    bool close;         /* close the connection after the response (413: body left unread) */
+} api_resp;
+
+void api_params_free(api_params *p);
+sb_err api_params_add(api_params *p, const char *key, const char *value);
+const char *api_params_get(const api_params *p, const char *key);
+
+/* Sets the response to obj (taken, deleted) with status. */
+void api_reply(api_resp *rs, int status, cJSON *obj);
+/* {"error": msg, "detail": detail-or-null} with status. */
+void api_error(api_resp *rs, int status, const char *msg, const char *detail);
+void api_errorf(api_resp *rs, int status, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a store/library error to an HTTP status (NOTFOUND 404, INVALID/PARSE 400 ...). */
+int api_status_of(sb_err err);
+void api_add_header(api_resp *rs, const char *name, const char *value);
+
+/*
+ * Turns limit, offset, sortBy, filter and plain key=value parameters into a store query:
+ * limit 1..1000 (default 50), offset >= 0, sortBy and filter JSON-stringified as MyController's
+ * web console sends them, every other parameter an eq filter ("true"/"false" also match the
+ * booleans). SB_ERR_INVALID naming the parameter. Free q with sb_query_free().
+ */
+sb_err api_params_query(const api_params *p, sb_query *q, sb_errmsg *em);
+
+/* ---- the service context ------------------------------------------------------------------- */
+
+typedef struct api {
+    const sb_config *cfg;
+    sb_service *svc;
+    sb_bus *bus;
+    sb_store *store;
+    sb_logger log;
+    unsigned char secret[64];
+    size_t secret_len;
+    /* counters for the status */
+    uint64_t requests, errors;
+} api;
+
+typedef void (*api_handler)(api *a, api_req *rq, api_resp *rs);
+
+/* Routes rq (method + path) to its handler after authentication; fills rs. */
+void api_dispatch(api *a, api_req *rq, api_resp *rs);
+
+/* HTTP server (http.c): runs lws until stop. */
+int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks);
+
+/* Entity routes (entity.c, entity_write.c). */
+void api_entity_list(api *a, api_req *rq, api_resp *rs);
+void api_entity_get(api *a, api_req *rq, api_resp *rs);
+void api_entity_save(api *a, api_req *rq, api_resp *rs);
+void api_entity_delete(api *a, api_req *rq, api_resp *rs);
+void api_entity_enable(api *a, api_req *rq, api_resp *rs);
+void api_entity_disable(api *a, api_req *rq, api_resp *rs);
+
+/*
+ * Checks a posted entity against the known keys of its kind: wrong-typed keys fail, all of them
+ * named in em ("enabled: expected a boolean; labels.room: expected a string").
+ */
+sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em);
+bool api_kind_has_enabled(sb_entity_kind kind);
+/* Removes what must never leave the server (password hashes) from a document in place. */
+void api_entity_redact(sb_entity_kind kind, cJSON *doc);
+/* Publishes <p>/event/<kind>/<id> {type, entityType, entityId, quickId, entity}. Borrows doc. */
+void api_event(api *a, const char *type, sb_entity_kind kind, const cJSON *doc);
+
+/* Auth (auth.c, password.c). */
+sb_err api_auth_init(api *a, sb_errmsg *em);
+/* Reads the token from Authorization: Bearer or the cookie; fills rq->role and the user. */
+sb_err api_authenticate(api *a, api_req *rq, sb_errmsg *em);
+api_role api_role_parse(const char *name);
+void api_user_login(api *a, api_req *rq, api_resp *rs);
+void api_user_logout(api *a, api_req *rq, api_resp *rs);
+void api_user_profile(api *a, api_req *rq, api_resp *rs);
+/* A signed token for user; *exp its expiry (s since the epoch). Caller frees with free(). */
+char *api_token_issue(api *a, const cJSON *user, int64_t *exp);
+/* Hashes password as "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>" into out (>= 160). */
+sb_err api_password_hash(const char *password, char *out, size_t len, sb_errmsg *em);
+bool api_password_verify(const char *password, const char *stored);
+/* A random URL-safe string of n characters (n < len). */
+sb_err api_random_text(char *out, size_t n, size_t len);
+
+#define API_COOKIE "sb_token"
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * entity.c - what the API knows about entity documents: the known keys of each kind and their
+ * JSON types (for validating posted documents), which kinds can be enabled, redaction, change
+ * events, and the read routes GET /api/<kind> and GET /api/<kind>/{id}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "core/json.h"
+
+typedef enum { T_STR, T_BOOL, T_NUM, T_OBJ, T_ARR, T_STRMAP } key_type;
+
+typedef struct key_rule {
+    const char *key;
+    key_type type;
+} key_rule;
+
+/* Keys every kind may carry. */
+static const key_rule common_keys[] = {
+    {"id", T_STR},       {"name", T_STR},   {"description", T_STR}, {"labels", T_STRMAP},
+    {"enabled", T_BOOL}, {"others", T_OBJ}, {"modifiedOn", T_STR},  {"state", T_OBJ},
+    {"lastSeen", T_STR}, {"type", T_STR},   {"spec", T_OBJ},        {NULL, T_STR},
+};
+
+static const key_rule gateway_keys[] = {
+    {"provider", T_OBJ},       {"ackConfig", T_OBJ}, {"messageLogger", T_OBJ},
+    {"reconnectDelay", T_STR}, {NULL, T_STR},
+};
+static const key_rule node_keys[] = {{"gatewayId", T_STR}, {"nodeId", T_STR}, {NULL, T_STR}};
+static const key_rule source_keys[] = {
+    {"gatewayId", T_STR}, {"nodeId", T_STR}, {"sourceId", T_STR}, {NULL, T_STR}};
+static const key_rule field_keys[] = {
+    {"gatewayId", T_STR},     {"nodeId", T_STR},    {"sourceId", T_STR},  {"fieldId", T_STR},
+    {"metricType", T_STR},    {"unit", T_STR},      {"current", T_OBJ},   {"previous", T_OBJ},
+    {"noChangeSince", T_STR}, {"readOnly", T_BOOL}, {"formatter", T_OBJ}, {NULL, T_STR},
+};
+static const key_rule task_keys[] = {
+    {"ignoreDuplicate", T_BOOL}, {"autoDisable", T_BOOL}, {"evaluationType", T_STR},
+    {"evaluationConfig", T_OBJ}, {"dampening", T_OBJ},    {"handlers", T_ARR},
+    {"triggerOnEvent", T_BOOL},  {"eventFilter", T_OBJ},  {"executionInterval", T_STR},
+    {"remoteCall", T_BOOL},      {NULL, T_STR},
+};
+static const key_rule schedule_keys[] = {
+    {"validity", T_OBJ},  {"handlerParameters", T_OBJ}, {"handlers", T_ARR},
+    {"variables", T_OBJ}, {"customVariables", T_OBJ},   {NULL, T_STR},
+};
+static const key_rule firmware_keys[] = {{"file", T_OBJ}, {NULL, T_STR}};
+static const key_rule dashboard_keys[] = {{"widgets", T_ARR}, {"favorite", T_BOOL}, {NULL, T_STR}};
+static const key_rule fwd_keys[] = {{"srcFieldId", T_STR}, {"dstFieldId", T_STR}, {NULL, T_STR}};
+static const key_rule user_keys[] = {
+    {"username", T_STR}, {"password", T_STR}, {"email", T_STR},
+    {"fullName", T_STR}, {"role", T_STR},     {NULL, T_STR},
+};
+static const key_rule token_keys[] = {{"userId", T_STR}, {"token", T_OBJ}, {NULL, T_STR}};
+static const key_rule repo_keys[] = {{"readOnly", T_BOOL}, {"data", T_OBJ}, {NULL, T_STR}};
+static const key_rule no_keys[] = {{NULL, T_STR}};
+
+static const key_rule *kind_keys(sb_entity_kind k)
+{
+    switch (k) {
+    case SB_KIND_GATEWAY:
+        return gateway_keys;
+    case SB_KIND_NODE:
+        return node_keys;
+    case SB_KIND_SOURCE:
+        return source_keys;
+    case SB_KIND_FIELD:
+        return field_keys;
+    case SB_KIND_TASK:
+        return task_keys;
+    case SB_KIND_SCHEDULE:
+        return schedule_keys;
+    case SB_KIND_FIRMWARE:
+        return firmware_keys;
+    case SB_KIND_DASHBOARD:
+        return dashboard_keys;
+    case SB_KIND_FORWARD_PAYLOAD:
+        return fwd_keys;
+    case SB_KIND_USER:
+        return user_keys;
+    case SB_KIND_SERVICE_TOKEN:
+        return token_keys;
+    case SB_KIND_DATA_REPOSITORY:
+        return repo_keys;
+    default:
+        return no_keys;
+    }
+}
+
+bool api_kind_has_enabled(sb_entity_kind k)
+{
+    return k == SB_KIND_GATEWAY || k == SB_KIND_TASK || k == SB_KIND_SCHEDULE ||
+           k == SB_KIND_HANDLER || k == SB_KIND_FORWARD_PAYLOAD || k == SB_KIND_SERVICE_TOKEN;
+}
+
+static const char *type_word(key_type t)
+{
+    static const char *const w[] = {"a string",  "a boolean", "a number",
+                                    "an object", "an array",  "an object of strings"};
+    return w[t];
+}
+
+static bool type_ok(key_type t, const cJSON *v)
+{
+    switch (t) {
+    case T_STR:
+        return cJSON_IsString(v);
+    case T_BOOL:
+        return cJSON_IsBool(v);
+    case T_NUM:
+        return cJSON_IsNumber(v);
+    case T_OBJ:
+        return cJSON_IsObject(v) || cJSON_IsNull(v);
+    case T_ARR:
+        return cJSON_IsArray(v) || cJSON_IsNull(v);
+    case T_STRMAP:
+        if (cJSON_IsNull(v))
+            return true;
+        if (!cJSON_IsObject(v))
+            return false;
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (!cJSON_IsString(e))
+                return false;
+        return true;
+    }
+    return false;
+}
+
+/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc. */
+static int check_rules(const key_rule *rules, const cJSON *doc, sb_errmsg *em)
+{
+    int bad = 0;
+    for (const key_rule *r = rules; r->key; r++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, r->key);
+        if (!v || type_ok(r->type, v))
+            continue;
+        size_t used = strlen(em->text);
+        snprintf(em->text + used, sizeof(em->text) - used, "%s%s: expected %s", used ? "; " : "",
+                 r->key, type_word(r->type));
+        bad++;
+    }
+    return bad;
+}
+
+sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
+{
+    if (!cJSON_IsObject(doc))
+        return sb_fail(em, SB_ERR_INVALID, "the body must be a JSON object");
+    sb_errmsg local = {{0}};
+    int bad = check_rules(common_keys, doc, &local) + check_rules(kind_keys(kind), doc, &local);
+    if (bad)
+        return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    if (id && !sb_quickid_valid_part(id->valuestring))
+        return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid id (no '.', ':' or spaces)",
+                       id->valuestring);
+    if (kind == SB_KIND_USER) {
+        const char *role = sb_json_str(doc, "role", "readonly");
+        if (api_role_parse(role) == API_ROLE_NONE)
+            return sb_fail(em, SB_ERR_INVALID, "role: '%.32s' is not admin, readwrite or readonly",
+                           role);
+    }
+    return SB_OK;
+}
+
+void api_entity_redact(sb_entity_kind kind, cJSON *doc)
+{
+    if (kind != SB_KIND_USER || !doc)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+}
+
+/* "node:gw1.12" for device-tree records, "<kind>:<id>" for the rest. */
+static void quick_id(sb_entity_kind kind, const cJSON *doc, char *buf, size_t len)
+{
+    const char *id = sb_json_str(doc, "id", "");
+    sb_quickid q;
+    int depth = sb_entity_kind_depth(kind);
+    if (depth > 1 &&
+        sb_quickid_make(&q, kind, sb_json_str(doc, "gatewayId", NULL),
+                        sb_json_str(doc, "nodeId", NULL),
+                        depth > 2 ? sb_json_str(doc, "sourceId", NULL) : NULL,
+                        depth > 3 ? sb_json_str(doc, "fieldId", NULL) : NULL) == SB_OK &&
+        q.n_ids == depth && sb_quickid_format(&q, buf, len) == SB_OK)
+        return;
+    snprintf(buf, len, "%s:%s", sb_entity_kind_name(kind), id);
+}
+
+void api_event(api *a, const char *type, sb_entity_kind kind, const cJSON *doc)
+{
+    const char *id = sb_json_str(doc, "id", "");
+    char topic[512], qid[SB_QUICKID_MAX];
+    if (sb_bus_topic(a->bus, topic, sizeof(topic), "event/%s/%s", sb_entity_kind_name(kind), id))
+        return;
+    quick_id(kind, doc, qid, sizeof(qid));
+    cJSON *ev = cJSON_CreateObject(), *ent = cJSON_Duplicate(doc, true);
+    api_entity_redact(kind, ent);
+    cJSON_AddStringToObject(ev, "type", type);
+    cJSON_AddStringToObject(ev, "entityType", sb_entity_kind_name(kind));
+    cJSON_AddStringToObject(ev, "entityId", id);
+    cJSON_AddStringToObject(ev, "quickId", qid);
+    cJSON_AddItemToObject(ev, "entity", ent);
+    char *text = sb_json_print(ev);
+    cJSON_Delete(ev);
+    sb_err rc = text ? sb_bus_publish(a->bus, topic, text, strlen(text), 1, false) : SB_ERR_NOMEM;
+    if (rc != SB_OK)
+        sb_warn(&a->log, "event %s %s: not published: %s", type, topic, sb_strerror(rc));
+    free(text);
+}
+
+/* ---- read routes --------------------------------------------------------------------------- */
+
+void api_entity_list(api *a, api_req *rq, api_resp *rs)
+{
+    sb_query q;
+    sb_errmsg em = {{0}};
+    sb_err rc = api_params_query(&rq->params, &q, &em);
+    if (rc != SB_OK) {
+        api_error(rs, api_status_of(rc), "bad query", sb_errmsg_str(&em, rc));
+        return;
+    }
+    cJSON *out = NULL;
+    rc = sb_store_find(a->store, sb_entity_kind_name(rq->kind), &q, &out, &em);
+    sb_query_free(&q);
+    if (rc != SB_OK) {
+        api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
+        return;
+    }
+    cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "data"))
+        api_entity_redact(rq->kind, e);
+    api_reply(rs, 200, out);
+}
+
+void api_entity_get(api *a, api_req *rq, api_resp *rs)
+{
+    cJSON *doc = NULL;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_store_get(a->store, sb_entity_kind_name(rq->kind), rq->id, &doc, &em);
+    if (rc == SB_ERR_NOTFOUND) {
+        api_errorf(rs, 404, "not found", "%s '%s' does not exist", sb_entity_kind_name(rq->kind),
+                   rq->id);
+        return;
+    }
+    if (rc != SB_OK) {
+        api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
+        return;
+    }
+    api_entity_redact(rq->kind, doc);
+    api_reply(rs, 200, doc);
+}

@@ -1,0 +1,328 @@
+/*
+ * entity_write.c - the write routes: POST /api/<kind> (upsert), DELETE /api/<kind> (ids, with the
+ * device tree below a gateway/node/source), POST /api/<kind>/enable|disable. Every change is
+ * stored first and then published as an event.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "core/uuid.h"
+
+/* Keys other services own: a posted document without them keeps the stored ones. */
+static const char *const preserved[] = {"state",    "current",       "previous",
+                                        "lastSeen", "noChangeSince", "passwordHash"};
+
+/* Parses the JSON body into *out (caller frees); on failure rs holds 400/415. */
+static bool body_json(api_req *rq, api_resp *rs, cJSON **out)
+{
+    *out = NULL;
+    if (rq->content_type[0] && strncmp(rq->content_type, "application/json", 16) != 0) {
+        api_errorf(rs, 415, "unsupported media type", "Content-Type '%s': send application/json",
+                   rq->content_type);
+        return false;
+    }
+    if (!rq->body || !rq->body_len) {
+        api_error(rs, 400, "bad request", "a JSON body is required");
+        return false;
+    }
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_json_parse(rq->body, rq->body_len, out, &em);
+    if (rc != SB_OK) {
+        api_error(rs, 400, "malformed JSON", sb_errmsg_str(&em, rc));
+        return false;
+    }
+    return true;
+}
+
+/* The body as an array of ids; NULL (and rs set) otherwise. */
+static cJSON *body_ids(api_req *rq, api_resp *rs)
+{
+    cJSON *ids = NULL;
+    if (!body_json(rq, rs, &ids))
+        return NULL;
+    bool ok = cJSON_IsArray(ids) && cJSON_GetArraySize(ids) > 0;
+    for (cJSON *e = ok ? ids->child : NULL; e; e = e->next)
+        ok = ok && cJSON_IsString(e) && e->valuestring[0];
+    if (!ok) {
+        api_error(rs, 400, "bad request", "the body must be a non-empty JSON array of id strings");
+        cJSON_Delete(ids);
+        return NULL;
+    }
+    return ids;
+}
+
+static void set_now(cJSON *doc)
+{
+    char now[SB_TIME_RFC3339_LEN];
+    sb_time_format(sb_time_now_ms(), now, sizeof(now));
+    sb_json_set_str(doc, "modifiedOn", now);
+}
+
+/* Device-tree records are addressed "gw1.12.1"; an id left out is made from the parts. */
+static void default_id(sb_entity_kind kind, cJSON *doc)
+{
+    if (cJSON_GetObjectItemCaseSensitive(doc, "id"))
+        return;
+    static const char *const parts[] = {"gatewayId", "nodeId", "sourceId", "fieldId"};
+    int depth = sb_entity_kind_depth(kind);
+    char id[4 * SB_QUICKID_PART_MAX] = "";
+    for (int i = 0; depth > 1 && i < depth; i++) {
+        const char *p = sb_json_str(doc, parts[i], "");
+        if (!sb_quickid_valid_part(p))
+            break;
+        if (i == depth - 1) {
+            strcat(id, p);
+            sb_json_set_str(doc, "id", id);
+        } else {
+            strcat(strcat(id, p), ".");
+        }
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(doc, "id")) {
+        char uuid[SB_UUID_LEN];
+        sb_uuid(uuid);
+        sb_json_set_str(doc, "id", uuid);
+    }
+}
+
+/* Users: a plain "password" becomes "passwordHash"; usernames are unique. 409 / 400 in rs. */
+static bool prepare_user(api *a, cJSON *doc, api_resp *rs)
+{
+    const char *name = sb_json_str(doc, "username", "");
+    if (!sb_quickid_valid_part(name)) {
+        api_error(rs, 400, "bad request", "username: required, no '.', ':' or spaces");
+        return false;
+    }
+    sb_query q = {0};
+    cJSON *v = cJSON_CreateString(name), *found = NULL;
+    sb_err rc = sb_query_add(&q, "username", SB_OP_EQ, v, NULL);
+    cJSON_Delete(v);
+    if (rc == SB_OK)
+        rc = sb_store_find(a->store, "user", &q, &found, NULL);
+    sb_query_free(&q);
+    const cJSON *other = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(found, "data"), 0);
+    bool taken = other && strcmp(sb_json_str(other, "id", ""), sb_json_str(doc, "id", "")) != 0;
+    cJSON_Delete(found);
+    if (rc != SB_OK || taken) {
+        api_errorf(rs, rc ? 500 : 409, rc ? "store" : "conflict", "username '%s' %s", name,
+                   rc ? "could not be checked" : "is taken");
+        return false;
+    }
+    const cJSON *pw = cJSON_GetObjectItemCaseSensitive(doc, "password");
+    if (pw) {
+        char hash[256];
+        sb_errmsg em = {{0}};
+        if (strlen(pw->valuestring) < 8) {
+            api_error(rs, 400, "bad request", "password: at least 8 characters");
+            return false;
+        }
+        if ((rc = api_password_hash(pw->valuestring, hash, sizeof(hash), &em)) != SB_OK) {
+            api_error(rs, 500, "password", sb_errmsg_str(&em, rc));
+            return false;
+        }
+        sb_json_set_str(doc, "passwordHash", hash);
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(doc, "role"))
+        sb_json_set_str(doc, "role", "readonly");
+    return true;
+}
+
+static void keep_owned_keys(cJSON *doc, const cJSON *old)
+{
+    for (size_t i = 0; old && i < SB_ARRAY_LEN(preserved); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, preserved[i]);
+        if (v && !cJSON_GetObjectItemCaseSensitive(doc, preserved[i]))
+            sb_json_set(doc, preserved[i], cJSON_Duplicate(v, true));
+    }
+}
+
+void api_entity_save(api *a, api_req *rq, api_resp *rs)
+{
+    cJSON *doc = NULL, *old = NULL;
+    if (!body_json(rq, rs, &doc))
+        return;
+    const char *kind = sb_entity_kind_name(rq->kind);
+    sb_errmsg em = {{0}};
+    sb_err rc = api_entity_validate(rq->kind, doc, &em);
+    if (rc != SB_OK) {
+        api_error(rs, 400, "invalid entity", sb_errmsg_str(&em, rc));
+        goto done;
+    }
+    default_id(rq->kind, doc);
+    /* The password hash moves in before the user checks: a posted password replaces it. */
+    rc = sb_store_get(a->store, kind, sb_json_str(doc, "id", ""), &old, &em);
+    if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
+        api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
+        goto done;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    keep_owned_keys(doc, old);
+    if (rq->kind == SB_KIND_USER && !prepare_user(a, doc, rs))
+        goto done;
+    set_now(doc);
+    if ((rc = sb_store_put(a->store, kind, doc, &em)) != SB_OK) {
+        api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
+        goto done;
+    }
+    api_event(a, old ? "updated" : "created", rq->kind, doc);
+    api_entity_redact(rq->kind, doc);
+    api_reply(rs, old ? 200 : 201, doc);
+    doc = NULL;
+done:
+    cJSON_Delete(doc);
+    cJSON_Delete(old);
+}
+
+/* ---- delete with the device tree below --------------------------------------------------------
+ */
+
+typedef struct doomed {
+    cJSON *docs;  /* array of documents to delete */
+    cJSON *kinds; /* parallel array of kind numbers */
+} doomed;
+
+static void doom(doomed *d, sb_entity_kind k, cJSON *doc)
+{
+    cJSON_AddItemToArray(d->docs, doc);
+    cJSON_AddItemToArray(d->kinds, cJSON_CreateNumber(k));
+}
+
+/* Adds every record of kind k whose tree ids equal doc's first n parts. */
+static sb_err doom_below(api *a, doomed *d, sb_entity_kind k, const cJSON *doc, int n)
+{
+    static const char *const parts[] = {"gatewayId", "nodeId", "sourceId"};
+    sb_query q = {0};
+    sb_err rc = SB_OK;
+    for (int i = 0; i < n && rc == SB_OK; i++) {
+        /* A gateway's own id is its gatewayId; below it the parts name the parent. */
+        const char *v = sb_json_str(doc, n == 1 ? "id" : parts[i], "");
+        cJSON *val = cJSON_CreateString(v);
+        rc = sb_query_add(&q, parts[i], SB_OP_EQ, val, NULL);
+        cJSON_Delete(val);
+    }
+    cJSON *found = NULL, *e;
+    if (rc == SB_OK)
+        rc = sb_store_find(a->store, sb_entity_kind_name(k), &q, &found, NULL);
+    sb_query_free(&q);
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(found, "data");
+    while (data && (e = cJSON_DetachItemFromArray(data, 0)))
+        doom(d, k, e);
+    cJSON_Delete(found);
+    return rc;
+}
+
+static sb_err collect(api *a, sb_entity_kind kind, const cJSON *ids, doomed *d)
+{
+    const cJSON *id;
+    cJSON_ArrayForEach(id, ids)
+    {
+        cJSON *doc = NULL;
+        sb_err rc = sb_store_get(a->store, sb_entity_kind_name(kind), id->valuestring, &doc, NULL);
+        if (rc == SB_ERR_NOTFOUND)
+            continue;
+        if (rc != SB_OK)
+            return rc;
+        doom(d, kind, doc);
+        int depth = sb_entity_kind_depth(kind);
+        for (int k = depth; k < 4 && kind <= SB_KIND_SOURCE && rc == SB_OK; k++)
+            rc = doom_below(a, d, (sb_entity_kind)(SB_KIND_GATEWAY + k), doc, depth);
+        if (rc != SB_OK)
+            return rc;
+    }
+    return SB_OK;
+}
+
+void api_entity_delete(api *a, api_req *rq, api_resp *rs)
+{
+    cJSON *ids = body_ids(rq, rs);
+    if (!ids)
+        return;
+    doomed d = {cJSON_CreateArray(), cJSON_CreateArray()};
+    sb_errmsg em = {{0}};
+    sb_err rc = collect(a, rq->kind, ids, &d);
+    size_t n = (size_t)cJSON_GetArraySize(d.docs);
+    sb_store_op *ops = calloc(n ? n : 1, sizeof(*ops));
+    if (rc == SB_OK && !ops)
+        rc = SB_ERR_NOMEM;
+    for (size_t i = 0; rc == SB_OK && i < n; i++) {
+        int k = cJSON_GetArrayItem(d.kinds, (int)i)->valueint;
+        ops[i] = (sb_store_op){.type = SB_STORE_DELETE,
+                               .kind = sb_entity_kind_name((sb_entity_kind)k),
+                               .id = sb_json_str(cJSON_GetArrayItem(d.docs, (int)i), "id", "")};
+    }
+    if (rc == SB_OK)
+        rc = sb_store_batch(a->store, ops, n, &em);
+    if (rc == SB_OK) {
+        for (size_t i = 0; i < n; i++)
+            api_event(a, "deleted", (sb_entity_kind)cJSON_GetArrayItem(d.kinds, (int)i)->valueint,
+                      cJSON_GetArrayItem(d.docs, (int)i));
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "deleted", (double)n);
+        api_reply(rs, 200, o);
+    } else {
+        api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
+    }
+    free(ops);
+    cJSON_Delete(d.docs);
+    cJSON_Delete(d.kinds);
+    cJSON_Delete(ids);
+}
+
+/* ---- enable / disable ------------------------------------------------------------------------ */
+
+static void set_enabled(api *a, api_req *rq, api_resp *rs, bool on)
+{
+    const char *kind = sb_entity_kind_name(rq->kind);
+    if (!api_kind_has_enabled(rq->kind)) {
+        api_errorf(rs, 404, "not found", "%s has no enable/disable", kind);
+        return;
+    }
+    cJSON *ids = body_ids(rq, rs), *docs = cJSON_CreateArray(), *id;
+    if (!ids)
+        goto done;
+    cJSON_ArrayForEach(id, ids)
+    {
+        cJSON *doc = NULL;
+        sb_err rc = sb_store_get(a->store, kind, id->valuestring, &doc, NULL);
+        if (rc != SB_OK) {
+            api_errorf(rs, api_status_of(rc), rc == SB_ERR_NOTFOUND ? "not found" : "store",
+                       "%s '%s': %s", kind, id->valuestring, sb_strerror(rc));
+            goto done;
+        }
+        sb_json_set_bool(doc, "enabled", on);
+        set_now(doc);
+        cJSON_AddItemToArray(docs, doc);
+    }
+    int n = cJSON_GetArraySize(docs);
+    sb_store_op *ops = calloc((size_t)n, sizeof(*ops));
+    for (int i = 0; ops && i < n; i++)
+        ops[i] =
+            (sb_store_op){.type = SB_STORE_PUT, .kind = kind, .doc = cJSON_GetArrayItem(docs, i)};
+    sb_errmsg em = {{0}};
+    sb_err rc = ops ? sb_store_batch(a->store, ops, (size_t)n, &em) : SB_ERR_NOMEM;
+    free(ops);
+    if (rc != SB_OK) {
+        api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
+        goto done;
+    }
+    cJSON_ArrayForEach(id, docs) api_event(a, "updated", rq->kind, id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "updated", n);
+    api_reply(rs, 200, o);
+done:
+    cJSON_Delete(ids);
+    cJSON_Delete(docs);
+}
+
+void api_entity_enable(api *a, api_req *rq, api_resp *rs)
+{
+    set_enabled(a, rq, rs, true);
+}
+
+void api_entity_disable(api *a, api_req *rq, api_resp *rs)
+{
+    set_enabled(a, rq, rs, false);
+}

@@ -1,0 +1,317 @@
+/*
+ * http.c - the HTTP/1.1 server on libwebsockets 4.1: one lws context serviced by the calling
+ * thread; a watcher thread turns the stop flag into lws_cancel_service() (lws_service ignores
+ * its timeout, see FIELD-NOTES). Each connection owns one session that collects a request
+ * (method, path, query parameters, the headers the API reads, the body up to api.body_limit),
+ * hands it to api_dispatch() and writes the JSON response in pieces as the socket allows.
+ * Keep-alive comes from lws: a response has a Content-Length and the transaction is completed.
+ */
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+#define CHUNK 16384
+
+typedef struct session {
+    api_req rq;
+    api_resp rs;
+    size_t body_cap;
+    size_t sent;
+    bool too_large;
+    bool active;
+    char origin[256];
+} session;
+
+static void session_reset(session *s)
+{
+    api_params_free(&s->rq.params);
+    free(s->rq.body);
+    free(s->rs.body);
+    memset(s, 0, sizeof(*s));
+}
+
+static api_method method_of(int lws_method)
+{
+    switch (lws_method) {
+    case LWSHUMETH_GET:
+        return API_GET;
+    case LWSHUMETH_POST:
+        return API_POST;
+    case LWSHUMETH_PUT:
+        return API_PUT;
+    case LWSHUMETH_PATCH:
+        return API_PATCH;
+    case LWSHUMETH_DELETE:
+        return API_DELETE;
+    case LWSHUMETH_OPTIONS:
+        return API_OPTIONS;
+    case LWSHUMETH_HEAD:
+        return API_HEAD;
+    default:
+        return API_OTHER;
+    }
+}
+
+static void copy_hdr(struct lws *wsi, enum lws_token_indexes t, char *dst, size_t len)
+{
+    dst[0] = '\0';
+    if (lws_hdr_total_length(wsi, t) < (int)len && lws_hdr_copy(wsi, dst, (int)len, t) < 0)
+        dst[0] = '\0';
+}
+
+/* Every "k=v" fragment of the query string (lws has URL-decoded them). */
+static sb_err read_params(struct lws *wsi, api_params *p)
+{
+    char frag[8192];
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        char *eq = strchr(frag, '=');
+        if (eq)
+            *eq = '\0';
+        if (!frag[0])
+            continue;
+        sb_err rc = api_params_add(p, frag, eq ? eq + 1 : "");
+        if (rc != SB_OK)
+            return rc;
+    }
+    return SB_OK;
+}
+
+/* The CORS headers when the request's Origin is one of api.cors_origins. */
+static void cors(api *a, session *s)
+{
+    const sb_strlist *l = &a->cfg->api.cors_origins;
+    if (!s->origin[0] || !(sb_strlist_contains(l, s->origin) || sb_strlist_contains(l, "*")))
+        return;
+    api_add_header(&s->rs, "Access-Control-Allow-Origin", s->origin);
+    api_add_header(&s->rs, "Access-Control-Allow-Credentials", "true");
+    api_add_header(&s->rs, "Vary", "Origin");
+}
+
+static int send_headers(struct lws *wsi, api *a, session *s)
+{
+    unsigned char buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start,
+                                       *end = buf + sizeof(buf) - 1;
+    cors(a, s);
+    if (s->rs.close)
+        api_add_header(&s->rs, "Connection", "close");
+    if (lws_add_http_common_headers(wsi, (unsigned)s->rs.status, "application/json",
+                                    (lws_filepos_t)s->rs.len, &p, end))
+        return -1;
+    /* Extra header lines: "Name: value\r\n" each; lws wants the name with its colon. */
+    for (char *line = s->rs.headers; *line;) {
+        char *colon = strchr(line, ':'), *eol = strstr(line, "\r\n");
+        if (!colon || !eol)
+            break;
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - line + 1), line);
+        const char *val = colon + 2;
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                        (const unsigned char *)val, (int)(eol - val), &p, end))
+            return -1;
+        line = eol + 2;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int respond(struct lws *wsi, api *a, session *s)
+{
+    s->active = true;
+    return send_headers(wsi, a, s);
+}
+
+/* Headers are in: read what the API needs; answer now unless a body is to come. */
+static int on_request(struct lws *wsi, api *a, session *s)
+{
+    session_reset(s);
+    char *uri = NULL;
+    int uri_len = 0;
+    s->rq.method = method_of(lws_http_get_uri_and_method(wsi, &uri, &uri_len));
+    snprintf(s->rq.path, sizeof(s->rq.path), "%.*s", uri_len, uri ? uri : "");
+    copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, s->rq.content_type, sizeof(s->rq.content_type));
+    copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, s->rq.authorization, sizeof(s->rq.authorization));
+    copy_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, s->rq.cookie, sizeof(s->rq.cookie));
+    copy_hdr(wsi, WSI_TOKEN_ORIGIN, s->origin, sizeof(s->origin));
+    if (read_params(wsi, &s->rq.params) != SB_OK) {
+        api_error(&s->rs, 500, "out of memory", NULL);
+        return respond(wsi, a, s);
+    }
+    char cl[32];
+    copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
+    long long len = cl[0] ? strtoll(cl, NULL, 10) : 0;
+    if (len > a->cfg->api.body_limit) {
+        /* Refused unread: the connection closes after the answer, the body with it. */
+        s->too_large = true;
+        s->rs.close = true;
+        api_errorf(&s->rs, 413, "payload too large", "%lld bytes; api.body_limit is %lld", len,
+                   (long long)a->cfg->api.body_limit);
+        return respond(wsi, a, s);
+    }
+    if (s->rq.method == API_OPTIONS) {
+        api_add_header(&s->rs, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+        api_add_header(&s->rs, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        api_reply(&s->rs, 200, cJSON_CreateObject());
+        return respond(wsi, a, s);
+    }
+    if (len > 0)
+        return 0; /* LWS_CALLBACK_HTTP_BODY follows */
+    api_dispatch(a, &s->rq, &s->rs);
+    return respond(wsi, a, s);
+}
+
+static int on_body(api *a, session *s, const void *in, size_t len)
+{
+    if (s->too_large || s->active)
+        return 0;
+    if (s->rq.body_len + len > (size_t)a->cfg->api.body_limit) {
+        s->too_large = true;
+        return 0;
+    }
+    if (s->rq.body_len + len + 1 > s->body_cap) {
+        size_t cap = (s->rq.body_len + len + 1) * 2;
+        char *b = realloc(s->rq.body, cap);
+        if (!b)
+            return -1;
+        s->rq.body = b;
+        s->body_cap = cap;
+    }
+    memcpy(s->rq.body + s->rq.body_len, in, len);
+    s->rq.body_len += len;
+    s->rq.body[s->rq.body_len] = '\0';
+    return 0;
+}
+
+static int on_body_done(struct lws *wsi, api *a, session *s)
+{
+    if (s->active)
+        return 0;
+    if (s->too_large) {
+        s->rs.close = true;
+        api_errorf(&s->rs, 413, "payload too large", "api.body_limit is %lld bytes",
+                   (long long)a->cfg->api.body_limit);
+    } else {
+        api_dispatch(a, &s->rq, &s->rs);
+    }
+    return respond(wsi, a, s);
+}
+
+static int on_writable(struct lws *wsi, session *s)
+{
+    if (!s->active)
+        return 0;
+    unsigned char buf[LWS_PRE + CHUNK];
+    size_t n = s->rs.len - s->sent;
+    if (n > CHUNK)
+        n = CHUNK;
+    bool last = s->sent + n >= s->rs.len;
+    memcpy(buf + LWS_PRE, s->rs.body + s->sent, n);
+    if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+        return -1;
+    s->sent += n;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    s->active = false;
+    if (s->rs.close)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    session *s = user;
+    api *a = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_request(wsi, a, s);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(a, s, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return on_body_done(wsi, a, s);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_writable(wsi, s);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (s)
+            session_reset(s);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(session), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}, /* 4.1 has no LWS_PROTOCOL_LIST_TERM */
+};
+
+typedef struct waker {
+    struct lws_context *ctx;
+    sb_stop_flag *stop;
+    pthread_t thread;
+} waker;
+
+static void *wake_on_stop(void *arg)
+{
+    waker *w = arg;
+    while (!sb_stop_wait(w->stop, 1000))
+        ;
+    lws_cancel_service(w->ctx);
+    return NULL;
+}
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    if (level & LLL_ERR)
+        sb_error(NULL, "lws: %.*s", (int)n, line);
+    else
+        sb_warn(NULL, "lws: %.*s", (int)n, line);
+}
+
+int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks)
+{
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = (int)a->cfg->api.port;
+    info.iface = a->cfg->api.address;
+    info.protocols = protocols;
+    info.user = a;
+    info.max_http_header_data = 16384;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(info.iface, ':') == NULL);
+    struct lws_context *ctx = lws_create_context(&info);
+    if (!ctx) {
+        sb_error(&a->log, "cannot listen on %s:%d", info.iface, info.port);
+        return 1;
+    }
+    int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx, "default"));
+    sb_info(&a->log, "listening on http://%s:%d", info.iface, port);
+    if (hooks && hooks->listening)
+        hooks->listening(hooks->ctx, port);
+    waker w = {.ctx = ctx, .stop = stop};
+    if (pthread_create(&w.thread, NULL, wake_on_stop, &w) != 0) {
+        lws_context_destroy(ctx);
+        return 1;
+    }
+    while (!sb_stop_raised(stop))
+        if (lws_service(ctx, 0) < 0)
+            break;
+    sb_stop_raise(stop); /* the watcher ends too when lws failed */
+    pthread_join(w.thread, NULL);
+    lws_context_destroy(ctx);
+    return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * api_client.h - a small libcurl client for the API system tests: one request, the status, the
+ * response headers and the body parsed as JSON. One keep-alive handle per test binary.
+ */
+#ifndef SB_TEST_API_CLIENT_H
+#define SB_TEST_API_CLIENT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+typedef struct api_res {
+    long status;
+    char *raw;     /* the body as received, owned */
+    cJSON *json;   /* parsed body or NULL, owned */
+    char *headers; /* every response header line, owned */
+} api_res;
+
+/* Base URL "http://127.0.0.1:<port>" for the requests that follow. */
+void apic_init(int port);
+void apic_cleanup(void);
+
+/*
+ * Sends method path (with its query string) with an optional Bearer token, an optional extra
+ * header line ("Cookie: ...") and an optional body (sent as application/json unless ctype says
+ * otherwise). Fails the test when the request does not complete.
+ */
+api_res apic_req(const char *method, const char *path, const char *token, const char *body,
+                 const char *ctype, const char *header);
+/* Shorthands with JSON content. */
+api_res apic_get(const char *path, const char *token);
+api_res apic_post(const char *path, const char *token, const char *body);
+void apic_free(api_res *r);
+
+/* Percent-encodes s for a query string (static buffer, one at a time). */
+const char *apic_escape(const char *s);
+
+/* The "error"/"detail" strings of an error body ("" when absent). */
+const char *apic_detail(const api_res *r);
+
+#endif

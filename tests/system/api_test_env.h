@@ -1,0 +1,34 @@
+/*
+ * api_test_env.h - what the API system tests share: a real mosquitto, switchboard-api running on
+ * a thread of the test with a sqlite store in a temp dir and a free port, the admin's token,
+ * and a bus client that records every event the service publishes.
+ */
+#ifndef SB_TEST_API_ENV_H
+#define SB_TEST_API_ENV_H
+
+#include <cjson/cJSON.h>
+
+#define APIT_BODY_LIMIT 4096
+#define APIT_SECRET     "api-test-signing-key-0123456789"
+
+typedef struct apit {
+    int port;
+    char data_dir[700];
+    char admin_token[2048];
+    char admin_id[128];
+} apit;
+
+/* Starts everything (exits on failure), logs in as admin. */
+void apit_start(void);
+/* Stops the service thread and the broker. */
+void apit_stop(void);
+const apit *apit_env(void);
+
+/* Logs in; the token (static buffer) or NULL with *status set. */
+const char *apit_login(const char *user, const char *password, long *status);
+
+void apit_events_clear(void);
+/* Waits up to 5 s for an event on topic with "type" == type; a copy (caller frees) or NULL. */
+cJSON *apit_event_wait(const char *topic, const char *type);
+
+#endif
