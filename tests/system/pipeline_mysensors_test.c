@@ -10,6 +10,8 @@
  * I_CONFIG are answered; a set on <p>/msg/out/<gw> reaches the simulated relay (with the echo the
  * gateway service waits for) and the relay's new state comes back as the field's value; the
  * malformed frames devsim sends (--garbage) are dropped and counted in the gateway's status.
+ * Over MQTT the test also plays a node asking for firmware: config and a block are served from
+ * a firmware document assigned to the node.
  *
  * The processor runs with a metrics hook onto storage/metrics.h (sb_processor_run_with), the
  * same wiring the lead puts into the service; the InfluxDB assertions test that path.
@@ -30,6 +32,7 @@
 #include "core/json.h"
 #include "core/proc.h"
 #include "core/time.h"
+#include "gateways/mysensors/mys_ota.h"
 #include "services/gateway/gateway.h"
 #include "services/processor/processor.h"
 #include "storage/metrics.h"
@@ -421,6 +424,88 @@ static void test_mqtt(void **state)
     sim_stop(&s);
 }
 
+/* What the provider sent to MySensors node 7 over MQTT: "<topic>|<payload>" lines. */
+static pthread_mutex_t ota_mu = PTHREAD_MUTEX_INITIALIZER;
+static char ota_rx[4][128];
+static int ota_n;
+
+static void on_ota(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    pthread_mutex_lock(&ota_mu);
+    if (ota_n < 4)
+        snprintf(ota_rx[ota_n++], sizeof(ota_rx[0]), "%s|%.*s", bm->topic, (int)bm->len,
+                 (const char *)bm->payload);
+    pthread_mutex_unlock(&ota_mu);
+}
+
+/* Waits for the n-th answer; returns its payload (after '|'). */
+static const char *ota_answer(int n)
+{
+    int64_t end = sb_time_mono_ms() + 5000;
+    for (;;) {
+        pthread_mutex_lock(&ota_mu);
+        int have = ota_n;
+        pthread_mutex_unlock(&ota_mu);
+        if (have >= n)
+            return strchr(ota_rx[n - 1], '|') + 1;
+        if (sb_time_mono_ms() > end)
+            fail_msg("no OTA answer %d", n);
+        sb_time_sleep_ms(10);
+    }
+}
+
+static void put_doc(const char *kind, const char *json)
+{
+    cJSON *doc = NULL;
+    assert_int_equal(sb_json_parse(json, strlen(json), &doc, NULL), SB_OK);
+    assert_int_equal(sb_store_put(store, kind, doc, NULL), SB_OK);
+    cJSON_Delete(doc);
+}
+
+/* OTA over the MQTT gateway from a firmware document assigned to node 7 by its label. */
+static void test_mqtt_ota(void **state)
+{
+    (void)state;
+    uint8_t image[40];
+    for (int i = 0; i < 40; i++)
+        image[i] = (uint8_t)i;
+    put_doc("firmware", "{\"id\":\"fw1\",\"type\":10,\"version\":2,"
+                        "\"data\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJw==\"}");
+    put_doc("node", "{\"id\":\"gwm.7\",\"gatewayId\":\"gwm\",\"nodeId\":\"7\","
+                    "\"labels\":{\"firmware\":\"fw1\"}}");
+    sb_bus_subscribe(bus, "e2esim-in/7/255/4/+/+", 0, on_ota, NULL, NULL);
+    sb_time_sleep_ms(200);
+    sb_mys_firmware want = {0};
+    assert_int_equal(sb_mys_fw_prepare(10, 2, image, sizeof(image), &want, NULL), SB_OK);
+    assert_int_equal(want.blocks, 3);
+
+    sb_mys_line l;
+    sb_mys_fw_config running = {.type = 10, .version = 1, .blocks = 1, .crc = 0};
+    assert_int_equal(sb_mys_fw_config_request_line(7, &running, &l), SB_OK);
+    sb_bus_publish(bus, "e2esim-out/7/255/4/0/0", l.payload, l.payload_len, 1, false);
+    const char *hex = ota_answer(1);
+    assert_non_null(strstr(ota_rx[0], "e2esim-in/7/255/4/0/1|"));
+    sb_mys_fw_config got;
+    assert_int_equal(sb_mys_fw_config_decode(hex, strlen(hex), &got, NULL), SB_OK);
+    assert_int_equal(got.type, 10);
+    assert_int_equal(got.version, 2);
+    assert_int_equal(got.blocks, 3);
+    assert_int_equal(got.crc, want.crc);
+
+    sb_mys_fw_request req = {.type = 10, .version = 2, .block = 2};
+    assert_int_equal(sb_mys_fw_request_line(7, &req, &l), SB_OK);
+    sb_bus_publish(bus, "e2esim-out/7/255/4/0/2", l.payload, l.payload_len, 1, false);
+    hex = ota_answer(2);
+    assert_non_null(strstr(ota_rx[1], "e2esim-in/7/255/4/0/3|"));
+    sb_mys_fw_request hdr;
+    uint8_t block[SB_MYS_FW_BLOCK_SIZE];
+    assert_int_equal(sb_mys_fw_response_decode(hex, strlen(hex), &hdr, block, NULL), SB_OK);
+    assert_int_equal(hdr.block, 2);
+    assert_memory_equal(block, want.data + 32, SB_MYS_FW_BLOCK_SIZE); /* 32..39, then 0xFF */
+    sb_mys_fw_free(&want);
+}
+
 /* The malformed frames devsim sent at start-up: dropped, counted in the gateway's status. */
 static double malformed(const char *gw)
 {
@@ -452,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_serial),
         cmocka_unit_test(test_ethernet),
         cmocka_unit_test(test_mqtt),
+        cmocka_unit_test(test_mqtt_ota),
         cmocka_unit_test(test_malformed_counted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
