@@ -98,6 +98,12 @@ sb_err mys_mqlink_open(mys_prov *p, sb_errmsg *em)
 
 void mys_mqlink_close(mys_prov *p)
 {
+    if (!p->bus)
+        return;
+    /* No more deliveries first, so no handler answers through a client being torn down. */
+    char filter[300];
+    snprintf(filter, sizeof(filter), "%s-out/#", p->o->topic_prefix);
+    sb_bus_unsubscribe(p->bus, filter);
     sb_bus *bus = p->bus;
     p->bus = NULL;
     sb_bus_destroy(bus, 500);

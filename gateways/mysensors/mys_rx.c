@@ -37,7 +37,7 @@ static void answer(mys_prov *p, const sb_mys_line *l, const char *what)
 
 static int32_t utc_offset(const mys_prov *p)
 {
-    if (p->o->utc_offset_s >= 0)
+    if (!p->o->local_time)
         return (int32_t)p->o->utc_offset_s;
     time_t now = time(NULL);
     struct tm tm;

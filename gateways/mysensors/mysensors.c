@@ -39,8 +39,10 @@ static const sb_option mys_table[] = {
                     "can wait for the echo (gateway document ack.retryCount)"),
     SB_OPT_ROW_BOOL(mys_opts, assign_ids, "assignIds", "true",
                     "answer I_ID_REQUEST with the next free node id"),
-    SB_OPT_ROW_INT(mys_opts, utc_offset_s, "utcOffset", "-1", -1, 50400,
-                   "I_TIME: seconds added to UTC (-1 = the host's local time zone)"),
+    SB_OPT_ROW_BOOL(mys_opts, local_time, "localTime", "true",
+                    "I_TIME answers the host's local time (false: UTC + utcOffset)"),
+    SB_OPT_ROW_INT(mys_opts, utc_offset_s, "utcOffset", "0", -43200, 50400,
+                   "I_TIME: seconds added to UTC when localTime is false"),
     SB_OPT_END,
 };
 

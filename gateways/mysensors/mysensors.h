@@ -44,7 +44,8 @@ typedef struct mys_opts {
     int units; /* mys_units: the I_CONFIG answer and the units of received values */
     bool request_ack;
     bool assign_ids;
-    int64_t utc_offset_s; /* I_TIME answers local time: now + this offset */
+    bool local_time;      /* I_TIME answers the host's local time ... */
+    int64_t utc_offset_s; /* ... or UTC + this offset */
 } mys_opts;
 
 /* Counters for the gateway's status (atomic: read by the status thread). */
