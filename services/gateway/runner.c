@@ -14,9 +14,9 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/stream.h"
 #include "core/time.h"
 #include "gateways/provider.h"
-#include "services/gateway/batch.h"
 #include "services/gateway/msglog.h"
 #include "services/gateway/msgq.h"
 #include "services/gateway/sleepq.h"
@@ -42,10 +42,13 @@ struct gw_runner {
     sb_msg *inflight;
     int64_t attempts, ack_deadline;
     gw_sleepq *sleep;
-    gw_batch batch;
+    sb_stream_producer *in; /* <p>/msg/in/<id> frames; has its own lock and timer thread */
     char in_topic[512];
-    uint64_t n_in, n_out, n_dropped, n_retries, n_ack_lost, n_frames;
+    uint64_t n_in, n_out, n_dropped, n_retries, n_ack_lost;
 };
+
+/* How long a stopping gateway waits for the processor to acknowledge what it received. */
+#define GW_STOP_ACK_WAIT_MS 2000
 
 /* ---- host functions (any provider thread) ---------------------------------------------- */
 
@@ -114,6 +117,32 @@ static void wake_node(gw_runner *r, const char *node_id)
                  expired);
 }
 
+/*
+ * Hands m (owned) to the msg/in stream. Called without r->mu: the producer publishes under its
+ * own lock, and the bus delivers msg/out (which takes r->mu) while holding the client's lock.
+ * A full window (the processor is behind or away) holds the provider's reader back for up to
+ * in_full_wait_ms, which slows the device link down, before the message is dropped.
+ */
+static void add_to_stream(gw_runner *r, sb_msg *m)
+{
+    cJSON *item = sb_msg_to_json(m);
+    sb_msg_free(m);
+    sb_err rc = item ? SB_OK : SB_ERR_NOMEM;
+    int64_t give_up = sb_time_mono_ms() + 10000;
+    while (item && (rc = sb_stream_add(r->in, cJSON_Duplicate(item, true))) == SB_ERR_FULL &&
+           sb_time_mono_ms() < give_up)
+        sb_time_sleep_ms(5);
+    cJSON_Delete(item);
+    pthread_mutex_lock(&r->mu);
+    if (rc == SB_OK)
+        r->n_in++;
+    else
+        r->n_dropped++;
+    pthread_mutex_unlock(&r->mu);
+    if (rc != SB_OK)
+        sb_warn(&r->log, "dropped a received message: msg/in stream: %s", sb_strerror(rc));
+}
+
 static void host_receive(void *ctx, sb_msg *m)
 {
     gw_runner *r = ctx;
@@ -136,11 +165,9 @@ static void host_receive(void *ctx, sb_msg *m)
     }
     if (m->is_sleep_node)
         wake_node(r, m->node_id ? m->node_id : "");
-    bool full = false;
-    if (gw_batch_add(&r->batch, m, sb_time_mono_ms(), &full) == SB_OK)
-        r->n_in++;
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    add_to_stream(r, m);
 }
 
 /* ---- the thread (called with r->mu held) ------------------------------------------------ */
@@ -156,24 +183,6 @@ static void publish_state(gw_runner *r, bool deleted)
     sb_info(&r->log, "state %s%s%s", status, msg[0] ? ": " : "", msg);
     gw_state_publish(&r->env, r->doc->id, status, msg, since, deleted);
     pthread_mutex_lock(&r->mu);
-}
-
-static void flush_batch(gw_runner *r)
-{
-    size_t len = 0, count = 0;
-    char *frame = gw_batch_take(&r->batch, &len, &count);
-    if (!frame)
-        return;
-    pthread_mutex_unlock(&r->mu);
-    sb_err rc = sb_bus_publish(r->env.bus, r->in_topic, frame, len, 1, false);
-    free(frame);
-    pthread_mutex_lock(&r->mu);
-    if (rc == SB_OK) {
-        r->n_frames++;
-    } else {
-        r->n_dropped += count;
-        sb_warn(&r->log, "dropped %zu received messages: publishing: %s", count, sb_strerror(rc));
-    }
 }
 
 /* A message that could not be sent: kept for the next link when queueFailedMessages. */
@@ -292,8 +301,6 @@ static bool step(gw_runner *r)
         close_link(r);
     else if (!r->started && now >= r->restart_at)
         open_link(r);
-    else if (gw_batch_due_in(&r->batch, now) == 0)
-        flush_batch(r);
     else if (r->inflight && now >= r->ack_deadline)
         ack_timeout(r);
     else if (r->started && !r->inflight && r->out.n)
@@ -306,9 +313,6 @@ static bool step(gw_runner *r)
 static void wait_next(gw_runner *r)
 {
     int64_t now = sb_time_mono_ms(), wait = 1000;
-    int64_t due = gw_batch_due_in(&r->batch, now);
-    if (due >= 0 && due < wait)
-        wait = due;
     if (!r->started && r->restart_at - now < wait)
         wait = r->restart_at - now;
     if (r->inflight && r->ack_deadline - now < wait)
@@ -339,7 +343,6 @@ static void *runner_main(void *arg)
     }
     if (r->started)
         close_link(r);
-    flush_batch(r);
     pthread_mutex_unlock(&r->mu);
     return NULL;
 }
@@ -365,6 +368,25 @@ static sb_err open_logger(gw_runner *r, sb_errmsg *em)
     return gw_msglog_open(path, lc->max_size, (int)lc->max_files, &r->mlog, em);
 }
 
+/* The producer of "<p>/msg/in/<id>", stream name = the gateway id, bounded by bus.batch_*. */
+static sb_err open_stream(gw_runner *r, sb_errmsg *em)
+{
+    if (!sb_stream_name_valid(r->doc->id))
+        return sb_fail(em, SB_ERR_INVALID,
+                       "gateway id '%s' cannot name a stream (1..127 bytes without + # /)",
+                       r->doc->id);
+    sb_err rc = sb_bus_topic(r->env.bus, r->in_topic, sizeof(r->in_topic), "msg/in/%s", r->doc->id);
+    if (rc != SB_OK)
+        return sb_fail(em, rc, "gateway id '%s': topic too long", r->doc->id);
+    const sb_config_bus *bus = &r->env.cfg->bus;
+    sb_stream_producer_opts o = {.bus = r->env.bus,
+                                 .stream = r->doc->id,
+                                 .topic = r->in_topic,
+                                 .batch_max = (size_t)bus->batch_max,
+                                 .batch_delay_ms = bus->batch_delay_ms};
+    return sb_stream_producer_create(&o, &r->in, em);
+}
+
 static sb_err init_runner(gw_runner *r, sb_errmsg *em)
 {
     const char *type = sb_json_str(r->doc->provider, "type", "");
@@ -384,9 +406,7 @@ static sb_err init_runner(gw_runner *r, sb_errmsg *em)
     r->sleep = gw_sleepq_new((size_t)r->doc->sleep.max_per_node, r->doc->sleep.validity_ms);
     if (!r->sleep)
         return sb_fail(em, SB_ERR_NOMEM, "out of memory");
-    const sb_config_bus *bus = &r->env.cfg->bus;
-    gw_batch_init(&r->batch, (size_t)bus->batch_max, bus->batch_delay_ms);
-    rc = sb_bus_topic(r->env.bus, r->in_topic, sizeof(r->in_topic), "msg/in/%s", r->doc->id);
+    rc = open_stream(r, em);
     if (rc == SB_OK)
         rc = open_logger(r, em);
     if (rc == SB_OK)
@@ -453,12 +473,20 @@ void gw_runner_stats(gw_runner *r, cJSON *obj)
         cJSON_AddStringToObject(o, "state", sb_gateway_status_name(r->status));
         cJSON_AddNumberToObject(o, "received", (double)r->n_in);
         cJSON_AddNumberToObject(o, "sent", (double)r->n_out);
-        cJSON_AddNumberToObject(o, "frames", (double)r->n_frames);
+        sb_stream_producer_stats ps = {0};
+        if (r->in)
+            sb_stream_producer_get_stats(r->in, &ps);
+        cJSON_AddNumberToObject(o, "frames", (double)ps.frames);
+        cJSON_AddNumberToObject(o, "framesResent", (double)ps.resent);
+        cJSON_AddNumberToObject(o, "framesUnacked", (double)ps.unacked);
         cJSON_AddNumberToObject(o, "retries", (double)r->n_retries);
         cJSON_AddNumberToObject(o, "ackLost", (double)r->n_ack_lost);
         cJSON_AddNumberToObject(o, "dropped", (double)r->n_dropped);
         cJSON_AddNumberToObject(o, "queued", (double)r->out.n);
         cJSON_AddNumberToObject(o, "sleeping", (double)gw_sleepq_count(r->sleep, NULL));
+        cJSON *po = r->plugin->stats ? cJSON_AddObjectToObject(o, "provider") : NULL;
+        if (po)
+            r->plugin->stats(r->inst, po);
     }
     pthread_mutex_unlock(&r->mu);
 }
@@ -480,13 +508,18 @@ void gw_runner_stop(gw_runner *r, bool deleted)
     }
     if (r->plugin && r->inst)
         r->plugin->destroy(r->inst);
+    if (r->in) { /* what was received is sent; give the processor a moment to take it */
+        sb_stream_flush(r->in);
+        if (sb_stream_wait_acked(r->in, GW_STOP_ACK_WAIT_MS) != SB_OK)
+            sb_warn(&r->log, "stopping with received messages not acknowledged by a processor");
+        sb_stream_producer_destroy(r->in);
+    }
     sb_gateway_options_free(r->plugin, r->opts);
     gw_msglog_close(r->mlog);
     gw_msgq_free(&r->out);
     gw_msgq_free(&r->failed);
     sb_msg_free(r->inflight);
     gw_sleepq_free(r->sleep);
-    gw_batch_free(&r->batch);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     gw_doc_free(r->doc);

@@ -4,8 +4,10 @@
  * The thread opens the device link (start), reopens it reconnectDelay after it fails or is
  * lost, sends the outgoing queue one message at a time (waiting for the device's ack and
  * resending when the provider has acks), holds messages for sleeping nodes until they wake,
- * batches received messages into frames on <p>/msg/in/<id> and publishes and stores the
- * gateway's state when it changes.
+ * and publishes and stores the gateway's state when it changes. Received messages go through a
+ * core/stream.h producer (stream = the gateway id) as numbered frames on <p>/msg/in/<id>, at
+ * most bus.batch_max messages or bus.batch_delay old, kept until the processor acknowledges
+ * them on <p>/ack/<id>.
  */
 #ifndef SB_GW_RUNNER_H
 #define SB_GW_RUNNER_H

@@ -1,7 +1,7 @@
 /*
  * gateway_queues_test - the gateway service's pure parts: the sleeping-node queue (bounds,
- * newest value replaces old, validity), the msg/in batcher (count and delay bounds, frame
- * shapes) and the message logger's rotation.
+ * newest value replaces old, validity) and the message logger's rotation. The msg/in frames
+ * are core/stream.h's producer, tested in stream_test and stream_sys_test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "services/gateway/batch.h"
 #include "services/gateway/msglog.h"
 #include "services/gateway/sleepq.h"
 
@@ -84,54 +83,6 @@ static void test_sleepq_bounds(void **state)
     gw_sleepq_free(q);
 }
 
-static void test_batch_count_and_delay(void **state)
-{
-    (void)state;
-    gw_batch b;
-    gw_batch_init(&b, 3, 50);
-    assert_int_equal(gw_batch_due_in(&b, 0), -1);
-    bool full = true;
-    assert_int_equal(gw_batch_add(&b, set_msg("1", "1", "A", "1"), 100, &full), SB_OK);
-    assert_false(full);
-    assert_int_equal(gw_batch_due_in(&b, 120), 30);
-    assert_int_equal(gw_batch_due_in(&b, 200), 0);
-    gw_batch_add(&b, set_msg("1", "1", "B", "2"), 110, &full);
-    assert_false(full);
-    gw_batch_add(&b, set_msg("1", "1", "C", "3"), 120, &full);
-    assert_true(full);
-    assert_int_equal(gw_batch_due_in(&b, 120), 0);
-    size_t len = 0, count = 0;
-    char *frame = gw_batch_take(&b, &len, &count);
-    assert_non_null(frame);
-    assert_int_equal(count, 3);
-    assert_int_equal(frame[0], '[');
-    sb_msg_batch got = {0};
-    assert_int_equal(sb_msg_decode_batch(frame, len, &got, NULL), SB_OK);
-    assert_int_equal(got.n, 3);
-    assert_string_equal(got.msgs[2]->payloads[0].key, "C");
-    sb_msg_batch_free(&got);
-    free(frame);
-    /* one message is sent as an object */
-    gw_batch_add(&b, set_msg("1", "1", "D", "4"), 200, &full);
-    frame = gw_batch_take(&b, &len, &count);
-    assert_int_equal(count, 1);
-    assert_int_equal(frame[0], '{');
-    free(frame);
-    assert_null(gw_batch_take(&b, &len, &count));
-    gw_batch_free(&b);
-}
-
-static void test_batch_no_delay(void **state)
-{
-    (void)state;
-    gw_batch b;
-    gw_batch_init(&b, 500, 0);
-    bool full = false;
-    gw_batch_add(&b, set_msg("1", "1", "A", "1"), 0, &full);
-    assert_true(full); /* batch_delay 0 sends at once */
-    gw_batch_free(&b);
-}
-
 static long file_size(const char *path)
 {
     struct stat st;
@@ -175,8 +126,8 @@ static void test_msglog_rotation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sleepq_newest_replaces), cmocka_unit_test(test_sleepq_bounds),
-        cmocka_unit_test(test_batch_count_and_delay),  cmocka_unit_test(test_batch_no_delay),
+        cmocka_unit_test(test_sleepq_newest_replaces),
+        cmocka_unit_test(test_sleepq_bounds),
         cmocka_unit_test(test_msglog_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

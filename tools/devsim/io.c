@@ -187,6 +187,42 @@ bool devsim_io_send(void *ctx, const sb_mys_line *l)
     return true;
 }
 
+static void raw_send(devsim_io *io, const char *topic_tail, const char *text)
+{
+    if (io->o.kind == DEVSIM_MQTT) {
+        char topic[256];
+        snprintf(topic, sizeof(topic), "%s-out/%s", io->o.prefix, topic_tail);
+        if (sb_bus_publish(io->bus, topic, text, strlen(text), 1, false) != SB_OK)
+            io->dropped++;
+        return;
+    }
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf), "%s\n", text);
+    if (io->out_fd < 0 || write(io->out_fd, buf, (size_t)n) != n)
+        io->dropped++;
+}
+
+void devsim_io_garbage(devsim_io *io, long n)
+{
+    char big[400];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    char oversized[420];
+    snprintf(oversized, sizeof(oversized), "1;1;1;0;0;%s", big);
+    for (long i = 0; i < n; i++) {
+        switch (i % 3) {
+        case 0:
+            raw_send(io, "not/a/mysensors/topic", "not a mysensors line");
+            break;
+        case 1:
+            raw_send(io, "1/1/1/0/0", io->o.kind == DEVSIM_MQTT ? big : oversized);
+            break;
+        default:
+            raw_send(io, "1/1/9/0/0", "1;1;9;0;0;1");
+        }
+    }
+}
+
 /* Splits buffered input into lines for the simulation. */
 static void feed(devsim_io *io, devsim *sim, const char *data, size_t n)
 {

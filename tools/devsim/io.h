@@ -35,6 +35,13 @@ sb_err devsim_io_open(const devsim_io_opts *opts, devsim_io **out, sb_errmsg *em
 bool devsim_io_send(void *io, const sb_mys_line *line);
 
 /*
+ * Writes n malformed frames (not a line, an oversized line, a bad command), for testing that a
+ * controller drops and counts them. MQTT: on a topic that is not node/child/cmd/ack/type, and
+ * with a good topic and an oversized payload.
+ */
+void devsim_io_garbage(devsim_io *io, long n);
+
+/*
  * Waits up to timeout_ms for input and hands every complete received line to sim. Returns true
  * when the simulation should (re)start now: the transport just opened, or a controller
  * connected to the TCP server.

@@ -21,7 +21,7 @@ static void on_signal(int sig)
 
 typedef struct args {
     devsim_io_opts io;
-    long nodes, no_id, first_id, count;
+    long nodes, no_id, first_id, count, garbage;
     double rate;
     int64_t duration_ms, linger_ms;
     const char *record;
@@ -42,6 +42,7 @@ static void usage(FILE *f)
         "  -d, --duration D     stop after D (\"30s\", \"5m\", ms; default: no limit)\n"
         "      --linger D       after --count, keep answering for D (default 500ms)\n"
         "      --record FILE    append every received frame to FILE, one line each\n"
+        "      --garbage N      after start-up, send N malformed frames (controller tests)\n"
         "      --link PATH      pty: also symlink PATH to the slave device\n"
         "      --bind ADDR      tcp: listen address (default 127.0.0.1)\n"
         "  -p, --port PORT      tcp: listen port (default 5003, 0 = any free)\n"
@@ -104,6 +105,8 @@ static int apply(args *a, int c, const char *v)
         return dur_arg("--duration", v, &a->duration_ms);
     case 'L':
         return dur_arg("--linger", v, &a->linger_ms);
+    case 'G':
+        return num_arg("--garbage", v, 0, 1000, &a->garbage);
     case 'R':
         a->record = v;
         return 0;
@@ -141,7 +144,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'}, {"record", 1, NULL, 'R'},
         {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},   {"port", 1, NULL, 'p'},
         {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'}, {"help", 0, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"garbage", 1, NULL, 'G'},   {NULL, 0, NULL, 0},
     };
     *a = (args){.io = {.kind = DEVSIM_PTY,
                        .port = 5003,
@@ -194,6 +197,7 @@ static void run(const args *a, devsim *sim, devsim_io *io)
         int64_t wait = started && !counted ? next - now : 100;
         if (devsim_io_poll(io, sim, (int)(wait < 0 ? 0 : wait > 100 ? 100 : wait))) {
             devsim_start(sim);
+            devsim_io_garbage(io, a->garbage);
             started = true;
         }
     }
