@@ -28,11 +28,7 @@ void sb_bus__set_error(sb_bus *bus, const char *fmt, ...)
 void sb_bus__timed_wait(sb_bus *bus, int64_t ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000)
-        ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    sb_time_mono_deadline(ms, &ts);
     pthread_cond_timedwait(&bus->cv, &bus->mu, &ts);
 }
 

@@ -48,11 +48,7 @@ bool sb_stop_raised(sb_stop_flag *f)
 bool sb_stop_wait(sb_stop_flag *f, int64_t ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000)
-        ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    sb_time_mono_deadline(ms, &ts);
     pthread_mutex_lock(&f->mu);
     while (!atomic_load(&f->stop)) {
         if (pthread_cond_timedwait(&f->cv, &f->mu, &ts) == ETIMEDOUT)

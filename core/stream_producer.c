@@ -153,10 +153,7 @@ static void *timer_main(void *arg)
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += step * 1000000;
-        ts.tv_sec += ts.tv_nsec / 1000000000;
-        ts.tv_nsec %= 1000000000;
+        sb_time_mono_deadline(step, &ts);
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
         if (!p->stopping)
             tick(p, sb_time_mono_ms());
@@ -291,11 +288,7 @@ sb_err sb_stream_wait_acked(sb_stream_producer *p, int64_t timeout_ms)
         if (p->open && p->count < p->max_frames)
             seal(p);
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t step = left < 20 ? left : 20;
-        ts.tv_nsec += step * 1000000;
-        ts.tv_sec += ts.tv_nsec / 1000000000;
-        ts.tv_nsec %= 1000000000;
+        sb_time_mono_deadline(left < 20 ? left : 20, &ts);
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
     }
     sb_err rc = p->count || p->open ? SB_ERR_TIMEOUT : SB_OK;

@@ -170,6 +170,15 @@ sb_err sb_duration_parse(const char *text, int64_t *ms)
     return SB_OK;
 }
 
+void sb_time_mono_deadline(int64_t ms, struct timespec *ts)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000)
+        ts->tv_sec++, ts->tv_nsec -= 1000000000;
+}
+
 void sb_time_sleep_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};

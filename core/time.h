@@ -33,6 +33,14 @@ sb_err sb_time_parse(const char *text, int64_t *ms);
  */
 sb_err sb_duration_parse(const char *text, int64_t *ms);
 
+struct timespec;
+
+/*
+ * The CLOCK_MONOTONIC instant ms milliseconds from now, for pthread_cond_timedwait on a
+ * condition variable created with pthread_condattr_setclock(CLOCK_MONOTONIC).
+ */
+void sb_time_mono_deadline(int64_t ms, struct timespec *ts);
+
 /* Sleeps for ms milliseconds (restarting on EINTR). */
 void sb_time_sleep_ms(int64_t ms);
 

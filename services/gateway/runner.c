@@ -320,13 +320,7 @@ static void wait_next(gw_runner *r)
     if (wait <= 0)
         return;
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    sb_time_mono_deadline(wait, &ts);
     pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 

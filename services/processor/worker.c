@@ -226,10 +226,7 @@ static void *worker_main(void *arg)
     while (!p->qstop) {
         if (!p->qhead) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 20 * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000;
-            ts.tv_nsec %= 1000000000;
+            sb_time_mono_deadline(20, &ts);
             pthread_cond_timedwait(&p->qcv, &p->qmu, &ts);
         }
         qitem *q = p->qhead;
