@@ -3,6 +3,11 @@
  * the serial port it prints, parses every frame with the codec, assigns an id to the node that
  * asks for one, switches the relay with the ack flag set, and checks devsim's record file and
  * its clean exit on SIGTERM. No gateway service is involved.
+ *
+ * The test runs in a private devpts instance when it may (root, or an unprivileged user
+ * namespace): /dev/pts numbers are reused at once and anyone may open a slave by its path, so
+ * a controller of another test still retrying an old /dev/pts/N (a gateway's reconnect) would
+ * otherwise share devsim's new port and read the start-up frames this test waits for.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +22,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -172,8 +179,45 @@ static void test_devsim_over_pty(void **state)
     unlink(c.record);
 }
 
+static bool write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Gives this process (and devsim, its child) a devpts instance of its own; false when not allowed.
+ */
+static bool private_devpts(void)
+{
+    if (unshare(CLONE_NEWNS) < 0) {
+        char map[64];
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+            return false;
+        write_file("/proc/self/setgroups", "deny");
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+        if (!write_file("/proc/self/uid_map", map))
+            return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+        if (!write_file("/proc/self/gid_map", map))
+            return false;
+    }
+    return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+           mount("devpts", "/dev/pts", "devpts", 0, "newinstance,ptmxmode=0666") == 0 &&
+           mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) == 0;
+}
+
 int main(void)
 {
+    if (!private_devpts())
+        fprintf(stderr,
+                "mysensors_devsim_test: no private devpts (%s); another process that "
+                "opens a reused /dev/pts/N can disturb this test\n",
+                strerror(errno));
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_devsim_over_pty)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
