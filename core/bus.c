@@ -128,6 +128,7 @@ static void connected(void *ctx, int version)
     bus->last_error[0] = '\0';
     bus->backoff_ms = 0;
     bus->cursor = bus->out_head; /* hand everything not yet acknowledged again */
+    bus->handed = 0;
     sb_bus__mark_unsubscribed(bus);
     atomic_store(&bus->mqtt_version, version);
     atomic_store(&bus->connected, true);

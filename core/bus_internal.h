@@ -53,6 +53,13 @@ typedef struct bus_out {
     MQTTProperties props;
 } bus_out;
 
+/*
+ * At most this many publishes are handed to paho and not yet acknowledged: paho's command
+ * queue is a list it walks, and a plain paho publisher flooding it with 100k messages runs at
+ * half the speed of one that keeps about 1,000 outstanding (bench/bus).
+ */
+#define SB_BUS_HAND_WINDOW 1000
+
 typedef struct bus_request {
     struct bus_request *next;
     char corr[33];
@@ -107,6 +114,7 @@ struct sb_bus {
     bool started, stopping, io_done;
     bool io_waiting; /* the io thread sleeps on cv: a publish must wake it */
     bool io_handing; /* the io thread is handing a run outside the lock */
+    int handed;      /* handed to paho on this connection and not yet settled */
     /* Guards the paho client handle: publishers handing directly read-lock it, the io thread
      * write-locks it to replace the client. glibc's default rwlock prefers readers, so a
      * handler publishing from paho's thread is never held up by a waiting writer. */

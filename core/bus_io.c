@@ -137,10 +137,11 @@ static int hand_run(sb_bus *bus)
     int n = 0;
     unsigned gen = bus->gen;
     bus_out *rec = bus->cursor;
-    while (rec && n < (int)SB_ARRAY_LEN(run)) {
+    while (rec && n < (int)SB_ARRAY_LEN(run) && bus->handed < SB_BUS_HAND_WINDOW) {
         if (rec->gen != gen) { /* not yet handed on this connection */
             rec->gen = gen;
             run[n++] = rec;
+            bus->handed++;
         }
         rec = rec->next;
     }

@@ -53,11 +53,13 @@ sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size
     if (!bus->cursor)
         bus->cursor = rec;
     /* Connected and nothing waits ahead of rec: hand it from this thread. */
-    bool direct = bus->live && bus->cursor == rec && !bus->io_handing;
+    bool direct =
+        bus->live && bus->cursor == rec && !bus->io_handing && bus->handed < SB_BUS_HAND_WINDOW;
     unsigned gen = bus->gen;
     if (direct) {
         rec->gen = gen;
         bus->cursor = NULL;
+        bus->handed++;
     } else if (bus->io_waiting) { /* otherwise it is busy handing and will find rec */
         pthread_cond_broadcast(&bus->cv);
     }
@@ -98,6 +100,9 @@ static void settle(bus_out *rec, unsigned gen_check, bool ok)
     (void)gen_check;
     if (rec->gen == bus->gen && bus->live) {
         unlink_free(bus, rec);
+        bus->handed--;
+        if (bus->cursor && bus->io_waiting) /* room in the window for what waits */
+            pthread_cond_broadcast(&bus->cv);
         atomic_fetch_add(ok ? &bus->acknowledged : &bus->publish_failed, 1);
         /* Only sb_bus_flush waits for acknowledgements, and only for the queue to empty:
          * waking every waiter on every PUBACK would cost a context switch per message. */
@@ -114,6 +119,7 @@ static void retry_later(bus_out *rec)
     pthread_mutex_lock(&bus->mu);
     if (rec->gen == bus->gen) {
         rec->gen = 0;
+        bus->handed--;
         if (!bus->cursor || rec->id < bus->cursor->id)
             bus->cursor = rec;
         pthread_cond_broadcast(&bus->cv);
