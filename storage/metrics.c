@@ -65,6 +65,11 @@ sb_err sb_metrics_flush(sb_metrics *m, int64_t timeout_ms)
     return m && m->influx ? sb_influx_flush(m->influx, timeout_ms) : SB_OK;
 }
 
+sb_err sb_metrics_sync(sb_metrics *m, int64_t timeout_ms)
+{
+    return m && m->influx ? sb_influx_sync(m->influx, timeout_ms) : SB_OK;
+}
+
 sb_err sb_metrics_query(sb_metrics *m, const char *const *fields, size_t n_fields,
                         const char *start, const char *stop, const char *window,
                         const char *const *functions, size_t n_functions, cJSON **out,

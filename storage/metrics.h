@@ -61,6 +61,14 @@ sb_err sb_metrics_write(sb_metrics *m, const sb_metric_point *p);
 sb_err sb_metrics_flush(sb_metrics *m, int64_t timeout_ms);
 
 /*
+ * Waits up to timeout_ms until every point written so far is durable: accepted by the server, or
+ * (while it is down, with buffer_dir) appended to the fsynced disk spool. A caller that must not
+ * lose points across a crash (the processor, before it commits and acknowledges a frame) calls
+ * this; SB_ERR_TIMEOUT when the points are still only in RAM (server down and no spool).
+ */
+sb_err sb_metrics_sync(sb_metrics *m, int64_t timeout_ms);
+
+/*
  * Query: fields (quick ids "field:gw.node.source.field"), start/stop (RFC 3339 or relative
  * like "-1h"; stop may be NULL = now), window ("5m", NULL = raw points), functions
  * ("mean", "min", "max", "sum", "count", "last", "percentile_95"...). *out is

@@ -34,7 +34,9 @@ static void on_out(void *ctx, const sb_bus_msg *bm)
 {
     mys_prov *p = ctx;
     size_t plen = strlen(p->o->topic_prefix);
-    const char *tail = bm->topic + plen + strlen("-out/");
+    /* "<prefix>-out/#" also matches "<prefix>-out" itself: no tail to read there. */
+    bool has_tail = strlen(bm->topic) >= plen + strlen("-out/");
+    const char *tail = has_tail ? bm->topic + plen + strlen("-out/") : "";
     char f[5][4];
     if (!topic_fields(tail, f)) {
         mys_rx_malformed(p, bm->topic, strlen(bm->topic),

@@ -146,6 +146,22 @@ static void node_up(proc *p, tree_entry *node, int64_t ts)
     }
 }
 
+/*
+ * The time of a field's new value: the message's, but at least 1 ms after the field's current
+ * value. Messages are stamped in ms when the gateway reads them, so two values of one field read
+ * in one burst can share a timestamp, and InfluxDB keeps only the last point of a series per
+ * timestamp: the other value would be lost. Derived from the stored current value only, so a
+ * replayed frame gets the same times again (and overwrites its own points).
+ */
+static int64_t value_time(const cJSON *cur, int64_t msg_ms)
+{
+    int64_t last = 0;
+    const char *t = cur ? sb_json_str(cur, "timestamp", NULL) : NULL;
+    if (t && sb_time_parse(t, &last) == SB_OK && msg_ms <= last)
+        return last + 1;
+    return msg_ms;
+}
+
 /* A value for the field: converted, stored as current (old current -> previous), metered. */
 static void set_value(proc *p, frame_ctx *fc, tree_entry *f, const sb_msg *m, const sb_payload *pl)
 {
@@ -167,14 +183,15 @@ static void set_value(proc *p, frame_ctx *fc, tree_entry *f, const sb_msg *m, co
     }
     cJSON *cur = cJSON_DetachItemFromObjectCaseSensitive(d, "current");
     bool same = cur && cJSON_Compare(cJSON_GetObjectItem(cur, "value"), value, true);
+    int64_t ts = value_time(cur, m->timestamp_ms);
     if (cur)
         sb_json_set(d, "previous", cur);
     cJSON *nc = cJSON_CreateObject();
     sb_json_set(nc, "value", value);
-    stamp(nc, "timestamp", m->timestamp_ms);
+    stamp(nc, "timestamp", ts);
     sb_json_set(d, "current", nc);
     if (!same || !cJSON_GetObjectItem(d, "noChangeSince"))
-        stamp(d, "noChangeSince", m->timestamp_ms);
+        stamp(d, "noChangeSince", ts);
     atomic_fetch_add(&p->st.fields_updated, 1);
     proc_event(p, fc, f, f->created && !cJSON_GetObjectItem(d, "previous") ? "created" : "updated");
     if (t == SB_METRIC_NONE)
@@ -185,7 +202,7 @@ static void set_value(proc *p, frame_ctx *fc, tree_entry *f, const sb_msg *m, co
                           sb_json_str(d, "fieldId", ""),
                           t,
                           t == SB_METRIC_STRING ? pl->value : mtext,
-                          m->timestamp_ms};
+                          ts};
     if (p->hooks.metrics_write && p->hooks.metrics_write(p->hooks.metrics_ctx, &pt) == SB_OK)
         atomic_fetch_add(&p->st.metrics_written, 1);
     else

@@ -119,6 +119,11 @@ static sb_err metrics_write(void *ctx, const sb_metric_point *pt)
     return sb_metrics_write(ctx, pt);
 }
 
+static sb_err metrics_sync(void *ctx, int64_t timeout_ms)
+{
+    return sb_metrics_sync(ctx, timeout_ms);
+}
+
 int sb_processor_run(const sb_config *cfg, sb_stop_flag *stop)
 {
     sb_metrics *m = NULL;
@@ -128,7 +133,9 @@ int sb_processor_run(const sb_config *cfg, sb_stop_flag *stop)
         sb_warn(NULL, "metric store not available (%s): points are dropped and counted", em.text);
         m = NULL;
     }
-    sb_processor_hooks hooks = {.metrics_write = m ? metrics_write : NULL, .metrics_ctx = m};
+    sb_processor_hooks hooks = {.metrics_write = m ? metrics_write : NULL,
+                                .metrics_sync = m ? metrics_sync : NULL,
+                                .metrics_ctx = m};
     int rc = sb_processor_run_with(cfg, stop, &hooks);
     sb_metrics_close(m, 1000);
     return rc;

@@ -26,6 +26,9 @@
  */
 typedef struct sb_processor_hooks {
     sb_err (*metrics_write)(void *ctx, const sb_metric_point *p);
+    /* Optional: makes the points written so far durable (sb_metrics_sync); called before a
+     * frame is committed, so an acknowledged frame's points survive a crash of the processor. */
+    sb_err (*metrics_sync)(void *ctx, int64_t timeout_ms);
     void *metrics_ctx;
 } sb_processor_hooks;
 

@@ -13,6 +13,9 @@
 #include "core/time.h"
 #include "processor.h"
 
+/* How long a commit waits for the frame's metric points to become durable (sb_metrics_sync). */
+#define SYNC_TIMEOUT_MS 5000
+
 void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool reload)
 {
     qitem *q = malloc(sizeof(*q) + len + 1);
@@ -100,8 +103,10 @@ static void publish_events(proc *p, frame_ctx *fc)
 }
 
 /*
- * Persists what fc touched and the stream position (stream may be NULL) in one batch. On
- * failure the tree is reloaded from the store so memory does not run ahead of it.
+ * Persists what fc touched and the stream position (stream may be NULL) in one batch, after the
+ * frame's metric points are durable: once the position is stored the frame is never applied
+ * again, so points still only in RAM would die with a crash of the process. On failure the tree
+ * is reloaded from the store so memory does not run ahead of it.
  */
 static sb_err commit(proc *p, frame_ctx *fc, const char *stream, const sb_stream_pos *pos)
 {
@@ -121,6 +126,9 @@ static sb_err commit(proc *p, frame_ctx *fc, const char *stream, const sb_stream
                                  fc->touched[i]->doc, NULL};
     if (posdoc)
         ops[k++] = (sb_store_op){SB_STORE_PUT, "_stream", posdoc, NULL};
+    if (rc == SB_OK && p->hooks.metrics_sync &&
+        (rc = p->hooks.metrics_sync(p->hooks.metrics_ctx, SYNC_TIMEOUT_MS)) != SB_OK)
+        sb_fail(&em, rc, "metric points not durable (InfluxDB down and no metrics.buffer_dir?)");
     if (rc == SB_OK && k > 0)
         rc = sb_store_batch(p->store, ops, k, &em);
     free(ops);
@@ -131,7 +139,7 @@ static sb_err commit(proc *p, frame_ctx *fc, const char *stream, const sb_stream
     }
     if (rc != SB_OK) {
         atomic_fetch_add(&p->st.commit_failures, 1);
-        sb_error(&p->log, "store batch failed, frame not acknowledged: %s", sb_errmsg_str(&em, rc));
+        sb_error(&p->log, "commit failed, frame not acknowledged: %s", sb_errmsg_str(&em, rc));
         if (tree_load(p->tree, p->store, &em) != SB_OK)
             sb_error(&p->log, "reloading the device tree: %s", em.text);
         return rc;

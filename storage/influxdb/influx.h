@@ -37,6 +37,9 @@ sb_err sb_influx_open(const sb_config_metrics *cfg, const char *url, sb_influx *
                       sb_errmsg *em);
 sb_err sb_influx_write(sb_influx *x, const sb_metric_point *p);
 sb_err sb_influx_flush(sb_influx *x, int64_t timeout_ms);
+
+/* Waits up to timeout_ms until every point queued so far is durable (see sb_metrics_sync). */
+sb_err sb_influx_sync(sb_influx *x, int64_t timeout_ms);
 void sb_influx_stats(sb_influx *x, sb_metrics_stats *out);
 void sb_influx_close(sb_influx *x, int64_t drain_ms);
 

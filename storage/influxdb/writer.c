@@ -33,7 +33,7 @@ struct sb_influx {
     pthread_cond_t idle; /* flushers wait on it */
     pthread_t thread;
     bool thread_started, stop;
-    int flush_waiters;
+    int flush_waiters, sync_waiters;
 
     line *ring; /* RAM queue, oldest at head */
     size_t head, count, cap;
@@ -392,7 +392,7 @@ static void *writer_main(void *arg)
         if (!due(x, &wait)) {
             if (!x->st.healthy && x->st.failures > 0)
                 spill(x);
-            if (buffered(x) == 0)
+            if (buffered(x) == 0 || (x->sync_waiters > 0 && x->count == 0))
                 pthread_cond_broadcast(&x->idle);
             wait_ms_on(&x->wake, &x->mu, wait > 0 ? wait : 1);
             continue;
@@ -499,6 +499,28 @@ sb_err sb_influx_flush(sb_influx *x, int64_t timeout_ms)
     }
     x->flush_waiters--;
     bool ok = drained(x);
+    pthread_mutex_unlock(&x->mu);
+    return ok ? SB_OK : SB_ERR_TIMEOUT;
+}
+
+/*
+ * Durable: nothing is left in RAM, so every point is on the server or in the (fsynced) spool.
+ * The writer thread does the spilling, so a segment is never appended to while it is sent.
+ */
+sb_err sb_influx_sync(sb_influx *x, int64_t timeout_ms)
+{
+    int64_t deadline = sb_time_mono_ms() + timeout_ms;
+    pthread_mutex_lock(&x->mu);
+    x->flush_waiters++;
+    x->sync_waiters++;
+    pthread_cond_signal(&x->wake);
+    while (x->count > 0 && sb_time_mono_ms() < deadline) {
+        int64_t left = deadline - sb_time_mono_ms();
+        wait_ms_on(&x->idle, &x->mu, left < 50 ? left : 50);
+    }
+    x->flush_waiters--;
+    x->sync_waiters--;
+    bool ok = x->count == 0;
     pthread_mutex_unlock(&x->mu);
     return ok ? SB_OK : SB_ERR_TIMEOUT;
 }

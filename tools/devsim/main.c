@@ -25,6 +25,7 @@ typedef struct args {
     double rate;
     int64_t duration_ms, linger_ms;
     const char *record;
+    bool sequence;
 } args;
 
 static void usage(FILE *f)
@@ -43,6 +44,9 @@ static void usage(FILE *f)
         "      --linger D       after --count, keep answering for D (default 500ms)\n"
         "      --record FILE    append every received frame to FILE, one line each\n"
         "      --garbage N      after start-up, send N malformed frames (controller tests)\n"
+        "      --sequence       values are 1, 2, 3 ... over all nodes (temperature and humidity\n"
+        "                       in turn); at exit one line per field: \"devsim: seq <node>\n"
+        "                       <child> <type> <count> <last>\" on stdout\n"
         "      --link PATH      pty: also symlink PATH to the slave device\n"
         "      --bind ADDR      tcp: listen address (default 127.0.0.1)\n"
         "  -p, --port PORT      tcp: listen port (default 5003, 0 = any free)\n"
@@ -107,6 +111,9 @@ static int apply(args *a, int c, const char *v)
         return dur_arg("--linger", v, &a->linger_ms);
     case 'G':
         return num_arg("--garbage", v, 0, 1000, &a->garbage);
+    case 'S':
+        a->sequence = true;
+        return 0;
     case 'R':
         a->record = v;
         return 0;
@@ -139,12 +146,12 @@ static int apply(args *a, int c, const char *v)
 static int parse_args(int argc, char **argv, args *a)
 {
     static const struct option opts[] = {
-        {"transport", 1, NULL, 't'}, {"nodes", 1, NULL, 'n'},  {"first-id", 1, NULL, 'F'},
-        {"no-id", 1, NULL, 'K'},     {"rate", 1, NULL, 'r'},   {"count", 1, NULL, 'c'},
-        {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'}, {"record", 1, NULL, 'R'},
-        {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},   {"port", 1, NULL, 'p'},
-        {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'}, {"help", 0, NULL, 'h'},
-        {"garbage", 1, NULL, 'G'},   {NULL, 0, NULL, 0},
+        {"transport", 1, NULL, 't'}, {"nodes", 1, NULL, 'n'},    {"first-id", 1, NULL, 'F'},
+        {"no-id", 1, NULL, 'K'},     {"rate", 1, NULL, 'r'},     {"count", 1, NULL, 'c'},
+        {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'},   {"record", 1, NULL, 'R'},
+        {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},     {"port", 1, NULL, 'p'},
+        {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'},   {"help", 0, NULL, 'h'},
+        {"garbage", 1, NULL, 'G'},   {"sequence", 0, NULL, 'S'}, {NULL, 0, NULL, 0},
     };
     *a = (args){.io = {.kind = DEVSIM_PTY,
                        .port = 5003,
@@ -226,6 +233,7 @@ int main(int argc, char **argv)
     if (!devsim_init(&sim, (size_t)a.nodes, (unsigned)a.first_id, (size_t)(a.nodes - a.no_id)))
         goto fail;
     sim.record = record;
+    sim.sequence = a.sequence;
     sim.emit = devsim_io_send;
     if (devsim_io_open(&a.io, &io, &em) != SB_OK) {
         fprintf(stderr, "devsim: %s\n", em.text);
@@ -239,6 +247,8 @@ int main(int argc, char **argv)
             (unsigned long long)sim.frames_sent, (unsigned long long)sim.values_sent,
             (unsigned long long)sim.frames_received, (unsigned long long)sim.frames_bad,
             (unsigned long long)devsim_io_dropped(io));
+    if (sim.sequence)
+        devsim_print_sequence(&sim, stdout);
     devsim_io_close(io);
     devsim_free(&sim);
     rc = 0;

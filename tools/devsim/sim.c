@@ -6,14 +6,16 @@
 
 #include "tools/devsim/sim.h"
 
-static void emit(devsim *sim, unsigned node, unsigned child, unsigned cmd, unsigned ack,
+static bool emit(devsim *sim, unsigned node, unsigned child, unsigned cmd, unsigned ack,
                  unsigned type, const char *payload)
 {
     sb_mys_line l;
     if (sb_mys_line_set(&l, node, child, cmd, ack, type, payload) != SB_OK)
-        return;
-    if (sim->emit(sim->emit_ctx, &l))
-        sim->frames_sent++;
+        return false;
+    if (!sim->emit(sim->emit_ctx, &l))
+        return false;
+    sim->frames_sent++;
+    return true;
 }
 
 bool devsim_init(devsim *sim, size_t n, unsigned first_id, size_t with_id)
@@ -79,6 +81,34 @@ void devsim_start(devsim *sim)
     }
 }
 
+/* --sequence: temperature and humidity in turn, each value the next number of one counter. A
+ * value that could not be written is not counted (and its number is used again). */
+static void send_sequence(devsim *sim, devsim_node *nd)
+{
+    int k = nd->round % 2;
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(sim->seq + 1));
+    if (!emit(sim, nd->id, k ? DEVSIM_CHILD_HUM : DEVSIM_CHILD_TEMP, SB_MYS_SET, 0,
+              k ? SB_MYS_V_HUM : SB_MYS_V_TEMP, buf))
+        return;
+    sim->seq++;
+    nd->seq_count[k]++;
+    nd->seq_last[k] = sim->seq;
+}
+
+void devsim_print_sequence(const devsim *sim, FILE *out)
+{
+    for (size_t i = 0; i < sim->n_nodes; i++) {
+        const devsim_node *nd = &sim->nodes[i];
+        for (int k = 0; k < 2; k++)
+            if (nd->seq_count[k])
+                fprintf(out, "devsim: seq %u %d %d %llu %llu\n", nd->id,
+                        k ? DEVSIM_CHILD_HUM : DEVSIM_CHILD_TEMP, k ? SB_MYS_V_HUM : SB_MYS_V_TEMP,
+                        (unsigned long long)nd->seq_count[k], (unsigned long long)nd->seq_last[k]);
+    }
+    fflush(out);
+}
+
 void devsim_send_value(devsim *sim)
 {
     for (size_t tries = 0; tries < sim->n_nodes; tries++) {
@@ -87,6 +117,12 @@ void devsim_send_value(devsim *sim)
         if (nd->id == SB_MYS_BROADCAST)
             continue;
         char buf[16];
+        if (sim->sequence) {
+            send_sequence(sim, nd);
+            nd->round++;
+            sim->values_sent++;
+            return;
+        }
         switch (nd->round % 3) {
         case 0:
             send_temp(sim, nd);

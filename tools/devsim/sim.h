@@ -26,6 +26,8 @@ typedef struct devsim_node {
     bool imperial;
     int battery;
     unsigned round; /* value rounds sent */
+    /* --sequence: values written per field (temperature, humidity) and the last one */
+    uint64_t seq_count[2], seq_last[2];
 } devsim_node;
 
 /* Sends one line to the controller; returns false when the line could not be written. */
@@ -42,6 +44,8 @@ typedef struct devsim {
     uint64_t frames_received;
     uint64_t frames_bad;
     size_t next_value; /* round-robin cursor over the nodes */
+    bool sequence;     /* values are 1, 2, 3 ... across all fields (temperature, humidity) */
+    uint64_t seq;      /* the last sequence value written */
 } devsim;
 
 /*
@@ -56,6 +60,12 @@ void devsim_start(devsim *sim);
 
 /* Sends one value frame from the next node in turn (temperature, humidity or battery). */
 void devsim_send_value(devsim *sim);
+
+/*
+ * With --sequence: one line per field that got values, "devsim: seq <node> <child> <type>
+ * <count> <last>" (count values written, the last one), so a test can check what arrived.
+ */
+void devsim_print_sequence(const devsim *sim, FILE *out);
 
 /* Handles one line received from the controller (text as read, without the line end). */
 void devsim_receive(devsim *sim, const char *text, size_t len);

@@ -1,0 +1,262 @@
+/*
+ * bench_pipeline - the device pipeline end to end: devsim --sequence (TCP) -> gateway ->
+ * processor -> sqlite + influxd + events, with its own mosquitto and influxd on free ports.
+ *
+ *   bench_pipeline BUILD_DIR separate|allinone N RATE
+ *
+ * separate: switchboard-gateway and switchboard-processor as two processes; allinone:
+ * `switchboard run` with run.services gateway,processor. Prints field updates/s (events seen,
+ * first to last), the number of values devsim sent and events received (loss = the difference),
+ * p50/p99/max latency from the gateway's receive timestamp (current.timestamp, the message's) to
+ * the event reaching a subscriber, and CPU seconds and peak RSS per process.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/broker.h"
+#include "core/bus.h"
+#include "core/config.h"
+#include "core/influxd.h"
+#include "core/json.h"
+#include "core/proc.h"
+#include "core/time.h"
+#include "storage/store.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static double *lat; /* ms, one per field value event */
+static size_t n_lat, cap_lat;
+static int64_t first_ms, last_ms;
+
+static void note(const cJSON *ev, int64_t now)
+{
+    const char *ts = sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL);
+    int64_t t = 0;
+    if (!ts || sb_time_parse(ts, &t) != SB_OK)
+        return;
+    if (n_lat == cap_lat) {
+        cap_lat = cap_lat ? cap_lat * 2 : 65536;
+        lat = realloc(lat, cap_lat * sizeof(*lat));
+    }
+    lat[n_lat++] = (double)(now - t);
+}
+
+static void on_event(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    int64_t now = sb_time_now_ms();
+    cJSON *j = NULL;
+    if (sb_json_parse(bm->payload, bm->len, &j, NULL) != SB_OK)
+        return;
+    pthread_mutex_lock(&mu);
+    if (!first_ms)
+        first_ms = now;
+    last_ms = now;
+    if (cJSON_IsArray(j)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, j) note(e, now);
+    } else {
+        note(j, now);
+    }
+    pthread_mutex_unlock(&mu);
+    cJSON_Delete(j);
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* CPU seconds (utime + stime) and peak RSS in MB of a live process. */
+static void usage_of(pid_t pid, double *cpu, double *rss_mb)
+{
+    char path[64], buf[2048];
+    *cpu = *rss_mb = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f && fgets(buf, sizeof(buf), f)) {
+        char *p = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        if (p &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+            *cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    }
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if ((f = fopen(path, "r"))) {
+        while (fgets(buf, sizeof(buf), f))
+            if (strncmp(buf, "VmHWM:", 6) == 0)
+                *rss_mb = strtod(buf + 6, NULL) / 1024.0;
+        fclose(f);
+    }
+}
+
+static void write_config(const char *conf, const char *dir, const char *bus, const char *influx)
+{
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        exit(1);
+    fprintf(f,
+            "data_dir: %s\ninstance: bench\nlog:\n  level: warn\n"
+            "bus:\n  managed: false\n  url: %s\n  topic_prefix: sbtest\n"
+            "storage:\n  type: sqlite\n  sqlite:\n    path: %s/sb.db\n"
+            "metrics:\n  managed: false\n  url: %s\n  database: bench\n  buffer_dir: %s/spool\n"
+            "gateway:\n  log_dir: %s/logs\nrun:\n  services: gateway,processor\n",
+            dir, bus, dir, influx, dir, dir);
+    fclose(f);
+}
+
+static int devsim_port(const char *log)
+{
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(log, "r");
+        char line[256];
+        while (f && fgets(line, sizeof(line), f))
+            if (strncmp(line, "devsim: tcp ", 12) == 0) {
+                fclose(f);
+                return atoi(strrchr(line, ':') + 1);
+            }
+        if (f)
+            fclose(f);
+        sb_time_sleep_ms(10);
+    }
+    return -1;
+}
+
+static void put_gateway(const char *conf, int port)
+{
+    sb_config *cfg = NULL;
+    sb_store *s = NULL;
+    char json[400];
+    snprintf(json, sizeof(json),
+             "{\"id\":\"gwb\",\"enabled\":true,\"provider\":{\"type\":\"mysensors\","
+             "\"transport\":\"ethernet\",\"host\":\"127.0.0.1\",\"tcpPort\":%d}}",
+             port);
+    cJSON *doc = NULL;
+    if (sb_config_load(conf, &cfg, NULL) != SB_OK || sb_store_open(cfg, &s, NULL) != SB_OK ||
+        sb_json_parse(json, strlen(json), &doc, NULL) != SB_OK ||
+        sb_store_put(s, "gateway", doc, NULL) != SB_OK)
+        exit(1);
+    cJSON_Delete(doc);
+    sb_store_close(s);
+    sb_config_free(cfg);
+}
+
+static void report(const char *mode, long n, long rate, sb_proc *ps, const char *const *names,
+                   int np)
+{
+    pthread_mutex_lock(&mu);
+    qsort(lat, n_lat, sizeof(*lat), cmp);
+    double secs = (double)(last_ms - first_ms) / 1000.0;
+    printf("%s: rate %ld/s sent %ld values, events %zu (lost %ld), %.0f field updates/s, "
+           "latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
+           mode, rate, n, n_lat, n - (long)n_lat, secs > 0 ? (double)n_lat / secs : 0,
+           n_lat ? lat[n_lat / 2] : 0, n_lat ? lat[n_lat * 99 / 100] : 0,
+           n_lat ? lat[n_lat - 1] : 0);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < np; i++) {
+        double cpu, rss;
+        usage_of(ps[i].pid, &cpu, &rss);
+        printf("  %-10s cpu %.2f s (%.1f us/value)  peak RSS %.1f MB\n", names[i], cpu,
+               cpu * 1e6 / (double)n, rss);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: bench_pipeline BUILD_DIR separate|allinone N RATE\n");
+        return 2;
+    }
+    const char *bd = argv[1], *mode = argv[2];
+    long n = atol(argv[3]), rate = atol(argv[4]);
+    char dir[] = "/tmp/sbbench-XXXXXX", conf[300], exe[3][600], logs[4][300];
+    if (!mkdtemp(dir))
+        return 1;
+    sb_broker br;
+    sb_influxd ix;
+    sb_errmsg em = {{0}};
+    char bdir[300], idir[300];
+    snprintf(bdir, sizeof(bdir), "%s/mosquitto", dir);
+    snprintf(idir, sizeof(idir), "%s/influxd", dir);
+    sb_mkdirs(bdir, NULL);
+    sb_mkdirs(idir, NULL);
+    if (sb_broker_start(&br, "mosquitto", bdir, 0,
+                        "max_queued_messages 0\nmax_inflight_messages 0\n", &em) != SB_OK ||
+        sb_influxd_start(&ix, "influxd", idir, 0, &em) != SB_OK) {
+        fprintf(stderr, "bench_pipeline: %s\n", em.text);
+        return 1;
+    }
+    snprintf(conf, sizeof(conf), "%s/sb.yaml", dir);
+    write_config(conf, dir, br.url, ix.url);
+    sb_config_bus bc = {.url = br.url,
+                        .topic_prefix = "sbtest",
+                        .mqtt_version = SB_MQTT_AUTO,
+                        .keepalive_ms = 5000,
+                        .connect_timeout_ms = 2000,
+                        .reconnect_min_ms = 50,
+                        .reconnect_max_ms = 500,
+                        .session_expiry_ms = 60000,
+                        .max_pending = 100000,
+                        .batch_max = 500,
+                        .batch_delay_ms = 5};
+    sb_bus_opts bo = {.cfg = &bc, .service = "bench", .instance = "b", .clean_start = true};
+    sb_bus *bus = NULL;
+    if (sb_bus_create(&bo, &bus, &em) != SB_OK || sb_bus_start(bus, 5000, &em) != SB_OK)
+        return 1;
+    /* "event/field/#" also matches the batched "event/field" topic */
+    sb_bus_subscribe(bus, "sbtest/event/field/#", 1, on_event, NULL, NULL);
+
+    for (int i = 0; i < 4; i++)
+        snprintf(logs[i], sizeof(logs[i]), "%s/p%d.log", dir, i);
+    snprintf(exe[0], sizeof(exe[0]), "%s/tools/devsim/devsim", bd);
+    char cnt[32], rt[32];
+    snprintf(cnt, sizeof(cnt), "%ld", n);
+    snprintf(rt, sizeof(rt), "%ld", rate);
+    const char *dargv[] = {exe[0], "-t", "tcp", "-p",         "0",        "-n", "20", "-r",
+                           rt,     "-c", cnt,   "--sequence", "--linger", "2s", NULL};
+    sb_proc sim = {0}, ps[2] = {{0}};
+    sb_proc_spawn(&sim, dargv, logs[0], &em);
+    put_gateway(conf, devsim_port(logs[0]));
+    const char *names[2];
+    int np;
+    if (strcmp(mode, "allinone") == 0) {
+        snprintf(exe[1], sizeof(exe[1]), "%s/services/switchboard/switchboard", bd);
+        const char *a[] = {exe[1], "-c", conf, "run", NULL};
+        sb_proc_spawn(&ps[0], a, logs[1], &em);
+        names[0] = "switchboard";
+        np = 1;
+    } else {
+        snprintf(exe[1], sizeof(exe[1]), "%s/services/processor/switchboard-processor", bd);
+        snprintf(exe[2], sizeof(exe[2]), "%s/services/gateway/switchboard-gateway", bd);
+        const char *a[] = {exe[1], "-c", conf, NULL}, *b[] = {exe[2], "-c", conf, NULL};
+        sb_proc_spawn(&ps[0], a, logs[1], &em);
+        sb_proc_spawn(&ps[1], b, logs[2], &em);
+        names[0] = "processor", names[1] = "gateway";
+        np = 2;
+    }
+    while (sb_proc_alive(&sim, NULL))
+        sb_time_sleep_ms(50);
+    for (int i = 0; i < 300; i++) { /* up to 30 s for the tail */
+        pthread_mutex_lock(&mu);
+        bool done = n_lat >= (size_t)n;
+        pthread_mutex_unlock(&mu);
+        if (done)
+            break;
+        sb_time_sleep_ms(100);
+    }
+    report(mode, n, rate, ps, names, np);
+    for (int i = 0; i < np; i++)
+        sb_proc_stop(&ps[i], SIGTERM, 3000);
+    sb_bus_destroy(bus, 500);
+    sb_influxd_stop(&ix);
+    sb_broker_stop(&br);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
