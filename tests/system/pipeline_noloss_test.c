@@ -91,7 +91,11 @@ static bool log_line(const char *path, const char *prefix, char *out, size_t len
     while (!found && fgets(line, sizeof(line), f)) {
         if (strncmp(line, prefix, strlen(prefix)) == 0) {
             line[strcspn(line, "\n")] = '\0';
-            snprintf(out, len, "%s", line + strlen(prefix));
+            size_t k = strlen(line + strlen(prefix));
+            if (k >= len)
+                k = len - 1;
+            memcpy(out, line + strlen(prefix), k);
+            out[k] = '\0';
             found = true;
         }
     }
@@ -253,7 +257,7 @@ static size_t store_matches(sb_store *s, const field_seq *fs, size_t n, bool rep
 static size_t influx_matches(sb_metrics *m, const field_seq *fs, size_t n, bool report)
 {
     char qids[MAX_FIELDS][80];
-    const char *fields[MAX_FIELDS];
+    const char *fields[MAX_FIELDS] = {NULL};
     for (size_t i = 0; i < n; i++) {
         snprintf(qids[i], sizeof(qids[i]), "field:%s", fs[i].id);
         fields[i] = qids[i];
