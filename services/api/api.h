@@ -112,6 +112,8 @@ typedef struct api {
     sb_logger log;
     unsigned char secret[64];
     size_t secret_len;
+    struct ws_hub *hub;         /* websocket clients (ws.h) */
+    struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
     /* counters for the status */
     uint64_t requests, errors;
 } api;

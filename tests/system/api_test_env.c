@@ -182,3 +182,13 @@ cJSON *apit_event_wait(const char *topic, const char *type)
         sb_time_sleep_ms(5);
     }
 }
+
+sb_bus *apit_bus(void)
+{
+    return bus;
+}
+
+void apit_record(const char *filter)
+{
+    sb_bus_subscribe(bus, filter, 1, on_event, NULL, NULL);
+}
