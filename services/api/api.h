@@ -134,6 +134,10 @@ void api_entity_delete(api *a, api_req *rq, api_resp *rs);
 void api_entity_enable(api *a, api_req *rq, api_resp *rs);
 void api_entity_disable(api *a, api_req *rq, api_resp *rs);
 
+/* Actions and quick ids (action.c). */
+void api_action(api *a, api_req *rq, api_resp *rs);
+void api_quickid(api *a, api_req *rq, api_resp *rs);
+
 /*
  * Checks a posted entity against the known keys of its kind: wrong-typed keys fail, all of them
  * named in em ("enabled: expected a boolean; labels.room: expected a string").
