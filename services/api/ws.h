@@ -7,8 +7,9 @@
  * client's bounded queue, then wakes lws with lws_cancel_service(). The lws thread owns every
  * wsi: it adds and removes clients, handles their messages and writes their queues when the
  * socket allows. The hub mutex guards the client list, queues and subscriptions. A client whose
- * queue overflows loses the queue and gets {"type":"resync"}; after WS_OVERFLOW_MAX overflows
- * without catching up it is disconnected. No client can make the bus thread wait for it.
+ * queue overflows loses the queue and gets {"type":"resync"}; it is disconnected after
+ * WS_OVERFLOW_MAX overflows without catching up, or when a resync notice stays unread for
+ * WS_STUCK_MS while events keep overflowing. No client can make the bus thread wait for it.
  */
 #ifndef SB_API_WS_H
 #define SB_API_WS_H
@@ -21,7 +22,8 @@
 
 #define WS_QUEUE_MAX    4096  /* events queued per client before an overflow */
 #define WS_WRITE_BURST  64    /* frames written per writable callback at most */
-#define WS_OVERFLOW_MAX 3     /* overflows in a row before a disconnect */
+#define WS_OVERFLOW_MAX 3     /* overflows before a disconnect (without catching up) */
+#define WS_STUCK_MS     3000  /* a resync notice unread this long: disconnect */
 #define WS_MSG_MAX      65536 /* largest message a client may send */
 #define WS_SUBS_MAX     64    /* subscriptions per client */
 #define WS_LIST_MAX     1000  /* entries in one subscription list */
@@ -59,10 +61,11 @@ typedef struct ws_client {
     size_t n_subs;
     ws_frame **q; /* ring of WS_QUEUE_MAX * 2 (replies may exceed the event bound) */
     size_t head, n;
-    bool resync;   /* the queue was dropped: send {"type":"resync"} first */
-    int overflows; /* overflows since the client last emptied its queue */
-    bool kick;     /* too slow: close it */
-    bool admin;    /* may see user events */
+    bool resync;          /* the queue was dropped: send {"type":"resync"} first */
+    int overflows;        /* overflows since the client last emptied its queue */
+    int64_t resync_since; /* when the pending resync notice was queued (monotonic ms) */
+    bool kick;            /* too slow: close it */
+    bool admin;           /* may see user events */
     uint64_t sent, dropped;
     /* lws thread only */
     bool authed;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/time.h"
 #include "ws.h"
 
 #define RING (WS_QUEUE_MAX * 2)
@@ -64,9 +65,17 @@ void ws_hub_push_locked(ws_hub *h, ws_client *c, ws_frame *f, bool bounded)
         c->dropped += c->n + 1;
         drop_queue(c);
         ws_frame_unref(f);
-        c->resync = true;
         atomic_fetch_add(&h->overflows, 1);
-        if (++c->overflows >= WS_OVERFLOW_MAX) {
+        int64_t now = sb_time_mono_ms();
+        /* An overflow counts once per notice the client actually got; a notice it has not
+         * read for WS_STUCK_MS means it is not reading at all. */
+        bool stuck = c->resync && now - c->resync_since > WS_STUCK_MS;
+        if (!c->resync) {
+            c->resync = true;
+            c->resync_since = now;
+            c->overflows++;
+        }
+        if (stuck || c->overflows >= WS_OVERFLOW_MAX) {
             c->kick = true;
             atomic_fetch_add(&h->kicked, 1);
         }
