@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "api.h"
+#include "storage/metrics.h"
 #include "ws.h"
 
 static void stats_fn(void *ctx, cJSON *stats)
@@ -36,6 +37,7 @@ static void api_free(api *a)
 {
     sb_service_close(a->svc, 2000);
     sb_store_close(a->store);
+    sb_metrics_close(a->metrics, 0);
     ws_hub_free(a->hub);
     free(a);
 }
@@ -64,6 +66,8 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     }
     if (rc == SB_OK)
         rc = subscribe_events(a, &em);
+    if (rc == SB_OK)
+        api_metric_open(a);
     if (rc != SB_OK) {
         sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));
         api_free(a);

@@ -134,6 +134,11 @@ void api_entity_delete(api *a, api_req *rq, api_resp *rs);
 void api_entity_enable(api *a, api_req *rq, api_resp *rs);
 void api_entity_disable(api *a, api_req *rq, api_resp *rs);
 
+/* Metrics (metric.c): opens a->metrics from the config (NULL when none); the routes. */
+void api_metric_open(api *a);
+void api_metric_get(api *a, api_req *rq, api_resp *rs);
+void api_metric_post(api *a, api_req *rq, api_resp *rs);
+
 /* Actions and quick ids (action.c). */
 void api_action(api *a, api_req *rq, api_resp *rs);
 void api_quickid(api *a, api_req *rq, api_resp *rs);

@@ -34,6 +34,8 @@ static const route routes[] = {
     {API_GET, "/api/user/profile", api_user_profile, AUTH_READ},
     {API_POST, "/api/action", api_action, AUTH_WRITE},
     {API_GET, "/api/quickid", api_quickid, AUTH_READ},
+    {API_GET, "/api/metric", api_metric_get, AUTH_READ},
+    {API_POST, "/api/metric", api_metric_post, AUTH_READ},
     {API_GET, "/api/{kind}", api_entity_list, AUTH_READ},
     {API_POST, "/api/{kind}", api_entity_save, AUTH_WRITE},
     {API_DELETE, "/api/{kind}", api_entity_delete, AUTH_WRITE},

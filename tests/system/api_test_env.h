@@ -34,6 +34,8 @@ cJSON *apit_event_wait(const char *topic, const char *type);
 /* The test's own bus client (connected to the same broker), to publish events and messages. */
 #include "core/bus.h"
 sb_bus *apit_bus(void);
+/* Top-level YAML sections appended to the service's config; call before apit_start(). */
+void apit_extra_yaml(const char *yaml);
 /* Records messages on filter too (apit_event_wait then finds them by topic and "type"). */
 void apit_record(const char *filter);
 
