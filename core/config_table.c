@@ -156,9 +156,9 @@ static const sb_option metrics_table[] = {
                         "Longest time a point waits before it is sent."),
     SB_OPT_ROW_INT(sb_config_metrics, buffer_max, "buffer_max", "1000000", 1, 1000000000,
                    "Most points held while InfluxDB is down (RAM + disk); the oldest go first."),
-    SB_OPT_ROW_STR(sb_config_metrics, buffer_dir, "buffer_dir", "metrics-buffer",
-                   "Spill points to append-only files here while InfluxDB is down (relative to "
-                   "data_dir); empty = RAM only, and then frames wait while InfluxDB is down."),
+    SB_OPT_ROW_STR(sb_config_metrics, buffer_dir, "buffer_dir", "",
+                   "Spill points to append-only files here while InfluxDB is down (one writer "
+                   "per directory); empty = RAM only: device frames then wait for InfluxDB."),
     SB_OPT_ROW_DURATION(sb_config_metrics, timeout_ms, "timeout", "5s", MS(100), MIN(5),
                         "Timeout of one HTTP request to InfluxDB."),
     SB_OPT_ROW_INT(sb_config_metrics, managed_port, "managed_port", "0", 0, 65535,

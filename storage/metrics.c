@@ -32,14 +32,7 @@ sb_err sb_metrics_open_url(const sb_config *cfg, const char *url, sb_metrics **o
     pthread_mutex_init(&m->mu, NULL);
     if (cfg->metrics.type == SB_METRICS_INFLUXDB) {
         pthread_once(&curl_once, curl_init_once);
-        /* A relative buffer_dir lives under data_dir (the writer copies what it keeps). */
-        sb_config_metrics mc = cfg->metrics;
-        char *dir = mc.buffer_dir && *mc.buffer_dir ? sb_config_data_path(cfg, mc.buffer_dir)
-                                                    : NULL;
-        if (dir)
-            mc.buffer_dir = dir;
-        sb_err rc = sb_influx_open(&mc, url, &m->influx, em);
-        free(dir);
+        sb_err rc = sb_influx_open(&cfg->metrics, url, &m->influx, em);
         if (rc != SB_OK) {
             pthread_mutex_destroy(&m->mu);
             free(m);

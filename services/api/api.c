@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "api.h"
+#include "storage/metrics.h"
+#include "ws.h"
 
 static void stats_fn(void *ctx, cJSON *stats)
 {
@@ -15,12 +17,28 @@ static void stats_fn(void *ctx, cJSON *stats)
     /* Read without a lock from the status thread: counters may lag by a request. */
     cJSON_AddNumberToObject(o, "requests", (double)a->requests);
     cJSON_AddNumberToObject(o, "errors", (double)a->errors);
+    pthread_mutex_lock(&a->hub->mu);
+    cJSON_AddNumberToObject(o, "wsClients", (double)a->hub->n_clients);
+    pthread_mutex_unlock(&a->hub->mu);
+    cJSON_AddNumberToObject(o, "wsOverflows", (double)atomic_load(&a->hub->overflows));
+    cJSON_AddNumberToObject(o, "wsKicked", (double)atomic_load(&a->hub->kicked));
+}
+
+/* Events for websocket clients. QoS 0: they are live updates, and the broker must not queue
+ * them for the API's persistent session while it is down. */
+static sb_err subscribe_events(api *a, sb_errmsg *em)
+{
+    char topic[256];
+    sb_err rc = sb_bus_topic(a->bus, topic, sizeof(topic), "event/#");
+    return rc ? rc : sb_bus_subscribe(a->bus, topic, 0, ws_hub_on_event, a->hub, em);
 }
 
 static void api_free(api *a)
 {
     sb_service_close(a->svc, 2000);
     sb_store_close(a->store);
+    sb_metrics_close(a->metrics, 0);
+    ws_hub_free(a->hub);
     free(a);
 }
 
@@ -32,6 +50,11 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     a->cfg = cfg;
     sb_logger_init(&a->log, "%s", "http");
     sb_errmsg em = {{0}};
+    a->hub = ws_hub_new();
+    if (!a->hub) {
+        free(a);
+        return 1;
+    }
     sb_err rc = sb_store_open(cfg, &a->store, &em);
     if (rc == SB_OK && em.text[0])
         sb_warn(&a->log, "%s", em.text);
@@ -41,6 +64,10 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
         a->bus = sb_service_bus(a->svc);
         rc = api_auth_init(a, &em);
     }
+    if (rc == SB_OK)
+        rc = subscribe_events(a, &em);
+    if (rc == SB_OK)
+        api_metric_open(a);
     if (rc != SB_OK) {
         sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));
         api_free(a);
@@ -59,6 +86,6 @@ int sb_api_run(const sb_config *cfg, sb_stop_flag *stop)
 
 const sb_service_def sb_service_api = {
     .name = "api",
-    .description = "the HTTP API: entities, users and login tokens",
+    .description = "the HTTP API and websocket: entities, users, login tokens, live events",
     .run = sb_api_run,
 };

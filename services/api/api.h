@@ -112,6 +112,8 @@ typedef struct api {
     sb_logger log;
     unsigned char secret[64];
     size_t secret_len;
+    struct ws_hub *hub;         /* websocket clients (ws.h) */
+    struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
     /* counters for the status */
     uint64_t requests, errors;
 } api;
@@ -131,6 +133,15 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs);
 void api_entity_delete(api *a, api_req *rq, api_resp *rs);
 void api_entity_enable(api *a, api_req *rq, api_resp *rs);
 void api_entity_disable(api *a, api_req *rq, api_resp *rs);
+
+/* Metrics (metric.c): opens a->metrics from the config (NULL when none); the routes. */
+void api_metric_open(api *a);
+void api_metric_get(api *a, api_req *rq, api_resp *rs);
+void api_metric_post(api *a, api_req *rq, api_resp *rs);
+
+/* Actions and quick ids (action.c). */
+void api_action(api *a, api_req *rq, api_resp *rs);
+void api_quickid(api *a, api_req *rq, api_resp *rs);
 
 /*
  * Checks a posted entity against the known keys of its kind: wrong-typed keys fail, all of them

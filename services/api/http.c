@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "ws.h"
 
 #define CHUNK 16384
 
@@ -24,6 +25,7 @@ typedef struct session {
     bool too_large;
     bool active;
     char origin[256];
+    ws_client *ws; /* after an upgrade to /api/ws */
 } session;
 
 static void session_reset(session *s)
@@ -31,7 +33,9 @@ static void session_reset(session *s)
     api_params_free(&s->rq.params);
     free(s->rq.body);
     free(s->rs.body);
+    ws_client *ws = s->ws;
     memset(s, 0, sizeof(*s));
+    s->ws = ws;
 }
 
 static api_method method_of(int lws_method)
@@ -233,6 +237,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     session *s = user;
     api *a = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return s ? api_ws_callback(wsi, reason, in, len, &s->ws) : -1;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        api_ws_wake(a);
+        return 0;
     case LWS_CALLBACK_HTTP:
         return on_request(wsi, a, s);
     case LWS_CALLBACK_HTTP_BODY:
@@ -251,8 +263,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* The first protocol also takes websocket upgrades that name no subprotocol (/api/ws). */
 static const struct lws_protocols protocols[] = {
-    {"http", callback, sizeof(session), 0, 0, NULL, 0},
+    {"http", callback, sizeof(session), WS_MSG_MAX, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}, /* 4.1 has no LWS_PROTOCOL_LIST_TERM */
 };
 
@@ -293,13 +306,20 @@ int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks)
     info.user = a;
     info.max_http_header_data = 16384;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(info.iface, ':') == NULL);
+    /* Websockets: a PING after 30 s without traffic, hang up after 60 s without a PONG. */
+    static const lws_retry_bo_t keepalive = {.secs_since_valid_ping = 30,
+                                             .secs_since_valid_hangup = 60};
+    info.retry_and_idle_policy = &keepalive;
     struct lws_context *ctx = lws_create_context(&info);
     if (!ctx) {
         sb_error(&a->log, "cannot listen on %s:%d", info.iface, info.port);
         return 1;
     }
     int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx, "default"));
-    sb_info(&a->log, "listening on http://%s:%d", info.iface, port);
+    sb_info(&a->log, "listening on http://%s:%d (websocket /api/ws)", info.iface, port);
+    pthread_mutex_lock(&a->hub->mu);
+    a->hub->ctx = ctx;
+    pthread_mutex_unlock(&a->hub->mu);
     if (hooks && hooks->listening)
         hooks->listening(hooks->ctx, port);
     waker w = {.ctx = ctx, .stop = stop};
@@ -312,6 +332,9 @@ int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks)
             break;
     sb_stop_raise(stop); /* the watcher ends too when lws failed */
     pthread_join(w.thread, NULL);
+    pthread_mutex_lock(&a->hub->mu);
+    a->hub->ctx = NULL; /* the bus thread must not wake a destroyed context */
+    pthread_mutex_unlock(&a->hub->mu);
     lws_context_destroy(ctx);
     return 0;
 }

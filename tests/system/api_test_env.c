@@ -21,6 +21,7 @@ static atomic_int port;
 static sb_bus *bus;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *events; /* [{"topic":..,"event":..}] */
+static char extra_yaml[1024];
 
 const apit *apit_env(void)
 {
@@ -64,13 +65,13 @@ static bool listening(void *ctx)
 
 static void load_config(const sb_broker *broker)
 {
-    char yaml[2048];
+    char yaml[4096];
     snprintf(env.data_dir, sizeof(env.data_dir), "%s", sbt_tmpdir("api-data"));
     snprintf(yaml, sizeof(yaml),
              "data_dir: %s\nsecret: %s\n"
              "bus:\n  url: %s\n  managed: false\n  topic_prefix: sbtest\n  reconnect_min: 50ms\n"
-             "api:\n  port: 0\n  body_limit: %d\n  token_lifetime: 1h\n",
-             env.data_dir, APIT_SECRET, broker->url, APIT_BODY_LIMIT);
+             "api:\n  port: 0\n  body_limit: %d\n  token_lifetime: 1h\n%s",
+             env.data_dir, APIT_SECRET, broker->url, APIT_BODY_LIMIT, extra_yaml);
     sb_errmsg em = {{0}};
     if (sb_config_load_string(yaml, strlen(yaml), "api_test", &cfg, &em) != SB_OK) {
         fprintf(stderr, "api_test: %s\n", em.text);
@@ -181,4 +182,19 @@ cJSON *apit_event_wait(const char *topic, const char *type)
             return ev;
         sb_time_sleep_ms(5);
     }
+}
+
+sb_bus *apit_bus(void)
+{
+    return bus;
+}
+
+void apit_record(const char *filter)
+{
+    sb_bus_subscribe(bus, filter, 1, on_event, NULL, NULL);
+}
+
+void apit_extra_yaml(const char *yaml)
+{
+    snprintf(extra_yaml, sizeof(extra_yaml), "%s", yaml);
 }

@@ -31,4 +31,12 @@ void apit_events_clear(void);
 /* Waits up to 5 s for an event on topic with "type" == type; a copy (caller frees) or NULL. */
 cJSON *apit_event_wait(const char *topic, const char *type);
 
+/* The test's own bus client (connected to the same broker), to publish events and messages. */
+#include "core/bus.h"
+sb_bus *apit_bus(void);
+/* Top-level YAML sections appended to the service's config; call before apit_start(). */
+void apit_extra_yaml(const char *yaml);
+/* Records messages on filter too (apit_event_wait then finds them by topic and "type"). */
+void apit_record(const char *filter);
+
 #endif

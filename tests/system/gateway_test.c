@@ -237,10 +237,10 @@ static int teardown(void **state)
 static void test_state_events(void **state)
 {
     (void)state;
-    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", 1, 5000));
+    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", 1, 15000));
     /* gw2's first start fails: error, then up after reconnectDelay */
-    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.status", "error", 1, 5000));
-    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.status", "up", 1, 5000));
+    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.status", "error", 1, 15000));
+    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.status", "up", 1, 15000));
     assert_int_equal(count("sbtest/event/gateway/off", "entity.state", NULL), 0);
     cJSON *doc = NULL;
     assert_int_equal(sb_store_get(store, "gateway", "gw1", &doc, NULL), SB_OK);
@@ -264,8 +264,8 @@ static void test_device_to_msg_in(void **state)
                  i ? "," : "", i, i);
     strcat(frame, "]");
     publish("dev/gw1/tx", frame);
-    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "12", 1, 5000));
-    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "13", 20, 5000));
+    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "12", 1, 15000));
+    assert_true(wait_count("sbtest/msg/in/gw1", "nodeId", "13", 20, 15000));
     assert_int_equal(count("sbtest/msg/in/gw1", "gatewayId", "x"), 0); /* the gateway's id */
     assert_int_equal(count("sbtest/msg/in/gw1", "isReceived", NULL),
                      count("sbtest/msg/in/gw1", NULL, NULL));
@@ -280,7 +280,7 @@ static void test_msg_out_to_device(void **state)
     publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"5\",\"sourceId\":\"1\","
                                   "\"type\":\"set\",\"payloads\":[{\"key\":\"V_STATUS\","
                                   "\"value\":\"1\"}]}");
-    assert_true(wait_count("dev/gw1/rx", "nodeId", "5", 1, 5000));
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "5", 1, 15000));
     /* acks are consumed by the gateway, not passed on */
     sb_time_sleep_ms(100);
     assert_int_equal(count("sbtest/msg/in/gw1", "nodeId", "5"), 0);
@@ -296,8 +296,8 @@ static void test_ack_retry_on_lossy_link(void **state)
     publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"7\",\"sourceId\":\"1\","
                                   "\"type\":\"set\",\"payloads\":[{\"key\":\"V_STATUS\","
                                   "\"value\":\"1\"}]}");
-    assert_true(wait_count("dev/gw1/rx", "nodeId", "6", 3, 5000)); /* two lost, third acked */
-    assert_true(wait_count("dev/gw1/rx", "nodeId", "7", 1, 5000)); /* sent after the ack */
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "6", 3, 15000)); /* two lost, third acked */
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "7", 1, 15000)); /* sent after the ack */
     sb_time_sleep_ms(400);
     assert_int_equal(count("dev/gw1/rx", "nodeId", "6"), 3);
     assert_int_equal(count("dev/gw1/rx", "nodeId", "7"), 1);
@@ -340,7 +340,7 @@ static void test_sleeping_node_queue(void **state)
     publish("dev/gw1/tx", "{\"gatewayId\":\"gw1\",\"nodeId\":\"9\",\"type\":\"action\","
                           "\"isSleepNode\":true,\"payloads\":[{\"key\":\"heartbeat\","
                           "\"value\":\"\"}]}");
-    assert_true(wait_count("dev/gw1/rx", "nodeId", "9", 2, 5000));
+    assert_true(wait_count("dev/gw1/rx", "nodeId", "9", 2, 15000));
     sb_time_sleep_ms(200);
     int n = 0;
     char *v = device_value("dev/gw1/rx", "9", "V_STATUS", &n);
@@ -359,8 +359,9 @@ static void test_link_lost_reconnects(void **state)
     int ups = count("sbtest/event/gateway/gw1", "entity.state.status", "up");
     publish("dev/gw1/ctl", "down");
     assert_true(
-        wait_count("sbtest/event/gateway/gw1", "entity.state.message", "link lost", 1, 5000));
-    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", ups + 1, 5000));
+        wait_count("sbtest/event/gateway/gw1", "entity.state.message", "link lost", 1, 15000));
+    assert_true(
+        wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", ups + 1, 15000));
 }
 
 static void test_reload_on_event(void **state)
@@ -371,18 +372,21 @@ static void test_reload_on_event(void **state)
                 "\"ack\":{\"retryCount\":3,\"timeout\":\"150ms\"},"
                 "\"messageLogger\":{\"type\":\"file\",\"maxSize\":600,\"maxFiles\":2},"
                 "\"provider\":{\"type\":\"testdev\",\"topic\":\"dev/gw1b\"}}");
-    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.message", "stopped", 1, 5000));
-    assert_true(wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", ups + 1, 5000));
+    assert_true(
+        wait_count("sbtest/event/gateway/gw1", "entity.state.message", "stopped", 1, 15000));
+    assert_true(
+        wait_count("sbtest/event/gateway/gw1", "entity.state.status", "up", ups + 1, 15000));
     publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"11\",\"type\":\"set\","
                                   "\"payloads\":[{\"key\":\"V_STATUS\",\"value\":\"1\"}]}");
-    assert_true(wait_count("dev/gw1b/rx", "nodeId", "11", 1, 5000));
+    assert_true(wait_count("dev/gw1b/rx", "nodeId", "11", 1, 15000));
     /* our own state events do not make it reload again */
     sb_time_sleep_ms(500);
     assert_int_equal(count("sbtest/event/gateway/gw1", "entity.state.status", "up"), ups + 1);
     /* disabled: stopped */
     put_gateway("{\"id\":\"gw2\",\"enabled\":false,\"provider\":{\"type\":\"testdev\","
                 "\"topic\":\"dev/gw2\"}}");
-    assert_true(wait_count("sbtest/event/gateway/gw2", "entity.state.message", "stopped", 1, 5000));
+    assert_true(
+        wait_count("sbtest/event/gateway/gw2", "entity.state.message", "stopped", 1, 15000));
 }
 
 static void test_ctl_reload_reply(void **state)
@@ -420,7 +424,7 @@ static void test_message_logger_rotates(void **state)
     for (int i = 0; i < 6; i++)
         publish("sbtest/msg/out/gw1", "{\"gatewayId\":\"gw1\",\"nodeId\":\"20\",\"type\":\"set\","
                                       "\"payloads\":[{\"key\":\"V_STATUS\",\"value\":\"1\"}]}");
-    assert_true(wait_count("dev/gw1b/rx", "nodeId", "20", 6, 5000));
+    assert_true(wait_count("dev/gw1b/rx", "nodeId", "20", 6, 15000));
     assert_true(file_size(path) > 0 && file_size(path) <= 600);
     assert_true(file_size(p1) > 0 && file_size(p1) <= 600);
     assert_int_equal(file_size(p2), -1);
