@@ -222,7 +222,8 @@ static void map_json(tas_ctx *c, const char *payload, size_t len,
     cJSON *root = cJSON_Parse(text);
     free(text);
     if (!cJSON_IsObject(root))
-        tas_note(c, "%s: payload is not a JSON object: '%.60s'", c->t->name, payload);
+        tas_note(c, "%s: payload is not a JSON object: '%.*s'", c->t->name,
+                 (int)(len < 60 ? len : 60), payload);
     else
         fn(c, root);
     cJSON_Delete(root);

@@ -166,6 +166,9 @@ sb_err sb_tas_topic_parse(const sb_tas_opts *o, const char *topic, sb_tas_topic 
     rc = parse_levels(o, &t, topic, nl, lv, ll, out, em);
     if (rc != SB_OK)
         return rc;
+    if (strlen(out->device) > SB_MSG_ID_MAX)
+        return sb_fail(em, SB_ERR_INVALID, "%s: device topic longer than %d bytes", topic,
+                       SB_MSG_ID_MAX);
     sb_tas_sanitize(out->device, out->node_id, sizeof(out->node_id));
     return SB_OK;
 }
