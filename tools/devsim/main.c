@@ -10,6 +10,7 @@
 
 #include "core/time.h"
 #include "tools/devsim/io.h"
+#include "tools/devsim/tasmota.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -26,6 +27,8 @@ typedef struct args {
     int64_t duration_ms, linger_ms;
     const char *record;
     bool sequence;
+    bool tasmota;
+    int64_t tele_ms;
 } args;
 
 static void usage(FILE *f)
@@ -52,6 +55,8 @@ static void usage(FILE *f)
         "  -p, --port PORT      tcp: listen port (default 5003, 0 = any free)\n"
         "      --url URL        mqtt: broker (default tcp://127.0.0.1:1883)\n"
         "      --prefix P       mqtt: topics P-out/... and P-in/... (default mygateway1)\n"
+        "  -t tasmota           instead: N Tasmota devices (sensor, 2-relay plug, light) on --url\n"
+        "      --tele-period D  tasmota: tele STATE/SENSOR period (default 10s)\n"
         "  -h, --help           this help\n"
         "The first stdout line says where the controller connects (\"devsim: pty /dev/pts/3\").\n");
 }
@@ -84,6 +89,9 @@ static int apply(args *a, int c, const char *v)
     char *end = NULL;
     switch (c) {
     case 't':
+        a->tasmota = strcmp(v, "tasmota") == 0;
+        if (a->tasmota)
+            return 0;
         if (strcmp(v, "pty") && strcmp(v, "tcp") && strcmp(v, "mqtt")) {
             fprintf(stderr, "devsim: --transport '%s': expected pty, tcp or mqtt\n", v);
             return -1;
@@ -134,6 +142,8 @@ static int apply(args *a, int c, const char *v)
     case 'P':
         a->io.prefix = v;
         return 0;
+    case 'T':
+        return dur_arg("--tele-period", v, &a->tele_ms);
     case 'h':
         usage(stdout);
         return 1;
@@ -146,12 +156,13 @@ static int apply(args *a, int c, const char *v)
 static int parse_args(int argc, char **argv, args *a)
 {
     static const struct option opts[] = {
-        {"transport", 1, NULL, 't'}, {"nodes", 1, NULL, 'n'},    {"first-id", 1, NULL, 'F'},
-        {"no-id", 1, NULL, 'K'},     {"rate", 1, NULL, 'r'},     {"count", 1, NULL, 'c'},
-        {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'},   {"record", 1, NULL, 'R'},
-        {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},     {"port", 1, NULL, 'p'},
-        {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'},   {"help", 0, NULL, 'h'},
-        {"garbage", 1, NULL, 'G'},   {"sequence", 0, NULL, 'S'}, {NULL, 0, NULL, 0},
+        {"transport", 1, NULL, 't'}, {"nodes", 1, NULL, 'n'},       {"first-id", 1, NULL, 'F'},
+        {"no-id", 1, NULL, 'K'},     {"rate", 1, NULL, 'r'},        {"count", 1, NULL, 'c'},
+        {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'},      {"record", 1, NULL, 'R'},
+        {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},        {"port", 1, NULL, 'p'},
+        {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'},      {"help", 0, NULL, 'h'},
+        {"garbage", 1, NULL, 'G'},   {"tele-period", 1, NULL, 'T'}, {"sequence", 0, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     *a = (args){.io = {.kind = DEVSIM_PTY,
                        .port = 5003,
@@ -160,7 +171,8 @@ static int parse_args(int argc, char **argv, args *a)
                 .nodes = 3,
                 .first_id = 1,
                 .rate = 1,
-                .linger_ms = 500};
+                .linger_ms = 500,
+                .tele_ms = 10000};
     int c;
     while ((c = getopt_long(argc, argv, "t:n:r:c:d:p:h", opts, NULL)) != -1) {
         int r = apply(a, c, optarg);
@@ -220,6 +232,14 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (a.tasmota) {
+        devsim_tas_opts to = {.url = a.io.url,
+                              .devices = a.nodes,
+                              .tele_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
+                              .duration_ms = a.duration_ms,
+                              .record = a.record};
+        return devsim_tasmota_run(&to, &stop_flag);
+    }
 
     FILE *record = NULL;
     devsim sim;

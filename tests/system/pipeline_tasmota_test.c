@@ -1,0 +1,403 @@
+/*
+ * pipeline_tasmota_test - Tasmota devices end to end:
+ *
+ *   devsim --transport tasmota (child process) --MQTT--> gateway service (thread, tasmota
+ *   provider) --<p>/msg/in stream--> processor (thread) --> sqlite store + real influxd
+ *
+ * Real mosquitto and influxd from the harness. devsim's sensor, 2-relay plug and light become
+ * fields with the right value, metric type and unit (and InfluxDB points); the Online LWT makes
+ * the provider ask "Status 0", whose answer names the node and fills its others; a set on
+ * <p>/msg/out switches a simulated relay and the dimmer, and the new state comes back from
+ * stat/RESULT; the Offline LWT at devsim's end turns the node's "online" field false.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#include "core/json.h"
+#include "core/proc.h"
+#include "core/time.h"
+#include "services/gateway/gateway.h"
+#include "services/processor/processor.h"
+#include "storage/metrics.h"
+#include "storage/store.h"
+
+static sb_broker *broker;
+static sb_config *cfg;
+static sb_store *store;
+static sb_metrics *metrics;
+static sb_bus *bus;
+static sb_stop_flag stop;
+static pthread_t gw_thread, proc_thread;
+static const char *tmp;
+
+static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
+static cJSON *gw_status; /* the gateway service's latest retained status */
+
+static void set_str(char **dst, const char *value)
+{
+    free(*dst);
+    *dst = strdup(value);
+}
+
+static sb_err metrics_write(void *ctx, const sb_metric_point *p)
+{
+    return sb_metrics_write(ctx, p);
+}
+
+static void *gw_main(void *arg)
+{
+    (void)arg;
+    sb_gateway_run(cfg, &stop);
+    return NULL;
+}
+
+static void *proc_main(void *arg)
+{
+    (void)arg;
+    sb_processor_hooks hooks = {.metrics_write = metrics_write, .metrics_ctx = metrics};
+    sb_processor_run_with(cfg, &stop, &hooks);
+    return NULL;
+}
+
+static void on_status(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    cJSON *j = NULL;
+    if (sb_json_parse(bm->payload, bm->len, &j, NULL) != SB_OK)
+        return;
+    pthread_mutex_lock(&status_mu);
+    cJSON_Delete(gw_status);
+    gw_status = j;
+    pthread_mutex_unlock(&status_mu);
+}
+
+static void make_config(void)
+{
+    char path[1024];
+    assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
+    set_str(&cfg->data_dir, tmp);
+    set_str(&cfg->instance, "e2e");
+    set_str(&cfg->bus.url, broker->url);
+    set_str(&cfg->bus.topic_prefix, "sbtest");
+    cfg->bus.managed = false;
+    cfg->bus.reconnect_min_ms = 50;
+    cfg->bus.reconnect_max_ms = 500;
+    cfg->storage.type = SB_STORE_SQLITE;
+    snprintf(path, sizeof(path), "%s/sb.db", tmp);
+    set_str(&cfg->storage.sqlite.path, path);
+    snprintf(path, sizeof(path), "%s/logs", tmp);
+    set_str(&cfg->gateway.log_dir, path);
+    cfg->metrics.managed = false;
+    set_str(&cfg->metrics.database, "e2e");
+    cfg->metrics.flush_interval_ms = 50;
+    cfg->metrics.timeout_ms = 2000;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    broker = sbt_broker_start("max_queued_messages 0\nmax_inflight_messages 0\n");
+    sb_influxd *influx = sbt_influxd_start();
+    tmp = sbt_tmpdir("pipeline");
+    make_config();
+    sb_errmsg em = {{0}};
+    if (sb_metrics_open_url(cfg, influx->url, &metrics, &em) != SB_OK)
+        fail_msg("metrics: %s", em.text);
+    assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
+    sb_config_bus bc;
+    sbt_bus_config(&bc);
+    bus = sbt_bus(&bc, "e2etest", "t1", true);
+    sb_bus_subscribe(bus, "sbtest/status/gateway/e2e", 1, on_status, NULL, NULL);
+    sb_stop_init(&stop);
+    pthread_create(&proc_thread, NULL, proc_main, NULL);
+    pthread_create(&gw_thread, NULL, gw_main, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sb_stop_raise(&stop);
+    pthread_join(gw_thread, NULL);
+    pthread_join(proc_thread, NULL);
+    sb_bus_destroy(bus, 500);
+    sb_metrics_close(metrics, 1000);
+    sb_store_close(store);
+    sb_config_free(cfg);
+    cJSON_Delete(gw_status);
+    sbt_broker_stop();
+    sbt_influxd_stop();
+    return 0;
+}
+
+/* ---- store and bus helpers ------------------------------------------------------------------ */
+
+static void put_gateway(const char *json)
+{
+    cJSON *doc = NULL;
+    assert_int_equal(sb_json_parse(json, strlen(json), &doc, NULL), SB_OK);
+    assert_int_equal(sb_store_put(store, "gateway", doc, NULL), SB_OK);
+    char topic[256], ev[512];
+    const char *id = sb_json_str(doc, "id", "");
+    snprintf(topic, sizeof(topic), "sbtest/event/gateway/%s", id);
+    snprintf(ev, sizeof(ev),
+             "{\"type\":\"updated\",\"entityType\":\"gateway\",\"entityId\":\"%s\"}", id);
+    assert_int_equal(sb_bus_publish(bus, topic, ev, strlen(ev), 1, false), SB_OK);
+    cJSON_Delete(doc);
+}
+
+/* Waits for a document with a "current" value (fields) or any (others); caller frees. */
+static cJSON *wait_doc(const char *kind, const char *id, bool with_value, int64_t timeout_ms)
+{
+    int64_t end = sb_time_mono_ms() + timeout_ms;
+    for (;;) {
+        cJSON *d = NULL;
+        if (sb_store_get(store, kind, id, &d, NULL) == SB_OK &&
+            (!with_value || sb_json_path(d, "current.value")))
+            return d;
+        cJSON_Delete(d);
+        if (sb_time_mono_ms() > end)
+            fail_msg("%s %s did not appear", kind, id);
+        sb_time_sleep_ms(20);
+    }
+}
+
+/* Checks a field's metric type, unit and that its value is a number in lo..hi. */
+static double check_number_field(const char *id, const char *metric, const char *unit, double lo,
+                                 double hi)
+{
+    cJSON *d = wait_doc("field", id, true, 10000);
+    assert_string_equal(sb_json_str(d, "metricType", ""), metric);
+    assert_string_equal(sb_json_str(d, "unit", ""), unit);
+    const cJSON *v = sb_json_path(d, "current.value");
+    assert_true(cJSON_IsNumber(v));
+    double value = v->valuedouble;
+    if (value < lo || value > hi)
+        fail_msg("%s: value %g not in %g..%g", id, value, lo, hi);
+    cJSON_Delete(d);
+    return value;
+}
+
+/* The field's points in InfluxDB: waits until the newest equals the store's current value. */
+static void check_influx(const char *gw, const char *field_id)
+{
+    char qid[300], fid[256];
+    snprintf(fid, sizeof(fid), "%s.%s", gw, field_id);
+    snprintf(qid, sizeof(qid), "field:%s", fid);
+    const char *fields[] = {qid};
+    int64_t end = sb_time_mono_ms() + 10000;
+    for (;;) {
+        cJSON *d = wait_doc("field", fid, true, 1000);
+        double current = sb_json_path(d, "current.value")->valuedouble;
+        cJSON_Delete(d);
+        sb_metrics_flush(metrics, 2000);
+        cJSON *out = NULL;
+        sb_errmsg em = {{0}};
+        if (sb_metrics_query(metrics, fields, 1, "-1h", NULL, NULL, NULL, 0, &out, &em) != SB_OK)
+            fail_msg("influx query %s: %s", qid, em.text);
+        const cJSON *rows = sb_json_path(cJSON_GetObjectItem(out, qid), "raw");
+        int n = cJSON_GetArraySize(rows);
+        const cJSON *last = n ? cJSON_GetArrayItem(rows, n - 1) : NULL;
+        bool ok = last && sb_json_num(last, "value", -1e9) == current;
+        cJSON_Delete(out);
+        if (ok)
+            return;
+        if (sb_time_mono_ms() > end)
+            fail_msg("influx: %s has %d points, the newest is not the current value %g", qid, n,
+                     current);
+        sb_time_sleep_ms(100);
+    }
+}
+
+static bool field_bool(const char *id, bool want)
+{
+    cJSON *d = NULL;
+    bool ok = sb_store_get(store, "field", id, &d, NULL) == SB_OK &&
+              cJSON_IsBool(sb_json_path(d, "current.value")) &&
+              cJSON_IsTrue(sb_json_path(d, "current.value")) == want;
+    cJSON_Delete(d);
+    return ok;
+}
+
+static void wait_field_bool(const char *id, bool want)
+{
+    int64_t end = sb_time_mono_ms() + 10000;
+    while (!field_bool(id, want)) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("field %s did not become %s", id, want ? "true" : "false");
+        sb_time_sleep_ms(20);
+    }
+}
+
+typedef struct sim {
+    sb_proc proc;
+    char log[700], record[700];
+} sim;
+
+static bool log_has(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return found;
+}
+
+static void sim_start(sim *s)
+{
+    snprintf(s->log, sizeof(s->log), "%s/devsim-tasmota.log", tmp);
+    snprintf(s->record, sizeof(s->record), "%s/devsim-tasmota.rx", tmp);
+    const char *argv[] = {sbt_build_path("../../tools/devsim/devsim"),
+                          "--transport",
+                          "tasmota",
+                          "--nodes",
+                          "3",
+                          "--tele-period",
+                          "300ms",
+                          "--url",
+                          broker->url,
+                          "--record",
+                          s->record,
+                          NULL};
+    sb_errmsg em = {{0}};
+    if (sb_proc_spawn(&s->proc, argv, s->log, &em) != SB_OK)
+        fail_msg("devsim: %s", em.text);
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (!log_has(s->log, "devsim: tasmota ")) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("devsim did not start (%s)", s->log);
+        sb_time_sleep_ms(10);
+    }
+}
+
+static void wait_record(const sim *s, const char *line)
+{
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (!log_has(s->record, line)) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("devsim did not receive '%s'", line);
+        sb_time_sleep_ms(20);
+    }
+}
+
+static void wait_number(const char *id, double want)
+{
+    int64_t end = sb_time_mono_ms() + 10000;
+    for (;;) {
+        cJSON *d = NULL;
+        bool ok = sb_store_get(store, "field", id, &d, NULL) == SB_OK &&
+                  sb_json_num(cJSON_GetObjectItem(d, "current"), "value", -1e9) == want;
+        cJSON_Delete(d);
+        if (ok)
+            return;
+        if (sb_time_mono_ms() > end)
+            fail_msg("field %s did not become %g", id, want);
+        sb_time_sleep_ms(20);
+    }
+}
+
+static void send_set(const char *node, const char *src, const char *key, const char *value)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "{\"gatewayId\":\"gwt\",\"nodeId\":\"%s\",\"sourceId\":\"%s\",\"type\":\"set\","
+             "\"payloads\":[{\"key\":\"%s\",\"value\":\"%s\"}]}",
+             node, src, key, value);
+    assert_int_equal(sb_bus_publish(bus, "sbtest/msg/out/gwt", msg, strlen(msg), 1, false), SB_OK);
+}
+
+static void check_values(void)
+{
+    check_number_field("gwt.sensor1.BME280.Temperature", "gauge_float", "°C", 21.0, 21.95);
+    check_number_field("gwt.sensor1.BME280.Humidity", "gauge_float", "%", 45.0, 45.95);
+    check_number_field("gwt.sensor1.BME280.Pressure", "gauge_float", "hPa", 1013.0, 1013.95);
+    check_number_field("gwt.sensor1.DS18B20.Temperature", "gauge_float", "°C", 19.0, 19.95);
+    check_number_field("gwt.plug1.ENERGY.Total", "gauge_float", "kWh", 12.5, 13);
+    check_number_field("gwt.plug1.ENERGY.Voltage", "gauge_float", "V", 230, 230);
+    check_number_field("gwt.plug1._node.rssi", "gauge", "%", 70, 79);
+    check_number_field("gwt.plug1._node.signal", "gauge", "dBm", -65, -56);
+    check_number_field("gwt.light1.light.Dimmer", "gauge", "%", 50, 50);
+    check_number_field("gwt.light1.light.CT", "gauge", "mired", 250, 250);
+    cJSON *d = wait_doc("field", "gwt.light1.light.Color", true, 5000);
+    assert_string_equal(sb_json_str(d, "metricType", ""), "string");
+    assert_string_equal(sb_json_str(cJSON_GetObjectItem(d, "current"), "value", ""), "FF8000");
+    cJSON_Delete(d);
+    wait_field_bool("gwt.plug1.POWER1.power", false);
+    wait_field_bool("gwt.plug1._node.online", true);
+}
+
+/* Status 0 was asked for when the LWT said Online; its answer names the node. */
+static void check_node_info(const sim *s)
+{
+    wait_record(s, "cmnd/plug1/STATUS 0");
+    int64_t end = sb_time_mono_ms() + 10000;
+    for (;;) {
+        cJSON *n = wait_doc("node", "gwt.plug1", false, 5000);
+        bool ok =
+            strcmp(sb_json_str(n, "name", ""), "devsim plug1") == 0 &&
+            strcmp(sb_json_str(cJSON_GetObjectItem(n, "others"), "version", ""),
+                   "13.3.0(tasmota)") == 0 &&
+            strcmp(sb_json_str(cJSON_GetObjectItem(n, "others"), "ip", ""), "192.0.2.11") == 0;
+        cJSON_Delete(n);
+        if (ok)
+            return;
+        if (sb_time_mono_ms() > end)
+            fail_msg("node gwt.plug1 did not get its name, version and ip");
+        sb_time_sleep_ms(50);
+    }
+}
+
+static void test_tasmota(void **state)
+{
+    (void)state;
+    char doc[1024];
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"gwt\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
+             "\"provider\":{\"type\":\"tasmota\",\"url\":\"%s\"}}",
+             broker->url);
+    put_gateway(doc);
+    sb_time_sleep_ms(500); /* the provider subscribes before devsim's first tele */
+    sim s = {0};
+    sim_start(&s);
+    check_values();
+    check_node_info(&s);
+
+    /* writes: a relay and the dimmer; the new state comes back from stat/RESULT */
+    send_set("plug1", "POWER2", "power", "on");
+    wait_record(&s, "cmnd/plug1/POWER2 ON");
+    wait_field_bool("gwt.plug1.POWER2.power", true);
+    wait_field_bool("gwt.plug1.POWER1.power", false);
+    send_set("light1", "light", "Dimmer", "80");
+    wait_record(&s, "cmnd/light1/Dimmer 80");
+    wait_number("gwt.light1.light.Dimmer", 80);
+
+    check_influx("gwt", "sensor1.BME280.Temperature");
+    check_influx("gwt", "plug1.ENERGY.Power");
+
+    /* devsim ends: every device's LWT turns Offline */
+    sb_proc_stop(&s.proc, SIGTERM, 3000);
+    wait_field_bool("gwt.plug1._node.online", false);
+    wait_field_bool("gwt.sensor1._node.online", false);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tasmota),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
