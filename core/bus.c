@@ -96,7 +96,6 @@ sb_err sb_bus_create(const sb_bus_opts *opts, sb_bus **out, sb_errmsg *em)
     bus->may_fallback = opts->cfg->mqtt_version == SB_MQTT_AUTO;
     bus->gen = 1;
     pthread_mutex_init(&bus->mu, NULL);
-    pthread_rwlock_init(&bus->client_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -105,7 +104,6 @@ sb_err sb_bus_create(const sb_bus_opts *opts, sb_bus **out, sb_errmsg *em)
     sb_err rc = sb_bus__create_client(bus, em);
     if (rc != SB_OK) {
         pthread_mutex_destroy(&bus->mu);
-        pthread_rwlock_destroy(&bus->client_lock);
         pthread_cond_destroy(&bus->cv);
         free(bus);
         return rc;
@@ -280,7 +278,6 @@ void sb_bus_destroy(sb_bus *bus, int64_t drain_ms)
     sb_bus__free_outgoing(bus);
     sb_bus__free_subs(bus);
     pthread_mutex_destroy(&bus->mu);
-    pthread_rwlock_destroy(&bus->client_lock);
     pthread_cond_destroy(&bus->cv);
     free(bus);
 }

@@ -13,11 +13,12 @@
  * connection the paho client is destroyed and a fresh one is created, and everything not yet
  * acknowledged is handed to it again, in the original order (at-least-once).
  *
- * The io thread calls paho's client API (connect, subscribe, send, destroy); paho's callbacks
- * only touch this state under `mu`, never calling paho with `mu` held, so there is no lock
- * order to get wrong with paho's own mutex (held while it runs callbacks). One shortcut: a
- * publish made while connected with nothing queued ahead of it is handed to paho by the
- * publishing thread itself (under a read lock of client_lock), saving the hop to the io thread.
+ * Only the io thread calls paho's client API (connect, subscribe, send, destroy); paho's
+ * callbacks only touch this state under `mu`, never calling paho with `mu` held. So a service
+ * may publish while holding a lock its own bus handlers also take: paho holds its (process-wide)
+ * mutex while it runs callbacks, and a publishing thread that called into paho under such a lock
+ * would deadlock against a handler waiting for that lock. (An earlier shortcut that handed
+ * publishes to paho from the publishing thread did exactly that to the gateway service.)
  */
 #ifndef SB_BUS_INTERNAL_H
 #define SB_BUS_INTERNAL_H
@@ -112,13 +113,8 @@ struct sb_bus {
     bool want_connect;  /* the io thread should connect */
     bool auth_failed;   /* credentials refused: stop retrying */
     bool started, stopping, io_done;
-    bool io_waiting; /* the io thread sleeps on cv: a publish must wake it */
-    bool io_handing; /* the io thread is handing a run outside the lock */
-    int handed;      /* handed to paho on this connection and not yet settled */
-    /* Guards the paho client handle: publishers handing directly read-lock it, the io thread
-     * write-locks it to replace the client. glibc's default rwlock prefers readers, so a
-     * handler publishing from paho's thread is never held up by a waiting writer. */
-    pthread_rwlock_t client_lock;
+    bool io_waiting;         /* the io thread sleeps on cv: a publish must wake it */
+    int handed;              /* handed to paho on this connection and not yet settled */
     int64_t next_attempt_ms; /* monotonic time of the next connect attempt */
     int64_t backoff_ms;
     char last_error[256];

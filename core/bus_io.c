@@ -87,12 +87,10 @@ static int do_connect(sb_bus *bus)
 /* Replaces the paho client (mu not held). */
 static void recreate(sb_bus *bus)
 {
-    pthread_rwlock_wrlock(&bus->client_lock);
     if (bus->client)
         MQTTAsync_destroy(&bus->client);
     sb_errmsg em = {0};
     sb_err rc = sb_bus__create_client(bus, &em);
-    pthread_rwlock_unlock(&bus->client_lock);
     if (rc != SB_OK) {
         pthread_mutex_lock(&bus->mu);
         sb_bus__set_error(bus, "%s", em.text);
@@ -148,12 +146,10 @@ static int hand_run(sb_bus *bus)
     bus->cursor = rec;
     if (n == 0)
         return 0;
-    bus->io_handing = true; /* publishers must not overtake this run */
     pthread_mutex_unlock(&bus->mu);
     for (int i = 0; i < n; i++)
         sb_bus__hand(bus, run[i], gen);
     pthread_mutex_lock(&bus->mu);
-    bus->io_handing = false;
     return n;
 }
 

@@ -52,26 +52,10 @@ sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size
     bus->out_tail = rec;
     if (!bus->cursor)
         bus->cursor = rec;
-    /* Connected and nothing waits ahead of rec: hand it from this thread. */
-    bool direct =
-        bus->live && bus->cursor == rec && !bus->io_handing && bus->handed < SB_BUS_HAND_WINDOW;
-    unsigned gen = bus->gen;
-    if (direct) {
-        rec->gen = gen;
-        bus->cursor = NULL;
-        bus->handed++;
-    } else if (bus->io_waiting) { /* otherwise it is busy handing and will find rec */
+    if (bus->io_waiting) /* otherwise it is busy handing and will find rec */
         pthread_cond_broadcast(&bus->cv);
-    }
     pthread_mutex_unlock(&bus->mu);
     atomic_fetch_add(&bus->published, 1);
-    if (direct) {
-        /* If the connection was lost meanwhile, paho refuses or the callback sees an old
-         * generation; either way rec stays queued for the next connection. */
-        pthread_rwlock_rdlock(&bus->client_lock);
-        sb_bus__hand(bus, rec, gen);
-        pthread_rwlock_unlock(&bus->client_lock);
-    }
     return SB_OK;
 }
 
