@@ -189,7 +189,7 @@ static void doc_free(mem_doc *d)
 {
     if (!d)
         return;
-    cJSON_Delete(d->doc);
+    free(d->doc);
     free(d);
 }
 
@@ -234,7 +234,7 @@ static sb_err insert(mem_kind *k, cJSON *doc, const char *id)
     return SB_OK;
 fail:
     free(d);
-    cJSON_Delete(doc);
+    free(doc);
     return SB_ERR_NOMEM;
 }
 
@@ -242,14 +242,14 @@ sb_err mem_kind_put(mem_kind *k, cJSON *doc)
 {
     const char *id = sb_json_str(doc, "id", NULL);
     if (!id || !*id) {
-        cJSON_Delete(doc);
+        free(doc);
         return SB_ERR_INVALID;
     }
     mem_doc *d = mem_map_get(&k->ids, id);
     if (!d)
         return insert(k, doc, id);
     index_doc(k, d, false);
-    cJSON_Delete(d->doc);
+    free(d->doc);
     d->doc = doc;
     return index_doc(k, d, true) ? SB_OK : SB_ERR_NOMEM;
 }

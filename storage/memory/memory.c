@@ -91,9 +91,10 @@ static sb_err apply_record(void *ctx, const char *payload, size_t len, sb_errmsg
             err = sb_fail(em, SB_ERR_PARSE, "op without \"k\" and \"d\" or \"x\"");
         else if (doc && !k)
             err = sb_fail(em, SB_ERR_NOMEM, "out of memory");
-        else if (doc)
-            err = mem_kind_put(k, doc), doc = NULL;
-        else if (k)
+        else if (doc) {
+            cJSON *packed = mem_pack(doc, NULL);
+            err = packed ? mem_kind_put(k, packed) : sb_fail(em, SB_ERR_NOMEM, "out of memory");
+        } else if (k)
             mem_kind_remove(k, id);
         cJSON_Delete(doc);
     }
@@ -191,11 +192,11 @@ static sb_err finish(mem_store *m, sb_err err, sb_errmsg *em)
 static sb_err mem_put(sb_store *s, const char *kind, const cJSON *doc, sb_errmsg *em)
 {
     mem_store *m = (mem_store *)s;
-    cJSON *ops = cJSON_CreateArray(), *copy = cJSON_Duplicate(doc, true);
+    cJSON *ops = cJSON_CreateArray(), *copy = mem_pack(doc, NULL);
     sb_err err = SB_OK;
     if (!ops || !copy || !op_put(ops, kind, doc)) {
         cJSON_Delete(ops);
-        cJSON_Delete(copy);
+        free(copy);
         return sb_fail(em, SB_ERR_NOMEM, "out of memory");
     }
     pthread_rwlock_wrlock(&m->lock);
@@ -208,7 +209,7 @@ static sb_err mem_put(sb_store *s, const char *kind, const cJSON *doc, sb_errmsg
         err = mem_kind_put(k, copy), copy = NULL;
     maybe_compact(m);
     pthread_rwlock_unlock(&m->lock);
-    cJSON_Delete(copy);
+    free(copy);
     cJSON_Delete(ops);
     return finish(m, err, em);
 }
@@ -293,7 +294,7 @@ static sb_err mem_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg
     sb_err err = rec && copies ? SB_OK : SB_ERR_NOMEM;
     for (size_t i = 0; !err && i < n; i++) {
         bool put = ops[i].type == SB_STORE_PUT;
-        if (put && !(copies[i] = cJSON_Duplicate(ops[i].doc, true)))
+        if (put && !(copies[i] = mem_pack(ops[i].doc, NULL)))
             err = SB_ERR_NOMEM;
         else if (!(put ? op_put(rec, ops[i].kind, ops[i].doc)
                        : op_del(rec, ops[i].kind, ops[i].id)))
@@ -321,7 +322,7 @@ static sb_err mem_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg
     maybe_compact(m);
     pthread_rwlock_unlock(&m->lock);
     for (size_t i = 0; copies && i < n; i++)
-        cJSON_Delete(copies[i]);
+        free(copies[i]);
     free(copies);
     cJSON_Delete(rec);
     return finish(m, err, em);

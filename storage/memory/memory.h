@@ -3,6 +3,7 @@
  * id per kind, made durable by an append-only journal plus periodic snapshots.
  *
  *   mem_map.c      string-keyed hash table (ids, kinds, index buckets)
+ *   mem_pack.c     stored documents packed into one block each
  *   mem_kind.c     one kind: documents, id map, automatic equality indexes, find
  *   mem_journal.c  CRC32 record framing, journal append/replay, snapshots, the lock file
  *   memory.c       the plugin: locking, the write path, the batch sync thread
@@ -37,9 +38,14 @@ void *mem_map_remove(mem_map *m, const char *key);
 void *mem_map_next(const mem_map *m, size_t *it);
 void mem_map_free(mem_map *m);
 
+/* ---- mem_pack.c ---- */
+/* A read-only copy of doc (without its siblings or key) in one malloc'd block: free() it, never
+ * cJSON_Delete. *size (may be NULL) gets the block's size. NULL when out of memory. */
+cJSON *mem_pack(const cJSON *doc, size_t *size);
+
 /* ---- mem_kind.c ---- */
 typedef struct mem_doc {
-    cJSON *doc; /* owned */
+    cJSON *doc; /* owned, packed (mem_pack) */
     size_t pos; /* index in mem_kind.docs */
     char id[];  /* inline: one cache miss less per lookup */
 } mem_doc;
@@ -69,7 +75,7 @@ typedef struct mem_kind {
 
 mem_kind *mem_kind_new(const char *name);
 void mem_kind_free(mem_kind *k);
-/* Upserts by doc["id"]; takes ownership of doc (freed on failure). */
+/* Upserts by doc["id"]; takes ownership of doc, a mem_pack() block (freed on failure). */
 sb_err mem_kind_put(mem_kind *k, cJSON *doc);
 /* Removes id; returns whether it existed. */
 bool mem_kind_remove(mem_kind *k, const char *id);
