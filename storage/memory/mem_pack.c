@@ -6,7 +6,9 @@
  * Copying from one contiguous block reads a few neighbouring cache lines instead, and a stored
  * document costs one allocation instead of one per node and string.
  *
- * A packed tree is read-only and is never given to cJSON_Delete; free it with free().
+ * The block begins with the document's mem_doc (its position and id), so a get follows the id
+ * table to one block and finds the id to compare and the nodes to copy in neighbouring lines.
+ * A packed tree is read-only and is never given to cJSON_Delete; the block is freed whole.
  */
 #include "storage/memory/memory.h"
 
@@ -65,21 +67,30 @@ static cJSON *pack_list(packer *p, const cJSON *item)
     return first;
 }
 
-cJSON *mem_pack(const cJSON *doc, size_t *size)
+sb_err mem_doc_new(const cJSON *doc, mem_doc **out)
 {
-    size_t nodes = 0, bytes = 0;
+    *out = NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    if (!cJSON_IsObject(doc) || !cJSON_IsString(id) || !*id->valuestring)
+        return SB_ERR_INVALID;
+    size_t nodes = 0, bytes = 0, id_len = strlen(id->valuestring) + 1;
     cJSON root = *doc;
     root.next = root.prev = NULL; /* pack doc alone, not its siblings */
     root.string = NULL;
     measure(&root, &nodes, &bytes);
-    size_t total = nodes * sizeof(cJSON) + bytes;
-    cJSON *block = malloc(total);
-    if (!block)
-        return NULL;
-    packer p = {.node = block, .text = (char *)(block + nodes)};
+    size_t align = _Alignof(cJSON), head = sizeof(mem_doc) + id_len;
+    head = (head + align - 1) / align * align;
+    size_t size = nodes * sizeof(cJSON) + bytes;
+    mem_doc *d = malloc(head + size);
+    if (!d)
+        return SB_ERR_NOMEM;
+    memcpy(d->id, id->valuestring, id_len);
+    d->doc = (cJSON *)((char *)d + head);
+    d->size = size;
+    d->pos = 0;
+    packer p = {.node = d->doc, .text = (char *)(d->doc + nodes)};
     pack_list(&p, &root);
-    block->prev = NULL;
-    if (size)
-        *size = total;
-    return block;
+    d->doc->prev = NULL;
+    *out = d;
+    return SB_OK;
 }
