@@ -20,7 +20,7 @@ static void measure(const cJSON *item, size_t *nodes, size_t *bytes)
 {
     for (; item; item = item->next) {
         (*nodes)++;
-        if (item->string)
+        if (item->string && !mem_key_intern(item->string))
             *bytes += strlen(item->string) + 1;
         if (item->valuestring)
             *bytes += strlen(item->valuestring) + 1;
@@ -52,7 +52,13 @@ static cJSON *pack_list(packer *p, const cJSON *item)
         *c = (cJSON){.type = item->type & ~(cJSON_IsReference | cJSON_StringIsConst),
                      .valueint = item->valueint,
                      .valuedouble = item->valuedouble};
-        c->string = pack_str(p, item->string);
+        const char *key = item->string ? mem_key_intern(item->string) : NULL;
+        if (key) {
+            c->string = (char *)key; /* shared, never freed: see mem_keys.c */
+            c->type |= cJSON_StringIsConst;
+        } else {
+            c->string = pack_str(p, item->string);
+        }
         c->valuestring = pack_str(p, item->valuestring);
         c->child = pack_list(p, item->child);
         c->prev = prev;

@@ -4,6 +4,7 @@
  *
  *   mem_map.c      string-keyed hash table (ids, kinds, index buckets)
  *   mem_pack.c     a stored document and its copy of the JSON in one block
+ *   mem_keys.c     object keys shared by all stored documents and the copies handed out
  *   mem_kind.c     one kind: documents, id map, automatic equality indexes, find
  *   mem_journal.c  CRC32 record framing, journal append/replay, snapshots, the lock file
  *   memory.c       the plugin: locking, the write path, the batch sync thread
@@ -37,6 +38,11 @@ void *mem_map_remove(mem_map *m, const char *key);
 /* Iteration: size_t it = 0; while ((v = mem_map_next(m, &it))) ... */
 void *mem_map_next(const mem_map *m, size_t *it);
 void mem_map_free(mem_map *m);
+
+/* ---- mem_keys.c ---- */
+/* The process-wide copy of an object key (never freed), or NULL when the key is long or the
+ * table is full (then the key is stored with the document). Thread-safe. */
+const char *mem_key_intern(const char *key);
 
 /* ---- mem_kind.c ---- */
 /* A stored document: this header, its id, then its cJSON nodes and strings, in one malloc. */
