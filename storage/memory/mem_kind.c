@@ -185,20 +185,12 @@ mem_kind *mem_kind_new(const char *name)
     return k;
 }
 
-static void doc_free(mem_doc *d)
-{
-    if (!d)
-        return;
-    cJSON_Delete(d->doc);
-    free(d);
-}
-
 void mem_kind_free(mem_kind *k)
 {
     if (!k)
         return;
     for (size_t i = 0; i < k->n; i++)
-        doc_free(k->docs[i]);
+        free(k->docs[i]);
     for (size_t i = 0; i < k->n_idx; i++)
         index_free(k->idx[i]);
     mem_map_free(&k->ids);
@@ -207,13 +199,8 @@ void mem_kind_free(mem_kind *k)
     free(k);
 }
 
-static sb_err insert(mem_kind *k, cJSON *doc, const char *id)
+static sb_err insert(mem_kind *k, mem_doc *d)
 {
-    size_t len = strlen(id) + 1;
-    mem_doc *d = calloc(1, sizeof(*d) + len);
-    if (!d)
-        goto fail;
-    memcpy(d->id, id, len);
     if (k->n == k->cap) {
         size_t cap = k->cap ? k->cap * 2 : 16;
         mem_doc **docs = realloc(k->docs, cap * sizeof(*docs));
@@ -224,33 +211,29 @@ static sb_err insert(mem_kind *k, cJSON *doc, const char *id)
     }
     if (!mem_map_put(&k->ids, d->id, d))
         goto fail;
-    d->doc = doc;
     d->pos = k->n;
     k->docs[k->n++] = d;
     if (!index_doc(k, d, true)) {
-        mem_kind_remove(k, id);
+        mem_kind_remove(k, d->id);
         return SB_ERR_NOMEM;
     }
     return SB_OK;
 fail:
     free(d);
-    cJSON_Delete(doc);
     return SB_ERR_NOMEM;
 }
 
-sb_err mem_kind_put(mem_kind *k, cJSON *doc)
+sb_err mem_kind_put(mem_kind *k, mem_doc *d)
 {
-    const char *id = sb_json_str(doc, "id", NULL);
-    if (!id || !*id) {
-        cJSON_Delete(doc);
-        return SB_ERR_INVALID;
-    }
-    mem_doc *d = mem_map_get(&k->ids, id);
-    if (!d)
-        return insert(k, doc, id);
-    index_doc(k, d, false);
-    cJSON_Delete(d->doc);
-    d->doc = doc;
+    mem_doc *old = mem_map_get(&k->ids, d->id);
+    if (!old)
+        return insert(k, d);
+    /* d takes old's place everywhere; the id is already in the table, so this cannot fail */
+    index_doc(k, old, false);
+    d->pos = old->pos;
+    k->docs[d->pos] = d;
+    mem_map_put(&k->ids, d->id, d);
+    free(old);
     return index_doc(k, d, true) ? SB_OK : SB_ERR_NOMEM;
 }
 
@@ -263,6 +246,6 @@ bool mem_kind_remove(mem_kind *k, const char *id)
     mem_doc *last = k->docs[--k->n];
     k->docs[d->pos] = last;
     last->pos = d->pos;
-    doc_free(d);
+    free(d);
     return true;
 }

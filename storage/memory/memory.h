@@ -3,6 +3,8 @@
  * id per kind, made durable by an append-only journal plus periodic snapshots.
  *
  *   mem_map.c      string-keyed hash table (ids, kinds, index buckets)
+ *   mem_pack.c     a stored document and its copy of the JSON in one block
+ *   mem_keys.c     object keys shared by all stored documents and the copies handed out
  *   mem_kind.c     one kind: documents, id map, automatic equality indexes, find
  *   mem_journal.c  CRC32 record framing, journal append/replay, snapshots, the lock file
  *   memory.c       the plugin: locking, the write path, the batch sync thread
@@ -37,12 +39,23 @@ void *mem_map_remove(mem_map *m, const char *key);
 void *mem_map_next(const mem_map *m, size_t *it);
 void mem_map_free(mem_map *m);
 
+/* ---- mem_keys.c ---- */
+/* The process-wide copy of an object key (never freed), or NULL when the key is long or the
+ * table is full (then the key is stored with the document). Thread-safe. */
+const char *mem_key_intern(const char *key);
+
 /* ---- mem_kind.c ---- */
+/* A stored document: this header, its id, then its cJSON nodes and strings, in one malloc. */
 typedef struct mem_doc {
-    cJSON *doc; /* owned */
-    size_t pos; /* index in mem_kind.docs */
-    char id[];  /* inline: one cache miss less per lookup */
+    cJSON *doc;  /* read-only, inside this block (mem_pack.c); never cJSON_Delete'd */
+    size_t pos;  /* index in mem_kind.docs */
+    size_t size; /* bytes from doc to the end of the block, for prefetching */
+    char id[];   /* inline: one cache miss less per lookup */
 } mem_doc;
+
+/* mem_pack.c: a stored copy of doc (without its siblings or key). SB_ERR_INVALID when doc is not
+ * an object with a non-empty string "id"; SB_ERR_NOMEM. free() it unless a kind took it. */
+sb_err mem_doc_new(const cJSON *doc, mem_doc **out);
 
 enum { MEM_MAX_INDEXES = 8, MEM_INDEX_MIN_DOCS = 256, MEM_KEY_LEN = 128 };
 
@@ -69,8 +82,8 @@ typedef struct mem_kind {
 
 mem_kind *mem_kind_new(const char *name);
 void mem_kind_free(mem_kind *k);
-/* Upserts by doc["id"]; takes ownership of doc (freed on failure). */
-sb_err mem_kind_put(mem_kind *k, cJSON *doc);
+/* Upserts d (from mem_doc_new) by its id; takes ownership (freed on failure). */
+sb_err mem_kind_put(mem_kind *k, mem_doc *d);
 /* Removes id; returns whether it existed. */
 bool mem_kind_remove(mem_kind *k, const char *id);
 /* Whether find(q) would build an index first (the caller then holds the write lock). */

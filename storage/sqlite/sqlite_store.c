@@ -24,15 +24,18 @@ static sb_err check_doc(const char *kind, const cJSON *doc, const char **id, sb_
     return SB_OK;
 }
 
-/* One put on the open connection (inside a transaction or as its own autocommit statement). */
+/* One put on the open connection (inside a transaction or as its own autocommit statement).
+ * Documents are printed into a stack buffer when they fit: cJSON_PrintUnformatted grows its
+ * buffer by realloc and then copies it to the exact size, three or four allocations per put. */
 static sb_err put_one(sq_store *s, const char *kind, const cJSON *doc, sb_errmsg *em)
 {
     const char *id = NULL;
     sb_err err = check_doc(kind, doc, &id, em);
     if (err)
         return err;
-    char *text = cJSON_PrintUnformatted(doc);
-    if (!text)
+    char buf[4096], *text = buf;
+    if (!cJSON_PrintPreallocated((cJSON *)doc, buf, (int)sizeof(buf), false) &&
+        !(text = cJSON_PrintUnformatted(doc)))
         return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory printing %s/%s", kind, id);
     sqlite3_stmt *st = s->fixed[SQ_PUT];
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -41,7 +44,8 @@ static sb_err put_one(sq_store *s, const char *kind, const cJSON *doc, sb_errmsg
     int rc = sq_db_step(s, st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    free(text);
+    if (text != buf)
+        free(text);
     if (rc != SQLITE_DONE)
         return sq_db_fail(s, rc, em, "put");
     return SB_OK;

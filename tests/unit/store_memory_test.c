@@ -1,7 +1,8 @@
 /*
  * store_memory_test.c - what only the memory backend has: snapshots and journal replay over
- * them, sync: batch, and its equality indexes kept right through updates and deletes (checked
- * against a plain scan with sb_query_match). The shared behaviour is in the conformance suite.
+ * them, sync: batch, its equality indexes kept right through updates and deletes (checked
+ * against a plain scan with sb_query_match), and copies from get that share stored keys
+ * (mem_keys.c) yet behave as any cJSON tree. The shared behaviour is in the conformance suite.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,6 +196,35 @@ static void test_index_maintenance(void **state)
     sb_store_close(s);
 }
 
+/* A copy from get is the caller's to change and free, and outlives the store (run under ASan). */
+static void test_copies_are_independent(void **state)
+{
+    char dir[600];
+    new_dir(dir, sizeof(dir), "copies");
+    sb_store *s = open_dir(dir, SB_SYNC_BATCH, 100000);
+    const char *json =
+        "{\"id\":\"x\",\"labels\":{\"room\":\"hall\"},\"tags\":[\"a\",{\"b\":1}],"
+        "\"a_key_longer_than_sixty_four_bytes_is_kept_with_its_document_not_shared\":2}";
+    cJSON *doc = cJSON_Parse(json);
+    assert_int_equal(sb_store_put(s, "k", doc, NULL), SB_OK);
+    cJSON *a = NULL, *b = NULL;
+    assert_int_equal(sb_store_get(s, "k", "x", &a, NULL), SB_OK);
+    cJSON_ReplaceItemInObject(a, "labels", cJSON_CreateString("changed"));
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(a, "tags")->child->next, "b");
+    cJSON *labels = cJSON_DetachItemFromObject(a, "labels");
+    cJSON_AddItemToObject(a, "renamed", labels);
+    cJSON *dup = cJSON_Duplicate(a, true);
+    cJSON_Delete(a);
+    assert_int_equal(sb_store_get(s, "k", "x", &b, NULL), SB_OK);
+    assert_true(cJSON_Compare(b, doc, true)); /* the stored document did not change */
+    sb_store_close(s);
+    assert_string_equal(sb_json_str(dup, "renamed", ""), "changed");
+    assert_string_equal(sb_json_str(cJSON_GetObjectItem(b, "labels"), "room", ""), "hall");
+    cJSON_Delete(dup);
+    cJSON_Delete(b);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const char *tmp = getenv("SB_TEST_TMPDIR");
@@ -204,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_replay_over_snapshot),
         cmocka_unit_test(test_sync_batch),
         cmocka_unit_test(test_index_maintenance),
+        cmocka_unit_test(test_copies_are_independent),
     };
     int failed = cmocka_run_group_tests_name("store_memory", tests, NULL, NULL);
     if (!failed) {
