@@ -99,6 +99,7 @@ struct sb_bus {
     size_t n_subs, cap_subs;
     int next_sub_id;
     bus_unsub *unsubs; /* UNSUBSCRIBEs for the io thread to send */
+    bool subs_dirty;   /* something for sb_bus__sync_subscriptions to send */
 
     /* outgoing queue, in publish order */
     bus_out *out_head, *out_tail;

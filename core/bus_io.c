@@ -125,13 +125,13 @@ static void maybe_connect(sb_bus *bus)
 }
 
 /*
- * Hands up to 64 queued publishes to paho, taking the lock once for the run; returns how many
+ * Hands up to 256 queued publishes to paho, taking the lock once for the run; returns how many
  * (mu held on entry and exit). A record may be settled by a callback as soon as it is handed,
  * so the run is claimed (gen set) before the lock is released.
  */
 static int hand_run(sb_bus *bus)
 {
-    bus_out *run[64];
+    bus_out *run[256];
     int n = 0;
     unsigned gen = bus->gen;
     bus_out *rec = bus->cursor;
@@ -174,10 +174,13 @@ void *sb_bus__io_main(void *arg)
     pthread_mutex_lock(&bus->mu);
     while (!bus->stopping) {
         maybe_connect(bus);
-        if (bus->live) {
+        if (bus->live && bus->subs_dirty) {
+            bus->subs_dirty = false;
             pthread_mutex_unlock(&bus->mu);
             sb_bus__sync_subscriptions(bus);
             pthread_mutex_lock(&bus->mu);
+        }
+        if (bus->live) {
             /* Hand a bounded run, then look at the connection state again. */
             if (bus->live && !bus->stopping && hand_run(bus))
                 continue;

@@ -112,6 +112,7 @@ sb_err sb_bus_subscribe(sb_bus *bus, const char *filter, int qos, sb_bus_handler
     if (!s->id)
         s->id = ++bus->next_sub_id;
     bus->n_subs++;
+    bus->subs_dirty = true;
     pthread_cond_broadcast(&bus->cv); /* the io thread subscribes */
     pthread_mutex_unlock(&bus->mu);
     return SB_OK;
@@ -135,6 +136,7 @@ sb_err sb_bus_unsubscribe(sb_bus *bus, const char *filter)
         strcpy(u->filter, filter);
         u->next = bus->unsubs;
         bus->unsubs = u;
+        bus->subs_dirty = true;
         pthread_cond_broadcast(&bus->cv);
     }
     pthread_mutex_unlock(&bus->mu);
@@ -153,6 +155,7 @@ bool sb_bus__subscribed(sb_bus *bus, const char *filter)
 
 void sb_bus__mark_unsubscribed(sb_bus *bus)
 {
+    bus->subs_dirty = true;
     for (size_t i = 0; i < bus->n_subs; i++)
         bus->subs[i].sent = false;
 }
