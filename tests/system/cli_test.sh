@@ -75,6 +75,30 @@ run_and_stop() {
 run_and_stop TERM
 run_and_stop INT
 
+# Backup export/import and store copy between two stores (sqlite -> memory), as a user runs them.
+mkdir -p "$TMP/bk"
+printf 'data_dir: %s/bk/a\n' "$TMP" > "$TMP/bk/a.yaml"
+printf 'data_dir: %s/bk/b\nstorage:\n  type: memory\n' "$TMP" > "$TMP/bk/b.yaml"
+printf 'data_dir: %s/bk/c\n' "$TMP" > "$TMP/bk/c.yaml"
+mkdir -p "$TMP/bk/src"
+printf '{"format":"switchboard-backup","version":1,"kinds":{"gateway":2}}' > "$TMP/bk/src/manifest.json"
+printf '[{"id":"gw1","name":"one"},\n{"id":"gw2","name":"two"}]\n' > "$TMP/bk/src/gateway.json"
+check "backup import reads a directory backup" \
+    '"$SB" -c "$TMP/bk/a.yaml" backup import "$TMP/bk/src" > /dev/null'
+check "backup export writes a tar.gz" \
+    '"$SB" -c "$TMP/bk/a.yaml" backup export "$TMP/bk/out.tar.gz" > /dev/null && [ -s "$TMP/bk/out.tar.gz" ]'
+check "backup import of that archive into another store" \
+    '"$SB" -c "$TMP/bk/c.yaml" backup import "$TMP/bk/out.tar.gz" > /dev/null &&
+     "$SB" -c "$TMP/bk/c.yaml" backup export "$TMP/bk/c-out" > /dev/null &&
+     grep -q gw2 "$TMP/bk/c-out/gateway.json"'
+check "store copy from sqlite to memory" \
+    '"$SB" store copy --from "$TMP/bk/a.yaml" --to "$TMP/bk/b.yaml" > /dev/null &&
+     "$SB" -c "$TMP/bk/b.yaml" backup export "$TMP/bk/b-out" > /dev/null &&
+     grep -q gw1 "$TMP/bk/b-out/gateway.json"'
+printf '{"format":"switchboard-backup","version":99,"kinds":{}}' > "$TMP/bk/src/manifest.json"
+out=$("$SB" -c "$TMP/bk/a.yaml" backup import "$TMP/bk/src" 2>&1); rc=$?
+check "backup import refuses an unknown version, naming it" '[ $rc -ne 0 ] && echo "$out" | grep -q 99'
+
 # The managed port from the environment.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$TMP/env"
