@@ -78,6 +78,9 @@ static const sb_option bus_table[] = {
                    "Most messages sent in one batch frame on internal hops."),
     SB_OPT_ROW_DURATION(sb_config_bus, batch_delay_ms, "batch_delay", "5ms", 0, SEC(10),
                         "Longest wait to fill a batch frame; 0 sends at once."),
+    SB_OPT_ROW_DURATION(sb_config_bus, status_interval_ms, "status_interval", "10s", MS(100),
+                        MIN(60),
+                        "How often each service republishes its retained status with counters."),
     SB_OPT_ROW_SECTION(sb_config_bus, tls, "tls", tls_table, "TLS for ssl:// broker URLs."),
     SB_OPT_END,
 };

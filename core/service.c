@@ -149,7 +149,9 @@ void sb_service_publish_status(sb_service *svc)
 static void *status_main(void *arg)
 {
     sb_service *svc = arg;
-    while (!sb_stop_wait(&svc->stop, STATUS_INTERVAL_MS)) {
+    int64_t every = svc->cfg->bus.status_interval_ms > 0 ? svc->cfg->bus.status_interval_ms
+                                                         : STATUS_INTERVAL_MS;
+    while (!sb_stop_wait(&svc->stop, every)) {
         if (sb_bus_connected(svc->bus))
             sb_service_publish_status(svc);
     }
