@@ -123,6 +123,13 @@ sb_err sb_bus_topic(const sb_bus *bus, char *buf, size_t len, const char *fmt, .
  */
 void sb_bus_destroy(sb_bus *bus, int64_t drain_ms);
 
+/*
+ * Whether the calling thread is running a bus handler (of any bus client). paho delivers every
+ * client's messages on one thread per process, so code that may wait (for room in a queue, for
+ * a reply) must not do so there: it would hold up every other client's deliveries too.
+ */
+bool sb_bus_in_handler(void);
+
 /* MQTT topic filter matching ('+' one level, '#' the rest; "$share/g/" prefix ignored). */
 bool sb_topic_matches(const char *filter, const char *topic);
 

@@ -61,6 +61,11 @@ bool sb_bus__dispatching(const sb_bus *bus)
     return dispatching == bus;
 }
 
+bool sb_bus_in_handler(void)
+{
+    return dispatching != NULL;
+}
+
 /*
  * Every filter is its own SUBSCRIBE with a v5 subscription identifier: mosquitto sends one copy
  * of a message per matching subscription (allow_duplicate_messages), each tagged with the id of

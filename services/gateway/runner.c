@@ -121,14 +121,17 @@ static void wake_node(gw_runner *r, const char *node_id)
  * Hands m (owned) to the msg/in stream. Called without r->mu: the producer publishes under its
  * own lock, and the bus delivers msg/out (which takes r->mu) while holding the client's lock.
  * A full window (the processor is behind or away) holds the provider's reader back for up to
- * in_full_wait_ms, which slows the device link down, before the message is dropped.
+ * 10 s, which slows the device link down, before the message is dropped; a provider reading on
+ * a bus handler (MQTT transports) is not held back, its message is dropped and counted at once.
  */
 static void add_to_stream(gw_runner *r, sb_msg *m)
 {
     cJSON *item = sb_msg_to_json(m);
     sb_msg_free(m);
     sb_err rc = item ? SB_OK : SB_ERR_NOMEM;
-    int64_t give_up = sb_time_mono_ms() + 10000;
+    /* On paho's delivery thread (an MQTT provider) waiting would also hold up the acks that
+     * open the window again, for every bus client in the process: never wait there. */
+    int64_t give_up = sb_time_mono_ms() + (sb_bus_in_handler() ? 0 : 10000);
     while (item && (rc = sb_stream_add(r->in, cJSON_Duplicate(item, true))) == SB_ERR_FULL &&
            sb_time_mono_ms() < give_up)
         sb_time_sleep_ms(5);
