@@ -3,9 +3,10 @@
  * a small router, entity CRUD over the config store, login tokens (JWT HS256) and events on the
  * bus for every change.
  *
- * Internal to services/api, except sb_api_run_with() and api_params_query() (the fuzz target's
- * entry), which tests use. Requests are handled one at a time on the lws service thread, so the
- * handlers share the api context without locks.
+ * Internal to services/api, except sb_api_run_with(), api_params_query() (the fuzz target's
+ * entry) and api_route_count()/api_route_at() (checked against openapi.json), which tests use.
+ * Requests are handled one at a time on the lws service thread, so the handlers share the api
+ * context without locks.
  */
 #ifndef SB_API_H
 #define SB_API_H
@@ -76,8 +77,9 @@ typedef struct api_resp {
     int status;
     char *body; /* owned, JSON text */
     size_t len;
-    char headers[1024]; /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
-    bool close;         /* close the connection after the response (413: body left unread) */
+    char headers[1024];       /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
+    const char *content_type; /* static; NULL = application/json */
+    bool close;               /* close the connection after the response (413: body left unread) */
 } api_resp;
 
 void api_params_free(api_params *p);
@@ -122,6 +124,24 @@ typedef void (*api_handler)(api *a, api_req *rq, api_resp *rs);
 
 /* Routes rq (method + path) to its handler after authentication; fills rs. */
 void api_dispatch(api *a, api_req *rq, api_resp *rs);
+
+/* One row of the route table: "GET", "/api/{kind}/{id}", the least role ("none", "readonly",
+ * "readwrite"; writing users needs "admin" on top). */
+typedef struct api_route_info {
+    const char *method;
+    const char *pattern;
+    const char *role;
+} api_route_info;
+size_t api_route_count(void);
+/* Row i < api_route_count(). */
+api_route_info api_route_at(size_t i);
+
+/* The OpenAPI document (openapi.json, embedded at build time) and the HTML list of its
+ * operations (openapi.c). */
+extern const char api_openapi_json[];
+extern const size_t api_openapi_json_len;
+void api_openapi(api *a, api_req *rq, api_resp *rs);
+void api_docs(api *a, api_req *rq, api_resp *rs);
 
 /* HTTP server (http.c): runs lws until stop. */
 int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks);

@@ -105,7 +105,8 @@ static int send_headers(struct lws *wsi, api *a, session *s)
     cors(a, s);
     if (s->rs.close)
         api_add_header(&s->rs, "Connection", "close");
-    if (lws_add_http_common_headers(wsi, (unsigned)s->rs.status, "application/json",
+    if (lws_add_http_common_headers(wsi, (unsigned)s->rs.status,
+                                    s->rs.content_type ? s->rs.content_type : "application/json",
                                     (lws_filepos_t)s->rs.len, &p, end))
         return -1;
     /* Extra header lines: "Name: value\r\n" each; lws wants the name with its colon. */

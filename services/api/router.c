@@ -29,6 +29,8 @@ static void version(api *a, api_req *rq, api_resp *rs);
 static const route routes[] = {
     {API_GET, "/api/status", status, AUTH_NONE},
     {API_GET, "/api/version", version, AUTH_READ},
+    {API_GET, "/api/openapi.json", api_openapi, AUTH_NONE},
+    {API_GET, "/api/docs", api_docs, AUTH_NONE},
     {API_POST, "/api/user/login", api_user_login, AUTH_NONE},
     {API_POST, "/api/user/logout", api_user_logout, AUTH_NONE},
     {API_GET, "/api/user/profile", api_user_profile, AUTH_READ},
@@ -46,6 +48,19 @@ static const route routes[] = {
 
 static const char *const method_names[] = {"GET",    "POST",    "PUT",  "PATCH",
                                            "DELETE", "OPTIONS", "HEAD", "OTHER"};
+
+static const char *const need_names[] = {"none", "readonly", "readwrite", "admin"};
+
+size_t api_route_count(void)
+{
+    return SB_ARRAY_LEN(routes);
+}
+
+api_route_info api_route_at(size_t i)
+{
+    const route *r = &routes[i];
+    return (api_route_info){method_names[r->method], r->pattern, need_names[r->need]};
+}
 
 /* ---- replies ------------------------------------------------------------------------------- */
 
