@@ -1,10 +1,37 @@
 /* provider.c - provider lookup and option parsing shared by the gateway service and tests. */
 #include "gateways/provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/options.h"
+
+sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_bus **out,
+                              sb_errmsg *em)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->url = (char *)m->url;
+    cfg->topic_prefix = (char *)m->provider;
+    cfg->username = (char *)m->username;
+    cfg->password = (char *)m->password;
+    cfg->mqtt_version = SB_MQTT_V311;
+    cfg->keepalive_ms = 30000;
+    cfg->connect_timeout_ms = m->connect_timeout_ms;
+    cfg->reconnect_min_ms = 100;
+    cfg->reconnect_max_ms = 10000;
+    cfg->max_pending = 10000;
+    cfg->tls.verify = true;
+    char client[256];
+    snprintf(client, sizeof(client), "switchboard-%s-%s", m->provider, m->gateway_id);
+    sb_bus_opts bo = {.cfg = cfg,
+                      .service = m->provider,
+                      .instance = m->gateway_id,
+                      .client_id = client,
+                      .clean_start = true,
+                      .no_status = true};
+    return sb_bus_create(&bo, out, em);
+}
 
 const char *sb_gateway_status_name(sb_gateway_status status)
 {

@@ -38,6 +38,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/bus.h"
 #include "core/msg.h"
 #include "core/registry.h"
 
@@ -103,5 +104,23 @@ sb_err sb_gateway_plugin_find(const char *type, const sb_gateway_plugin **out, s
 sb_err sb_gateway_options_parse(const sb_gateway_plugin *plugin, const cJSON *provider, void **out,
                                 sb_errmsg *em);
 void sb_gateway_options_free(const sb_gateway_plugin *plugin, void *opts);
+
+/* A provider's own MQTT client to its devices' broker (MySensors MQTT gateways, Tasmota...). */
+typedef struct sb_gateway_mqtt {
+    const char *provider; /* "tasmota": the client id is "switchboard-<provider>-<gateway>" */
+    const char *gateway_id;
+    const char *url;
+    const char *username; /* NULL or "" = anonymous */
+    const char *password;
+    int64_t connect_timeout_ms;
+} sb_gateway_mqtt;
+
+/*
+ * Fills cfg (MQTT 3.1.1, which device firmware and its brokers speak; clean session; no
+ * Switchboard status) and creates the client, not yet started: the caller subscribes, then
+ * calls sb_bus_start. cfg is borrowed by the client and must outlive it; so must the strings.
+ */
+sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_bus **out,
+                              sb_errmsg *em);
 
 #endif

@@ -60,30 +60,15 @@ static void on_out(void *ctx, const sb_bus_msg *bm)
 
 sb_err mys_mqlink_open(mys_prov *p, sb_errmsg *em)
 {
-    sb_config_bus *c = &p->buscfg;
-    memset(c, 0, sizeof(*c));
-    c->url = p->o->url;
-    c->topic_prefix = p->o->topic_prefix;
-    c->username = p->o->username;
-    c->password = p->o->password;
-    c->mqtt_version = SB_MQTT_V311; /* what MySensors gateways and their brokers speak */
-    c->keepalive_ms = 30000;
-    c->connect_timeout_ms = p->o->connect_timeout_ms;
-    c->reconnect_min_ms = 100;
-    c->reconnect_max_ms = 10000;
-    c->max_pending = 10000;
-    c->tls.verify = true;
-    char client[256];
-    snprintf(client, sizeof(client), "switchboard-mysensors-%s", p->host->gateway_id);
-    sb_bus_opts bo = {.cfg = c,
-                      .service = "mysensors",
-                      .instance = p->host->gateway_id,
-                      .client_id = client,
-                      .clean_start = true,
-                      .no_status = true};
+    sb_gateway_mqtt m = {.provider = "mysensors",
+                         .gateway_id = p->host->gateway_id,
+                         .url = p->o->url,
+                         .username = p->o->username,
+                         .password = p->o->password,
+                         .connect_timeout_ms = p->o->connect_timeout_ms};
     char filter[300];
     snprintf(filter, sizeof(filter), "%s-out/#", p->o->topic_prefix);
-    sb_err rc = sb_bus_create(&bo, &p->bus, em);
+    sb_err rc = sb_gateway_mqtt_create(&m, &p->buscfg, &p->bus, em);
     if (rc == SB_OK)
         rc = sb_bus_subscribe(p->bus, filter, (int)p->o->qos, on_out, p, em);
     if (rc == SB_OK)

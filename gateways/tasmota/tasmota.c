@@ -202,28 +202,13 @@ static void tas_stop(void *inst)
 static sb_err tas_start(void *inst, sb_errmsg *em)
 {
     tas_prov *p = inst;
-    sb_config_bus *c = &p->buscfg;
-    memset(c, 0, sizeof(*c));
-    c->url = p->o->url;
-    c->topic_prefix = p->o->tele;
-    c->username = p->o->username;
-    c->password = p->o->password;
-    c->mqtt_version = SB_MQTT_V311; /* what Tasmota and its brokers speak */
-    c->keepalive_ms = 30000;
-    c->connect_timeout_ms = p->o->connect_timeout_ms;
-    c->reconnect_min_ms = 100;
-    c->reconnect_max_ms = 10000;
-    c->max_pending = 10000;
-    c->tls.verify = true;
-    char client[256];
-    snprintf(client, sizeof(client), "switchboard-tasmota-%s", p->host->gateway_id);
-    sb_bus_opts bo = {.cfg = c,
-                      .service = "tasmota",
-                      .instance = p->host->gateway_id,
-                      .client_id = client,
-                      .clean_start = true,
-                      .no_status = true};
-    sb_err rc = sb_bus_create(&bo, &p->bus, em);
+    sb_gateway_mqtt m = {.provider = "tasmota",
+                         .gateway_id = p->host->gateway_id,
+                         .url = p->o->url,
+                         .username = p->o->username,
+                         .password = p->o->password,
+                         .connect_timeout_ms = p->o->connect_timeout_ms};
+    sb_err rc = sb_gateway_mqtt_create(&m, &p->buscfg, &p->bus, em);
     for (size_t i = 0; rc == SB_OK && i < p->n_filters; i++)
         rc = sb_bus_subscribe(p->bus, p->filters[i], (int)p->o->qos, on_publish, p, em);
     if (rc == SB_OK)
