@@ -33,113 +33,18 @@
 #include "storage/store.h"
 
 static sb_broker *broker;
-static sb_config *cfg;
 static sb_store *store;
 static sb_metrics *metrics;
 static sb_bus *bus;
-static sb_stop_flag stop;
-static pthread_t gw_thread, proc_thread;
 static const char *tmp;
 
-static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
-static cJSON *gw_status; /* the gateway service's latest retained status */
-
-static void set_str(char **dst, const char *value)
-{
-    free(*dst);
-    *dst = strdup(value);
-}
-
-static sb_err metrics_write(void *ctx, const sb_metric_point *p)
-{
-    return sb_metrics_write(ctx, p);
-}
-
-static void *gw_main(void *arg)
-{
-    (void)arg;
-    sb_gateway_run(cfg, &stop);
-    return NULL;
-}
-
-static void *proc_main(void *arg)
-{
-    (void)arg;
-    sb_processor_hooks hooks = {.metrics_write = metrics_write, .metrics_ctx = metrics};
-    sb_processor_run_with(cfg, &stop, &hooks);
-    return NULL;
-}
-
-static void on_status(void *ctx, const sb_bus_msg *bm)
-{
-    (void)ctx;
-    cJSON *j = NULL;
-    if (sb_json_parse(bm->payload, bm->len, &j, NULL) != SB_OK)
-        return;
-    pthread_mutex_lock(&status_mu);
-    cJSON_Delete(gw_status);
-    gw_status = j;
-    pthread_mutex_unlock(&status_mu);
-}
-
-static void make_config(void)
-{
-    char path[1024];
-    assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
-    set_str(&cfg->data_dir, tmp);
-    set_str(&cfg->instance, "e2e");
-    set_str(&cfg->bus.url, broker->url);
-    set_str(&cfg->bus.topic_prefix, "sbtest");
-    cfg->bus.managed = false;
-    cfg->bus.reconnect_min_ms = 50;
-    cfg->bus.reconnect_max_ms = 500;
-    cfg->storage.type = SB_STORE_SQLITE;
-    snprintf(path, sizeof(path), "%s/sb.db", tmp);
-    set_str(&cfg->storage.sqlite.path, path);
-    snprintf(path, sizeof(path), "%s/logs", tmp);
-    set_str(&cfg->gateway.log_dir, path);
-    cfg->metrics.managed = false;
-    set_str(&cfg->metrics.database, "e2e");
-    cfg->metrics.flush_interval_ms = 50;
-    cfg->metrics.timeout_ms = 2000;
-}
-
+/* The shared environment (pipeline_util.c), under the short names the tests use. */
 static int setup(void **state)
 {
-    (void)state;
-    broker = sbt_broker_start("max_queued_messages 0\nmax_inflight_messages 0\n");
-    sb_influxd *influx = sbt_influxd_start();
-    tmp = sbt_tmpdir("pipeline");
-    make_config();
-    sb_errmsg em = {{0}};
-    if (sb_metrics_open_url(cfg, influx->url, &metrics, &em) != SB_OK)
-        fail_msg("metrics: %s", em.text);
-    assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
-    sb_config_bus bc;
-    sbt_bus_config(&bc);
-    bus = sbt_bus(&bc, "e2etest", "t1", true);
-    sbt_pl = (sbt_pipeline){.store = store, .bus = bus, .metrics = metrics};
-    sb_bus_subscribe(bus, "sbtest/status/gateway/e2e", 1, on_status, NULL, NULL);
-    sb_stop_init(&stop);
-    pthread_create(&proc_thread, NULL, proc_main, NULL);
-    pthread_create(&gw_thread, NULL, gw_main, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sb_stop_raise(&stop);
-    pthread_join(gw_thread, NULL);
-    pthread_join(proc_thread, NULL);
-    sb_bus_destroy(bus, 500);
-    sb_metrics_close(metrics, 1000);
-    sb_store_close(store);
-    sb_config_free(cfg);
-    cJSON_Delete(gw_status);
-    sbt_broker_stop();
-    sbt_influxd_stop();
-    return 0;
+    int rc = sbt_pipeline_setup(state);
+    broker = sbt_pl.broker, store = sbt_pl.store, metrics = sbt_pl.metrics;
+    bus = sbt_pl.bus, tmp = sbt_pl.tmp;
+    return rc;
 }
 
 typedef struct sim {
@@ -302,5 +207,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tasmota),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, sbt_pipeline_teardown);
 }

@@ -13,10 +13,141 @@
 #include "core/json.h"
 #include "core/time.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
+#include "services/gateway/gateway.h"
+#include "services/processor/processor.h"
+
 sbt_pipeline sbt_pl;
+
+/* ---- the environment: broker, influxd, store, gateway and processor threads ---- */
+
+static sb_broker *broker;
+static sb_config *cfg;
+static sb_store *store;
+static sb_metrics *metrics;
+static sb_bus *bus;
+static sb_stop_flag stop;
+static pthread_t gw_thread, proc_thread;
+static const char *tmp;
+
+static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
+static cJSON *gw_status; /* the gateway service's latest retained status */
+
+static void set_str(char **dst, const char *value)
+{
+    free(*dst);
+    *dst = strdup(value);
+}
+
+static sb_err metrics_write(void *ctx, const sb_metric_point *p)
+{
+    return sb_metrics_write(ctx, p);
+}
+
+static void *gw_main(void *arg)
+{
+    (void)arg;
+    sb_gateway_run(cfg, &stop);
+    return NULL;
+}
+
+static void *proc_main(void *arg)
+{
+    (void)arg;
+    sb_processor_hooks hooks = {.metrics_write = metrics_write, .metrics_ctx = metrics};
+    sb_processor_run_with(cfg, &stop, &hooks);
+    return NULL;
+}
+
+static void on_status(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    cJSON *j = NULL;
+    if (sb_json_parse(bm->payload, bm->len, &j, NULL) != SB_OK)
+        return;
+    pthread_mutex_lock(&status_mu);
+    cJSON_Delete(gw_status);
+    gw_status = j;
+    pthread_mutex_unlock(&status_mu);
+}
+
+static void make_config(void)
+{
+    char path[1024];
+    assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
+    set_str(&cfg->data_dir, tmp);
+    set_str(&cfg->instance, "e2e");
+    set_str(&cfg->bus.url, broker->url);
+    set_str(&cfg->bus.topic_prefix, "sbtest");
+    cfg->bus.managed = false;
+    cfg->bus.reconnect_min_ms = 50;
+    cfg->bus.reconnect_max_ms = 500;
+    cfg->bus.status_interval_ms = 500; /* tests read counters from the gateway status */
+    cfg->storage.type = SB_STORE_SQLITE;
+    snprintf(path, sizeof(path), "%s/sb.db", tmp);
+    set_str(&cfg->storage.sqlite.path, path);
+    snprintf(path, sizeof(path), "%s/logs", tmp);
+    set_str(&cfg->gateway.log_dir, path);
+    cfg->metrics.managed = false;
+    set_str(&cfg->metrics.database, "e2e");
+    cfg->metrics.flush_interval_ms = 50;
+    cfg->metrics.timeout_ms = 2000;
+}
+
+int sbt_pipeline_setup(void **state)
+{
+    (void)state;
+    broker = sbt_broker_start("max_queued_messages 0\nmax_inflight_messages 0\n");
+    sb_influxd *influx = sbt_influxd_start();
+    tmp = sbt_tmpdir("pipeline");
+    make_config();
+    sb_errmsg em = {{0}};
+    if (sb_metrics_open_url(cfg, influx->url, &metrics, &em) != SB_OK)
+        fail_msg("metrics: %s", em.text);
+    assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
+    sb_config_bus bc;
+    sbt_bus_config(&bc);
+    bus = sbt_bus(&bc, "e2etest", "t1", true);
+    sbt_pl = (sbt_pipeline){
+        .broker = broker, .cfg = cfg, .store = store, .bus = bus, .metrics = metrics, .tmp = tmp};
+    sb_bus_subscribe(bus, "sbtest/status/gateway/e2e", 1, on_status, NULL, NULL);
+    sb_stop_init(&stop);
+    pthread_create(&proc_thread, NULL, proc_main, NULL);
+    pthread_create(&gw_thread, NULL, gw_main, NULL);
+    return 0;
+}
+
+int sbt_pipeline_teardown(void **state)
+{
+    (void)state;
+    sb_stop_raise(&stop);
+    pthread_join(gw_thread, NULL);
+    pthread_join(proc_thread, NULL);
+    sb_bus_destroy(bus, 500);
+    sb_metrics_close(metrics, 1000);
+    sb_store_close(store);
+    sb_config_free(cfg);
+    cJSON_Delete(gw_status);
+    sbt_broker_stop();
+    sbt_influxd_stop();
+    return 0;
+}
+
+double sbt_pipeline_status_num(const char *path)
+{
+    pthread_mutex_lock(&status_mu);
+    const cJSON *v = gw_status ? sb_json_path(gw_status, path) : NULL;
+    double n = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    pthread_mutex_unlock(&status_mu);
+    return n;
+}
+
+/* ---- store and InfluxDB helpers ---- */
 
 void put_gateway(const char *json)
 {

@@ -10,17 +10,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/broker.h"
 #include "core/bus.h"
+#include "core/config.h"
 #include "storage/metrics.h"
 #include "storage/store.h"
 
 typedef struct sbt_pipeline {
+    sb_broker *broker;
+    sb_config *cfg;
+    const char *tmp; /* this test binary's temporary directory */
     sb_store *store;
     sb_bus *bus;
     sb_metrics *metrics;
 } sbt_pipeline;
 
 extern sbt_pipeline sbt_pl;
+
+/*
+ * cmocka group setup/teardown: a real mosquitto and influxd, a generated config (sqlite store in
+ * a temp dir, status every 500 ms), the processor and gateway services on threads, a bus client
+ * for the test, and the gateway service's status captured; fills sbt_pl.
+ */
+int sbt_pipeline_setup(void **state);
+int sbt_pipeline_teardown(void **state);
+
+/* A number at path in the gateway service's latest status ("stats.gateways.gw1..."), or -1. */
+double sbt_pipeline_status_num(const char *path);
 
 /* Stores a gateway document and publishes its "updated" event so the gateway service loads it. */
 void put_gateway(const char *json);
