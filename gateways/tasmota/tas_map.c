@@ -139,7 +139,8 @@ static char *scrub(const char *p, size_t len)
     return s;
 }
 
-/* LWT: "Online" / "Offline" (Tasmota's default words) as the node's "online" field. */
+/* LWT: "Online" / "Offline" (Tasmota's default words) as the node's "online" field and its
+ * state (a node_state action: docs/processor.md). */
 static void map_lwt(tas_ctx *c, const char *text)
 {
     bool on = strcasecmp(text, "Online") == 0, off = strcasecmp(text, "Offline") == 0;
@@ -151,6 +152,8 @@ static void map_lwt(tas_ctx *c, const char *text)
     c->r->online = on;
     tas_add(c, tas_msg(c, SB_MSG_SET, ""), SB_TAS_FIELD_ONLINE, on ? "true" : "false",
             SB_METRIC_BINARY, NULL);
+    tas_add(c, tas_msg(c, SB_MSG_ACTION, ""), "node_state", on ? "up" : "down", SB_METRIC_NONE,
+            NULL);
 }
 
 /* Copies obj.key (a string, or a number) into the presentation as key out. */

@@ -147,6 +147,51 @@ static void node_up(proc *p, tree_entry *node, int64_t ts)
 }
 
 /*
+ * A node's availability as its provider reports it (a Tasmota LWT, an ESPHome status topic, a
+ * Zigbee2MQTT availability message): an action message to the node with the payload
+ * node_state = up | down | unavailable, and an optional node_state_message.
+ */
+static void node_action(proc *p, frame_ctx *fc, tree_entry *node, const sb_msg *m)
+{
+    const char *status = NULL, *message = "";
+    for (size_t i = 0; i < m->n_payloads; i++) {
+        if (strcmp(m->payloads[i].key, "node_state") == 0)
+            status = m->payloads[i].value;
+        else if (strcmp(m->payloads[i].key, "node_state_message") == 0)
+            message = m->payloads[i].value;
+    }
+    if (!status)
+        return;
+    if (strcmp(status, "up") != 0 && strcmp(status, "down") != 0 &&
+        strcmp(status, "unavailable") != 0) {
+        atomic_fetch_add(&p->st.bad_messages, 1);
+        sb_warn(&p->log, "node %s: node_state '%.32s' is not up, down or unavailable; dropped",
+                node->id, status);
+        return;
+    }
+    if (strcmp(status, "up") == 0) {
+        node_up(p, node, m->timestamp_ms);
+    } else {
+        cJSON *state = cJSON_GetObjectItemCaseSensitive(node->doc, "state");
+        if (!cJSON_IsObject(state)) {
+            state = cJSON_CreateObject();
+            sb_json_set(node->doc, "state", state);
+        }
+        if (strcmp(sb_json_str(state, "status", ""), status) != 0)
+            stamp(state, "since", m->timestamp_ms);
+        sb_json_set_str(state, "status", status);
+        sb_json_set_str(state, "message", *message ? message : "reported by the device");
+        sb_info(&p->log, "node %s is %s", node->id, status);
+    }
+    cJSON *state = cJSON_GetObjectItemCaseSensitive(node->doc, "state");
+    if (*message && cJSON_IsObject(state))
+        sb_json_set_str(state, "message", message);
+    stamp(node->doc, "modifiedOn", sb_time_now_ms());
+    node->event_pending = true;
+    frame_ctx_touch(fc, node);
+}
+
+/*
  * The time of a field's new value: the message's, but at least 1 ms after the field's current
  * value. Messages are stamped in ms when the gateway reads them, so two values of one field read
  * in one burst can share a timestamp, and InfluxDB keeps only the last point of a series per
@@ -315,6 +360,10 @@ void proc_apply(proc *p, frame_ctx *fc, const sb_msg *m)
     tree_entry *node = upsert(p, fc, T_NODE, nid, m, NULL, m->node_id);
     if (!node)
         return;
+    if (m->type == SB_MSG_ACTION && !*m->source_id) {
+        node_action(p, fc, node, m);
+        return;
+    }
     node_up(p, node, m->timestamp_ms);
     tree_entry *source = NULL;
     bool need_source = *m->source_id || m->type == SB_MSG_SET;

@@ -200,6 +200,8 @@ static void test_tasmota(void **state)
     sb_proc_stop(&s.proc, SIGTERM, 3000);
     wait_field_bool("gwt.plug1._node.online", false);
     wait_field_bool("gwt.sensor1._node.online", false);
+    wait_node_state("gwt.plug1", "down");
+    wait_node_state("gwt.sensor1", "down");
 }
 
 int main(void)

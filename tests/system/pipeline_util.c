@@ -246,3 +246,20 @@ void wait_field_bool(const char *id, bool want)
         sb_time_sleep_ms(20);
     }
 }
+
+void wait_node_state(const char *id, const char *status)
+{
+    int64_t end = sb_time_mono_ms() + 10000;
+    char now[32] = "";
+    for (;;) {
+        cJSON *d = NULL;
+        if (sb_store_get(sbt_pl.store, "node", id, &d, NULL) == SB_OK)
+            snprintf(now, sizeof(now), "%s", sb_json_str(sb_json_path(d, "state"), "status", ""));
+        cJSON_Delete(d);
+        if (strcmp(now, status) == 0)
+            return;
+        if (sb_time_mono_ms() > end)
+            fail_msg("node %s did not become %s (it is '%s')", id, status, now);
+        sb_time_sleep_ms(20);
+    }
+}

@@ -55,4 +55,7 @@ void check_influx(const char *gw, const char *field_id);
 bool field_bool(const char *id, bool want);
 void wait_field_bool(const char *id, bool want);
 
+/* Waits up to 10 s until node id's state.status is status. */
+void wait_node_state(const char *id, const char *status);
+
 #endif

@@ -401,13 +401,39 @@ static void test_node_goes_down(void **state)
     assert_true(sbt_wait(node17_down_event, NULL, 5000));
 }
 
+static const char *node_status(const char *id, char *buf, size_t len)
+{
+    cJSON *n = get("node", id);
+    snprintf(buf, len, "%s|%s", sb_json_str(sb_json_path(n, "state"), "status", ""),
+             sb_json_str(sb_json_path(n, "state"), "message", ""));
+    cJSON_Delete(n);
+    return buf;
+}
+
+/* Providers report availability (LWT, status topics) as a node_state action. */
+static void test_node_state_action(void **state)
+{
+    (void)state;
+    char buf[128];
+    send("18", "1", "set", "V_X", "1", SB_METRIC_GAUGE, NULL);
+    send("18", "", "action", "node_state", "down", SB_METRIC_NONE, NULL);
+    sync_all();
+    assert_string_equal(node_status("gw1.18", buf, sizeof(buf)), "down|reported by the device");
+    send("18", "", "action", "node_state", "sideways", SB_METRIC_NONE, NULL);
+    sync_all();
+    assert_string_equal(node_status("gw1.18", buf, sizeof(buf)), "down|reported by the device");
+    send("18", "", "action", "node_state", "up", SB_METRIC_NONE, NULL);
+    sync_all();
+    assert_string_equal(node_status("gw1.18", buf, sizeof(buf)), "up|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_builds_tree),  cmocka_unit_test(test_conversion_and_rejection),
         cmocka_unit_test(test_ignore_labels),      cmocka_unit_test(test_request_answered),
         cmocka_unit_test(test_order_within_batch), cmocka_unit_test(test_duplicate_frame_once),
-        cmocka_unit_test(test_node_goes_down),
+        cmocka_unit_test(test_node_goes_down),     cmocka_unit_test(test_node_state_action),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
