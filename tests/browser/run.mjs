@@ -268,9 +268,46 @@ await check('a chart shows points written through the pipeline', async () => {
   await page.screenshot({ path: join(ART, 'charts.png') });
 });
 
-await check('reloading keeps the session and the page', async () => {
+let boardUrl;
+await check('a dashboard with widgets: added, moved, resized, saved, kept after a reload, live', async () => {
+  await page.click('a[href="/dashboards"]');
+  await page.fill('input[aria-label="new dashboard name"]', 'Home');
+  await page.click('text=Create');
+  await page.waitForSelector('.add-widget');
+  const add = async (type, field, title, extra) => {
+    await page.selectOption('select[aria-label="widget type"]', type);
+    if (field) await page.selectOption('select[aria-label="widget field"]', `field:${GW}.${field}`);
+    if (extra) await extra();
+    await page.fill('input[aria-label="widget title"]', title);
+    await page.click('text=Add widget');
+    await page.waitForSelector(`.widget-title:text-is("${title}")`);
+  };
+  await add('value', 'sensor1.BME280.Temperature', 'Temperature');
+  await add('control', 'plug1.POWER1.power', 'Relay');
+  await add('text', null, 'Note', () => page.fill('textarea[aria-label="widget text"]', 'Hello **world** <script>x</script>'));
+  await add('chart', 'sensor1.BME280.Temperature', 'History');
+  for (let i = 0; i < 3; i++) await page.click('button[aria-label="move right Relay"]');
+  await page.click('button[aria-label="move up Relay"]');
+  await page.click('button[aria-label="wider Note"]');
+  await page.click('button[aria-label="save dashboard"]');
+  await page.waitForSelector('button[aria-label="edit dashboard"]');
+  boardUrl = page.url();
   await page.reload();
-  await page.waitForSelector('.charts .chart canvas', { timeout: 10000 });
+  await page.waitForSelector('[data-widget]');
+  const pos = await page.$$eval('[data-widget]', (els) => els.map((e) => [e.querySelector('.widget-title').textContent, e.dataset.pos]));
+  const want = [['Temperature', '0,0,3,1'], ['Relay', '3,0,3,1'], ['Note', '0,2,5,2'], ['History', '0,4,6,3']];
+  assert(JSON.stringify(pos) === JSON.stringify(want), `layout after reload: ${JSON.stringify(pos)}`);
+  const html = await page.innerHTML('[data-type=text] .md');
+  assert(html.includes('<b>world</b>') && html.includes('&lt;script&gt;'), `text widget: ${html}`);
+  assert(/\d/.test(await page.textContent('[data-type=value] .big-value')), 'no temperature value');
+  await page.waitForSelector('[data-type=chart] canvas');
+  // The relay is on (switched above); switch it off from the dashboard, confirmed by the device.
+  const sw = '[data-type=control] button[role=switch]';
+  await until('the relay to show on', async () => (await page.getAttribute(sw, 'aria-checked')) === 'true');
+  await page.click(sw);
+  await until('devsim to receive POWER1 OFF', async () => received().includes('cmnd/plug1/POWER1 OFF'));
+  await until('the relay to show off', async () => (await page.getAttribute(sw, 'aria-checked')) === 'false', 10000);
+  await page.screenshot({ path: join(ART, 'dashboard.png') });
 });
 
 await check('a readonly user sees values but no editing controls', async () => {
@@ -282,9 +319,13 @@ await check('a readonly user sees values but no editing controls', async () => {
     assert(who.includes('readonly'), `header says "${who}"`);
     await ro.page.waitForSelector(`[data-field="${GW}.plug1.POWER1.power"] [data-control=none]`, { timeout: 10000 });
     const text = await ro.page.textContent(`[data-field="${GW}.plug1.POWER1.power"]`);
-    assert(text.includes('on'), `the relay shows "${text}"`);
+    assert(text.includes('off'), `the relay shows "${text}"`); // switched off on the dashboard
     assert((await ro.page.$$('button[role=switch], input[type=range], input[type=color], select[aria-label^="actions"], select[aria-label^="edit"]')).length === 0, 'editing controls are shown');
     await ro.page.screenshot({ path: join(ART, 'devices-readonly.png') });
+    await ro.page.goto(boardUrl);
+    await ro.page.waitForSelector('[data-type=control] [data-control=none]');
+    assert(!(await ro.page.$('button[aria-label="edit dashboard"]')), 'a readonly user may edit the dashboard');
+    assert(!(await ro.page.$('button[role=switch]')), 'a readonly user gets a switch on the dashboard');
   } finally {
     await ro.ctx.close();
   }

@@ -12,6 +12,7 @@ import './style.css';
 
 // Charts pull in uPlot: loaded when first shown, so the first load stays small.
 const Charts = lazy(() => import('./pages/Charts.jsx').then((m) => m.Charts));
+const Dashboards = lazy(() => import('./pages/Dashboards.jsx').then((m) => m.Dashboards));
 
 // Set after a login so a reload asks the server who we are; without it the login page shows
 // without a request (a 401 would be a console error on every first visit).
@@ -78,12 +79,14 @@ function App() {
   const canEdit = user.role === 'admin' || user.role === 'readwrite';
   const page = path.split('?')[0];
   const nav = [
+    ['/dashboards', 'Dashboards'],
     ['/devices', 'Devices'],
     ['/charts', 'Charts'],
     ['/system', 'System'],
   ];
   let body;
   if (page.startsWith('/charts')) body = <Charts />;
+  else if (page.startsWith('/dashboards')) body = <Dashboards canEdit={canEdit} />;
   else if (page.startsWith('/system')) body = <System />;
   else body = <Devices canEdit={canEdit} />;
 

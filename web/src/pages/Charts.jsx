@@ -2,18 +2,10 @@
 // window is chosen from the range so a chart has about 300 points; binary fields use `last`
 // (step lines), numeric ones `mean`. The choice lives in the URL (?f=quickId,...&r=24h).
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { get, listAll, qs } from '../api.js';
+import { listAll, qs } from '../api.js';
+import { RANGES, loadSeries, rangeOf } from '../series.js';
 import { Chart } from '../components/Chart.jsx';
 import { navigate, usePath } from '../util.jsx';
-
-const RANGES = { '1h': 3600, '24h': 86400, '7d': 7 * 86400 };
-const WINDOWS = [10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400];
-const TARGET_POINTS = 300;
-
-export function windowFor(seconds) {
-  const w = WINDOWS.find((w) => seconds / w <= TARGET_POINTS) || WINDOWS[WINDOWS.length - 1];
-  return w % 3600 === 0 ? `${w / 3600}h` : w % 60 === 0 ? `${w / 60}m` : `${w}s`;
-}
 
 const NUMERIC = ['binary', 'gauge', 'gauge_float', 'counter'];
 const localInput = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16);
@@ -50,44 +42,17 @@ export function Charts() {
   }, []);
   const byQid = useMemo(() => new Map(fields.map((f) => [`field:${f.id}`, f])), [fields]);
 
-  // The range in seconds and the request.
-  let start, stop, seconds;
-  if (sel.range === 'custom' && sel.from && sel.to) {
-    start = new Date(sel.from).toISOString();
-    stop = new Date(sel.to).toISOString();
-    seconds = Math.max(60, (Date.parse(stop) - Date.parse(start)) / 1000);
-  } else {
-    seconds = RANGES[sel.range] || 3600;
-    start = `-${sel.range in RANGES ? sel.range : '1h'}`;
-    stop = '';
-  }
-  const window = windowFor(seconds);
+  const r = rangeOf(sel.range, sel.from, sel.to);
+  const { seconds, window } = r;
 
   useEffect(() => {
     if (!sel.fields.length || !fields.length) return setResult(null);
     let gone = false;
     const load = async () => {
       try {
-        const bin = sel.fields.filter((q) => byQid.get(q)?.metricType === 'binary');
-        const num = sel.fields.filter((q) => !bin.includes(q));
-        const ask = (qids, fn) =>
-          qids.length
-            ? get(`/metric?${qids.map((q) => `quickId=${encodeURIComponent(q)}`).join('&')}&${qs({ start, stop, window, functions: fn })}`)
-            : {};
-        const [a, b] = await Promise.all([ask(num, 'mean'), ask(bin, 'last')]);
+        const res = await loadSeries(sel.fields, byQid, r);
         if (gone) return;
-        const series = sel.fields.map((q) => {
-          const f = byQid.get(q);
-          const binary = f?.metricType === 'binary';
-          const rows = (binary ? b : a)[q]?.[binary ? 'last' : 'mean'] || [];
-          return {
-            label: f ? `${f.nodeId} ${f.sourceId} ${f.name || f.fieldId}${f.unit ? ` (${f.unit})` : ''}` : q,
-            binary,
-            points: rows.map((r) => [Date.parse(r.time) / 1000, r.value === null ? null : Number(r.value)]),
-          };
-        });
-        const end = stop ? Date.parse(stop) / 1000 : Date.now() / 1000;
-        setResult({ series, from: end - seconds, to: end });
+        setResult(res);
         setError('');
       } catch (e) {
         if (!gone) setError(e.message);
