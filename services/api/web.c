@@ -55,7 +55,7 @@ bool api_web_wants(const api *a, const api_req *rq)
     return strncmp(rq->path, "/api", 4) != 0 || (rq->path[4] != '/' && rq->path[4] != '\0');
 }
 
-/* No empty, "." or ".." segment and no backslash: the path stays under the root. */
+/* No "." or ".." segment and no backslash: the path stays under the root. */
 static bool path_ok(const char *path)
 {
     if (path[0] != '/' || strchr(path, '\\'))

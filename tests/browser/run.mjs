@@ -289,13 +289,29 @@ await check('a dashboard with widgets: added, moved, resized, saved, kept after 
   for (let i = 0; i < 3; i++) await page.click('button[aria-label="move right Relay"]');
   await page.click('button[aria-label="move up Relay"]');
   await page.click('button[aria-label="wider Note"]');
+  // Drag the chart three cells right by its handle and one row taller by its corner.
+  const dragBy = async (handle, cols, rows) => {
+    const grid = await page.$eval('.grid', (g) => {
+      const st = getComputedStyle(g);
+      return { w: g.clientWidth, gap: parseFloat(st.columnGap), row: parseFloat(st.gridAutoRows) };
+    });
+    const box = await page.locator(handle).boundingBox();
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + (cols * (grid.w + grid.gap)) / 12, y + rows * (grid.row + grid.gap), { steps: 5 });
+    await page.mouse.up();
+  };
+  await dragBy('[aria-label="drag History"]', 3, 0);
+  await dragBy('[aria-label="resize History"]', 0, 1);
   await page.click('button[aria-label="save dashboard"]');
   await page.waitForSelector('button[aria-label="edit dashboard"]');
   boardUrl = page.url();
   await page.reload();
   await page.waitForSelector('[data-widget]');
   const pos = await page.$$eval('[data-widget]', (els) => els.map((e) => [e.querySelector('.widget-title').textContent, e.dataset.pos]));
-  const want = [['Temperature', '0,0,3,1'], ['Relay', '3,0,3,1'], ['Note', '0,2,5,2'], ['History', '0,4,6,3']];
+  const want = [['Temperature', '0,0,3,1'], ['Relay', '3,0,3,1'], ['Note', '0,2,5,2'], ['History', '3,4,6,4']];
   assert(JSON.stringify(pos) === JSON.stringify(want), `layout after reload: ${JSON.stringify(pos)}`);
   const html = await page.innerHTML('[data-type=text] .md');
   assert(html.includes('<b>world</b>') && html.includes('&lt;script&gt;'), `text widget: ${html}`);

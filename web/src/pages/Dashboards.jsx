@@ -1,8 +1,8 @@
 // Dashboards: a list of `dashboard` entities and each one's grid of widgets (value, control,
 // gauge, chart, text). Widgets sit on a 12-column grid ({x, y, w, h} in cells); in edit mode
-// they are added, moved and resized with buttons (keyboard-friendly) and the whole dashboard is
-// saved with POST /api/dashboard. Values are live: the page subscribes to the fields it shows.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+// they are added, moved and resized by dragging (or with buttons, keyboard-friendly) and the
+// whole dashboard is saved with POST /api/dashboard. Values are live: the page subscribes to the fields it shows.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { del, get, listAll, post } from '../api.js';
 import * as live from '../live.js';
 import { Control } from '../components/Control.jsx';
@@ -86,6 +86,7 @@ function Board({ id, canEdit }) {
   const [fields, setFields] = useState(new Map()); // quick id -> field
   const [error, setError] = useState('');
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const grid = useRef(null);
   const editing = !!draft;
 
   useEffect(() => {
@@ -122,6 +123,31 @@ function Board({ id, canEdit }) {
 
   const change = (wid, patch) =>
     setDraft({ ...draft, widgets: draft.widgets.map((w) => (w.id === wid ? { ...w, ...patch } : w)) });
+  // Dragging a widget's handle moves it, its corner resizes it, in whole grid cells.
+  const drag = (e, w, mode) => {
+    e.preventDefault();
+    const style = getComputedStyle(grid.current);
+    const gap = parseFloat(style.columnGap) || 0;
+    const cellW = (grid.current.clientWidth + gap) / COLS;
+    const cellH = (parseFloat(style.gridAutoRows) || 90) + gap;
+    const x0 = e.clientX;
+    const y0 = e.clientY;
+    const move = (ev) => {
+      const dx = Math.round((ev.clientX - x0) / cellW);
+      const dy = Math.round((ev.clientY - y0) / cellH);
+      const patch =
+        mode === 'move'
+          ? { x: clamp(w.x + dx, 0, COLS - w.w), y: Math.max(0, w.y + dy) }
+          : { w: clamp(w.w + dx, 1, COLS - w.x), h: clamp(w.h + dy, 1, 8) };
+      setDraft((d) => ({ ...d, widgets: d.widgets.map((x) => (x.id === w.id ? { ...x, ...patch } : x)) }));
+    };
+    const up = () => {
+      removeEventListener('pointermove', move);
+      removeEventListener('pointerup', up);
+    };
+    addEventListener('pointermove', move);
+    addEventListener('pointerup', up);
+  };
   const save = async () => {
     try {
       const saved = await post('/dashboard', draft);
@@ -180,7 +206,7 @@ function Board({ id, canEdit }) {
       </div>
       {editing && <AddWidget fields={fields} onAdd={(w) => setDraft({ ...draft, widgets: [...draft.widgets, { ...w, y: bottom(draft.widgets) }] })} />}
       {!widgets.length && <p class="muted">{canEdit ? 'No widgets yet: Edit, then add some.' : 'No widgets yet.'}</p>}
-      <div class={`grid ${editing ? 'editing' : ''}`}>
+      <div class={`grid ${editing ? 'editing' : ''}`} ref={grid}>
         {widgets.map((w) => (
           <div
             class="widget card"
@@ -191,10 +217,16 @@ function Board({ id, canEdit }) {
             style={{ gridColumn: `${w.x + 1} / span ${w.w}`, gridRow: `${w.y + 1} / span ${w.h}`, '--h': w.h }}
           >
             <div class="widget-head">
+              {editing && (
+                <span class="drag" title="drag to move" aria-label={`drag ${w.title || w.type}`} onPointerDown={(e) => drag(e, w, 'move')}>
+                  ⠿
+                </span>
+              )}
               <span class="widget-title">{w.title || fields.get(w.field)?.name || w.type}</span>
               {editing && <WidgetTools w={w} change={change} drop={() => setDraft({ ...draft, widgets: draft.widgets.filter((x) => x.id !== w.id) })} />}
             </div>
             <Widget w={w} fields={fields} canEdit={canEdit && !editing} />
+            {editing && <span class="resize" title="drag to resize" aria-label={`resize ${w.title || w.type}`} onPointerDown={(e) => drag(e, w, 'resize')} />}
           </div>
         ))}
       </div>
