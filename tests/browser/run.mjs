@@ -180,7 +180,7 @@ await check('a simulated node appears live, without a reload', async () => {
   await sleep(300); // the provider subscribes before devsim's first message
   devsim = start(
     DEVSIM,
-    ['--transport', 'tasmota', '--nodes', '2', '--tele-period', '1s', '--url', busUrl, '--record', join(TMP, 'devsim.rx')],
+    ['--transport', 'tasmota', '--nodes', '3', '--tele-period', '1s', '--url', busUrl, '--record', join(TMP, 'devsim.rx')],
     join(TMP, 'devsim.log'),
   );
   await page.waitForSelector(`[data-node="${GW}.plug1"]`, { timeout: 20000 });
@@ -214,6 +214,18 @@ await check('while the device does not answer, the switch stays as it was (pendi
   }
   await until('devsim to receive POWER2 ON', async () => received().includes('cmnd/plug1/POWER2 ON'));
   await until('the switch to show on after the device confirmed', async () => (await page.getAttribute(relay(2), 'aria-checked')) === 'true', 10000);
+});
+
+await check('a slider and a colour picker reach the simulated light and show its answer', async () => {
+  const dimmer = `[data-field="${GW}.light1.light.Dimmer"]`;
+  const color = `[data-field="${GW}.light1.light.Color"]`;
+  await page.waitForSelector(`${dimmer} input[type=range]`, { timeout: 15000 });
+  await page.fill(`${dimmer} input[type=range]`, '80');
+  await until('devsim to receive Dimmer 80', async () => received().includes('cmnd/light1/Dimmer 80'));
+  await until('the confirmed 80 %', async () => (await page.getAttribute(`${dimmer} .value`, 'data-confirmed')) === '80', 10000);
+  await page.fill(`${color} input[type=color]`, '#00ff00');
+  await until('devsim to receive Color 00FF00', async () => received().includes('cmnd/light1/Color 00FF00'));
+  await until('the confirmed colour', async () => (await page.textContent(`${color} .value`)).startsWith('00FF00'), 10000);
 });
 
 await check('rename and label a node, filter by label, send it an action', async () => {
