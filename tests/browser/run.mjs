@@ -380,7 +380,13 @@ await check('phone-sized screen in the dark theme: nothing wider than the screen
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
-await check('log out returns to the login form', async () => {
+await check('log out returns to the login form; logging in again goes live again', async () => {
+  await page.click('text=Log out');
+  await page.waitForSelector('input[name=password]');
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-live=live]', { timeout: 10000 });
   await page.click('text=Log out');
   await page.waitForSelector('input[name=password]');
   await page.reload();

@@ -9,7 +9,7 @@ let ws = null;
 let open = false;
 let retry = 500;
 let wanted = false;
-let statusListeners = new Set();
+const statusListeners = new Set();
 
 function send(msg) {
   if (open) ws.send(JSON.stringify(msg));
@@ -60,7 +60,13 @@ export function start() {
 export function stop() {
   wanted = false;
   subs.clear();
-  if (ws) ws.close();
+  if (ws) {
+    ws.onclose = null; // a later start() must not be undone by this socket's close event
+    ws.close();
+  }
+  ws = null;
+  open = false;
+  setStatus('offline');
 }
 
 /** Replaces subscription id with spec ({quickIds, prefixes, kinds, events}); null removes it. */
