@@ -278,6 +278,11 @@ await check('a chart shows points written through the pipeline', async () => {
   await page.selectOption('select[aria-label="add field"]', `field:${GW}.plug1.POWER1.power`);
   await until('two series', async () => (await page.$$('.chart .u-series')).length === 3);
   await page.screenshot({ path: join(ART, 'charts.png') });
+  // A custom range (the last 6 h by default) still has the points, in 5 min windows.
+  await page.click('button:text-is("custom")');
+  await page.waitForSelector('input[aria-label=from]');
+  await until('the 5 min window', async () => (await page.textContent('.charts .toolbar')).includes('window 5m'));
+  await until('points in the custom range', async () => Number(await page.getAttribute('.chart', 'data-points')) > 0, 10000);
 });
 
 let boardUrl;

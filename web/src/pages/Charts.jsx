@@ -82,7 +82,7 @@ export function Charts() {
           ))}
           <button
             class={sel.range === 'custom' ? 'on' : ''}
-            onClick={() => set({ range: 'custom', from: sel.from || localInput(Date.now() - 6 * 3600e3), to: sel.to || localInput(Date.now()) })}
+            onClick={() => set({ range: 'custom', from: sel.from || localInput(Date.now() - 6 * 3600e3), to: sel.to || localInput(Date.now() + 60e3) })}
           >
             custom
           </button>
