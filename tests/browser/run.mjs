@@ -166,6 +166,7 @@ page.on('load', () => loads++);
 let devsim;
 
 await check('log in as admin; the header shows the user and role', async () => {
+  assert(sb.out.text.includes(`web:       ${base}/ (dashboard)`), 'the banner does not show the dashboard address');
   await login(page, 'admin', password);
   const who = await page.textContent('[data-testid=who]');
   assert(/admin\s*admin/.test(who), `header says "${who}"`);
