@@ -163,6 +163,10 @@ const admin = await browser('admin');
 const page = admin.page;
 let loads = 0;
 page.on('load', () => loads++);
+const assets = []; // [url, content-encoding, cache-control] of the app's scripts and styles
+page.on('response', (r) => {
+  if (/\/assets\/.*\.(js|css)$/.test(r.url())) assets.push([r.url(), r.headers()['content-encoding'], r.headers()['cache-control']]);
+});
 let devsim;
 
 await check('log in as admin; the header shows the user and role', async () => {
@@ -172,6 +176,12 @@ await check('log in as admin; the header shows the user and role', async () => {
   assert(/admin\s*admin/.test(who), `header says "${who}"`);
   await page.waitForSelector('.devices');
   await page.waitForSelector('[data-live=live]', { timeout: 10000 });
+  // The build's .gz files, sent compressed and cached for good (content-hashed names).
+  assert(assets.length >= 2, `assets loaded: ${JSON.stringify(assets)}`);
+  for (const [url, enc, cache] of assets) {
+    assert(enc === 'gzip', `${url} came with content-encoding ${enc}`);
+    assert(/immutable/.test(cache || ''), `${url} came with cache-control ${cache}`);
+  }
 });
 
 await check('a simulated node appears live, without a reload', async () => {
