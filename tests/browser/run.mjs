@@ -2,7 +2,9 @@
 // off the network) against a real `switchboard run` (managed mosquitto + influxd, sqlite store,
 // the built web/dist served by the API) with devsim's simulated Tasmota devices.
 //
-//   node tests/browser/run.mjs --switchboard PATH --devsim PATH [--web web/] [--artifacts DIR]
+//   node tests/browser/run.mjs [--switchboard PATH] [--devsim PATH] [--web web/] [--artifacts DIR]
+//   (defaults: build/services/switchboard/switchboard, build/tools/devsim/devsim, web/,
+//   build/browser-artifacts)
 //
 // Exit 0 when every check passed, 1 when one failed, 77 (ctest: skipped) when a prerequisite is
 // missing and SB_REQUIRE_BROWSER is not set (./setup.sh test sets it, so CI cannot skip).
@@ -19,9 +21,9 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const WEB = resolve(arg('web', join(here, '../../web')));
-const SB = arg('switchboard');
-const DEVSIM = arg('devsim');
-const ART = resolve(arg('artifacts', join(process.cwd(), 'browser-artifacts')));
+const SB = arg('switchboard', join(here, '../../build/services/switchboard/switchboard'));
+const DEVSIM = arg('devsim', join(here, '../../build/tools/devsim/devsim'));
+const ART = resolve(arg('artifacts', join(here, '../../build/browser-artifacts')));
 const CHROMIUM = process.env.SB_CHROMIUM || '/usr/bin/chromium';
 const GW = 'sim';
 
@@ -29,7 +31,7 @@ function skip(why) {
   console.log(`${process.env.SB_REQUIRE_BROWSER ? 'FAIL' : 'SKIP'} - ${why}`);
   process.exit(process.env.SB_REQUIRE_BROWSER ? 1 : 77);
 }
-if (!SB || !DEVSIM) skip('usage: run.mjs --switchboard PATH --devsim PATH');
+if (!existsSync(SB) || !existsSync(DEVSIM)) skip(`no ${SB} or ${DEVSIM}: build first, or name them (--switchboard, --devsim)`);
 if (!existsSync(join(WEB, 'dist/index.html'))) skip(`${WEB}/dist is not built (./setup.sh build builds it)`);
 if (!existsSync(join(WEB, 'node_modules/playwright-core'))) skip(`no ${WEB}/node_modules (npm ci in web/)`);
 if (!existsSync(CHROMIUM)) skip(`no ${CHROMIUM} (apt-get install chromium)`);

@@ -8,6 +8,7 @@ import * as live from '../live.js';
 import { Control } from '../components/Control.jsx';
 import { Chart } from '../components/Chart.jsx';
 import { loadSeries, rangeOf, RANGES } from '../series.js';
+import { markdown } from '../format.js';
 import { Link, navigate, showValue, usePath } from '../util.jsx';
 
 const COLS = 12;
@@ -354,23 +355,4 @@ function Gauge({ field, min, max }) {
       </text>
     </svg>
   );
-}
-
-/** A small, safe markdown: the text is escaped first; headings, bold, italics, code, http links. */
-export function markdown(src) {
-  const esc = src.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-  const inline = (s) =>
-    s
-      .replace(/`([^`]+)`/g, '<code>$1</code>')
-      .replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')
-      .replace(/\*([^*]+)\*/g, '<i>$1</i>')
-      .replace(/\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g, '<a href="$2" rel="noopener noreferrer" target="_blank">$1</a>');
-  return esc
-    .split(/\n{2,}/)
-    .map((block) => {
-      const h = block.match(/^(#{1,3}) (.*)$/);
-      if (h) return `<h${h[1].length + 2}>${inline(h[2])}</h${h[1].length + 2}>`;
-      return `<p>${inline(block).replace(/\n/g, '<br>')}</p>`;
-    })
-    .join('');
 }
