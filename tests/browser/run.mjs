@@ -316,6 +316,7 @@ await check('a dashboard with widgets: added, moved, resized, saved, kept after 
   await add('control', 'plug1.POWER1.power', 'Relay');
   await add('text', null, 'Note', () => page.fill('textarea[aria-label="widget text"]', 'Hello **world** <script>x</script>'));
   await add('chart', 'sensor1.BME280.Temperature', 'History');
+  await add('gauge', 'sensor1.BME280.Humidity', 'Humidity');
   for (let i = 0; i < 3; i++) await page.click('button[aria-label="move right Relay"]');
   await page.click('button[aria-label="move up Relay"]');
   await page.click('button[aria-label="wider Note"]');
@@ -341,12 +342,14 @@ await check('a dashboard with widgets: added, moved, resized, saved, kept after 
   await page.reload();
   await page.waitForSelector('[data-widget]');
   const pos = await page.$$eval('[data-widget]', (els) => els.map((e) => [e.querySelector('.widget-title').textContent, e.dataset.pos]));
-  const want = [['Temperature', '0,0,3,1'], ['Relay', '3,0,3,1'], ['Note', '0,2,5,2'], ['History', '3,4,6,4']];
+  const want = [['Temperature', '0,0,3,1'], ['Relay', '3,0,3,1'], ['Note', '0,2,5,2'], ['History', '3,4,6,4'], ['Humidity', '0,7,3,2']];
   assert(JSON.stringify(pos) === JSON.stringify(want), `layout after reload: ${JSON.stringify(pos)}`);
   const html = await page.innerHTML('[data-type=text] .md');
   assert(html.includes('<b>world</b>') && html.includes('&lt;script&gt;'), `text widget: ${html}`);
   assert(/\d/.test(await page.textContent('[data-type=value] .big-value')), 'no temperature value');
   await page.waitForSelector('[data-type=chart] canvas');
+  const gauge = await page.getAttribute('[data-type=gauge] svg', 'aria-label');
+  assert(/^\d+(\.\d+)? %$/.test(gauge), `the gauge says "${gauge}"`);
   // The relay is on (switched above); switch it off from the dashboard, confirmed by the device.
   const sw = '[data-type=control] button[role=switch]';
   await until('the relay to show on', async () => (await page.getAttribute(sw, 'aria-checked')) === 'true');
