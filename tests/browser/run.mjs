@@ -356,7 +356,7 @@ await check('a dashboard with widgets: added, moved, resized, saved, kept after 
   await page.click(sw);
   await until('devsim to receive POWER1 OFF', async () => received().includes('cmnd/plug1/POWER1 OFF'));
   await until('the relay to show off', async () => (await page.getAttribute(sw, 'aria-checked')) === 'false', 10000);
-  await page.screenshot({ path: join(ART, 'dashboard.png') });
+  await page.screenshot({ path: join(ART, 'dashboard.png'), fullPage: true });
 });
 
 await check('a readonly user sees values but no editing controls', async () => {
