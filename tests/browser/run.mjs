@@ -241,7 +241,7 @@ await check('a slider and a colour picker reach the simulated light and show its
   await until('the confirmed colour', async () => (await page.textContent(`${color} .value`)).startsWith('00FF00'), 10000);
 });
 
-await check('rename and label a node, filter by label, send it an action', async () => {
+await check('rename and label a node, filter by label, send it an action; rename the gateway', async () => {
   const row = `[data-node="${GW}.sensor1"]`;
   const menu = `select[aria-label^="actions for"]`;
   // The processor keeps the device tree in memory and writes a node back whole on its next
@@ -268,6 +268,16 @@ await check('rename and label a node, filter by label, send it an action', async
   }
   await page.selectOption(`${row} ${menu}`, 'heartbeat_request');
   await until('the notice', async () => (await page.textContent('.notice'))?.includes('heartbeat_request sent'));
+  // The gateway is the API's own entity: a rename sticks while its devices keep reporting.
+  const gw = `[data-gateway="${GW}"]`;
+  await page.selectOption(`${gw} select[aria-label^="actions for gateway"]`, 'name');
+  await page.fill(`${gw} form.edit input[aria-label=name]`, 'Simulated devices');
+  await page.click(`${gw} form.edit button[type=submit]`);
+  await until('the gateway name', async () => (await page.textContent(`${gw} h3`)) === 'Simulated devices');
+  await sleep(1500);
+  assert((await page.textContent(`${gw} h3`)) === 'Simulated devices', 'the gateway name went back');
+  const stored = await rest('GET', `/gateway/${GW}`, undefined, token);
+  assert(stored.name === 'Simulated devices' && stored.enabled === true && stored.provider.type === 'tasmota', JSON.stringify(stored));
 });
 
 await check('a chart shows points written through the pipeline', async () => {

@@ -172,13 +172,7 @@ export function Devices({ canEdit }) {
           if (q && !nodes.length && !text(g).includes(q)) return null;
           return (
             <div class="gateway card" key={gid} data-gateway={gid}>
-              <div class="gw-head">
-                <h3>{g.name || g.id}</h3>
-                <span class="muted">
-                  {g.id} · {g.provider?.type || '?'}
-                </span>
-                <Badge status={g.enabled === false ? 'disabled' : g.state?.status} message={g.state?.message} />
-              </div>
+              <GatewayHead g={g} canEdit={canEdit} say={say} />
               <table class="nodes">
                 <thead>
                   <tr>
@@ -301,6 +295,36 @@ function NodeRows({ node, info, open, onToggle, canEdit, say }) {
   );
 }
 
+const GATEWAY_ACTIONS = ['enable', 'disable', 'reload', 'discover'];
+
+function GatewayHead({ g, canEdit, say }) {
+  const [editing, setEditing] = useState(null);
+  const run = async (payload) => {
+    try {
+      await action(`gateway:${g.id}`, payload);
+      say('ok', `${payload} sent to ${g.name || g.id}`);
+    } catch (e) {
+      say('error', `${payload}: ${e.message}`);
+    }
+  };
+  return (
+    <>
+      <div class="gw-head">
+        <h3>{g.name || g.id}</h3>
+        <span class="muted">
+          {g.id} · {g.provider?.type || '?'}
+        </span>
+        <Badge status={g.enabled === false ? 'disabled' : g.state?.status} message={g.state?.message} />
+        <Labels labels={g.labels} />
+        {canEdit && g.modifiedOn && (
+          <EditMenu label={`actions for gateway ${g.name || g.id}`} placeholder="Gateway…" actions={GATEWAY_ACTIONS} onAction={run} onEdit={setEditing} />
+        )}
+      </div>
+      {editing && <EntityEdit kind="gateway" entity={g} what={editing} done={() => setEditing(null)} say={say} />}
+    </>
+  );
+}
+
 const CHARTABLE = ['binary', 'gauge', 'gauge_float', 'counter'];
 
 function FieldRow({ field, canEdit, say }) {
@@ -407,11 +431,11 @@ function EntityEdit({ kind, entity, what, done, say }) {
       const body = { ...entity };
       for (const k of OWNED) delete body[k];
       // The API derives a device-tree id from gatewayId/nodeId/...; it refuses dotted ids.
-      delete body.id;
+      if (kind !== 'gateway') delete body.id;
       if (what === 'name') {
         body.name = value.trim();
         // The device's own name must not overwrite the user's (DESIGN.md: ignore_<key>).
-        body.labels = { ...(entity.labels || {}), ignore_name: 'true' };
+        if (kind !== 'gateway') body.labels = { ...(entity.labels || {}), ignore_name: 'true' };
       } else {
         const ignore = Object.fromEntries(Object.entries(entity.labels || {}).filter(([k]) => k.startsWith('ignore_')));
         body.labels = { ...ignore, ...parseLabels(value) };
@@ -427,7 +451,7 @@ function EntityEdit({ kind, entity, what, done, say }) {
       {what === 'delete' ? (
         <span>
           Delete {kind} <b>{entity.name || entity.id}</b>
-          {kind === 'node' ? ' with its sources and fields' : ''}?
+          {kind === 'gateway' ? ' with its nodes, sources and fields' : kind === 'node' ? ' with its sources and fields' : ''}?
         </span>
       ) : (
         <label>
