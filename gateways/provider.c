@@ -28,7 +28,7 @@ sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_b
                       .service = m->provider,
                       .instance = m->gateway_id,
                       .client_id = client,
-                      .clean_start = true,
+                      .clean_start = false,
                       .no_status = true};
     return sb_bus_create(&bo, out, em);
 }

@@ -116,9 +116,12 @@ typedef struct sb_gateway_mqtt {
 } sb_gateway_mqtt;
 
 /*
- * Fills cfg (MQTT 3.1.1, which device firmware and its brokers speak; clean session; no
- * Switchboard status) and creates the client, not yet started: the caller subscribes, then
- * calls sb_bus_start. cfg is borrowed by the client and must outlive it; so must the strings.
+ * Fills cfg (MQTT 3.1.1, which device firmware and its brokers speak; no Switchboard status)
+ * and creates the client, not yet started: the caller subscribes, then calls sb_bus_start.
+ * The session is persistent under the fixed client id switchboard-<provider>-<gatewayId>, so
+ * what devices publish with QoS 1 to a QoS 1 subscription while the gateway is down or
+ * restarting waits in the broker (docs/gateways.md "Device brokers"). cfg is borrowed by the
+ * client and must outlive it; so must the strings.
  */
 sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_bus **out,
                               sb_errmsg *em);
