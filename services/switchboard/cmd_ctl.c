@@ -323,9 +323,10 @@ static int cmd_restore(ctl *c, int argc, char **argv)
 
 static int cmd_events(ctl *c, int argc, char **argv)
 {
-    static const char *const lists[][2] = {
-        {"--quickid", "quickIds"}, {"--prefix", "prefixes"}, {"--kind", "kinds"},
-        {"--event", "events"}};
+    static const char *const lists[][2] = {{"--quickid", "quickIds"},
+                                           {"--prefix", "prefixes"},
+                                           {"--kind", "kinds"},
+                                           {"--event", "events"}};
     cJSON *sub = cJSON_CreateObject();
     long count = 0;
     for (int i = 1; i < argc; i++) {
@@ -386,8 +387,7 @@ static int dispatch(ctl *c, int argc, char **argv)
         return actions(c, &argv[1], 1, argv[2]);
     if (strcmp(cmd, "toggle") == 0 && argc == 2)
         return actions(c, &argv[1], 1, "toggle");
-    if ((strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0 ||
-         strcmp(cmd, "reload") == 0) &&
+    if ((strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0 || strcmp(cmd, "reload") == 0) &&
         argc >= 2)
         return actions(c, &argv[1], argc - 1, cmd);
     if (strcmp(cmd, "action") == 0 && argc == 3)

@@ -21,9 +21,9 @@
 #include "core/time.h"
 #include "services/switchboard/commands.h"
 
-#define MAX_SEEN  64
-#define QUIET_MS  300  /* retained messages arrive at once; stop after this silence */
-#define WAIT_MAX  3000
+#define MAX_SEEN 64
+#define QUIET_MS 300 /* retained messages arrive at once; stop after this silence */
+#define WAIT_MAX 3000
 
 typedef struct seen {
     char service[64], instance[128], status[16], version[32], started[40];
@@ -90,8 +90,11 @@ static sb_err gather(sb_config *cfg, collect *c, sb_errmsg *em)
     }
     char inst[64];
     snprintf(inst, sizeof(inst), "status-%d", (int)getpid());
-    sb_bus_opts o = {
-        .cfg = &cfg->bus, .service = "cli", .instance = inst, .clean_start = true, .no_status = true};
+    sb_bus_opts o = {.cfg = &cfg->bus,
+                     .service = "cli",
+                     .instance = inst,
+                     .clean_start = true,
+                     .no_status = true};
     sb_bus *bus = NULL;
     sb_err rc = sb_bus_create(&o, &bus, em);
     char filter[300];

@@ -7,8 +7,8 @@
 
 #include "core/json.h"
 
-#define MAX_COLS  6
-#define CELL_MAX  48
+#define MAX_COLS 6
+#define CELL_MAX 48
 
 typedef struct column {
     const char *title, *path;

@@ -123,8 +123,8 @@ static int on_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         break;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len > 2)
-            fprintf(stderr, "switchboard ctl: events: closed by the server: %.*s\n",
-                    (int)len - 2, (const char *)in + 2);
+            fprintf(stderr, "switchboard ctl: events: closed by the server: %.*s\n", (int)len - 2,
+                    (const char *)in + 2);
         t->rc = 1;
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:

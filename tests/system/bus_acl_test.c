@@ -99,8 +99,8 @@ static int setup(void **state)
     f = fopen(path, "a");
     fputs("\nuser observer\ntopic read #\n", f);
     fclose(f);
-    snprintf(conf, sizeof(conf), "allow_anonymous false\npassword_file %s/passwd\nacl_file %s/acl\n",
-             dir, dir);
+    snprintf(conf, sizeof(conf),
+             "allow_anonymous false\npassword_file %s/passwd\nacl_file %s/acl\n", dir, dir);
     return sbt_broker_start(conf) ? 0 : -1;
 }
 
@@ -197,13 +197,16 @@ static void test_publish_rules(void **state)
 
     const char *gw_ok[] = {PREFIX "/msg/in/gw1", PREFIX "/event/gateway/gw1",
                            PREFIX "/status/gateway/acl", NULL};
-    const char *gw_no[] = {PREFIX "/event/field/gw1.1.1.V_TEMP", PREFIX "/handler/h1",
-                           PREFIX "/msg/out/gw1", PREFIX "/ack/gw1", "elsewhere/topic",
-                           PREFIX "/status/processor/x", NULL};
+    const char *gw_no[] = {PREFIX "/event/field/gw1.1.1.V_TEMP",
+                           PREFIX "/handler/h1",
+                           PREFIX "/msg/out/gw1",
+                           PREFIX "/ack/gw1",
+                           "elsewhere/topic",
+                           PREFIX "/status/processor/x",
+                           NULL};
     check_publish("gateway", gw_ok, gw_no);
 
-    const char *h_ok[] = {PREFIX "/msg/out/gw2", "home/lights/set", PREFIX "/ctl/api/action",
-                          NULL};
+    const char *h_ok[] = {PREFIX "/msg/out/gw2", "home/lights/set", PREFIX "/ctl/api/action", NULL};
     const char *h_no[] = {PREFIX "/msg/in/gw2", PREFIX "/handler/h2", PREFIX "/ack/gw2", NULL};
     check_publish("handler", h_ok, h_no);
 

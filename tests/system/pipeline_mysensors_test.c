@@ -375,12 +375,9 @@ static void test_malformed_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_serial),
-        cmocka_unit_test(test_ethernet),
-        cmocka_unit_test(test_mqtt),
-        cmocka_unit_test(test_mqtt_held_while_down),
-        cmocka_unit_test(test_mqtt_ota),
-        cmocka_unit_test(test_malformed_counted),
+        cmocka_unit_test(test_serial),   cmocka_unit_test(test_ethernet),
+        cmocka_unit_test(test_mqtt),     cmocka_unit_test(test_mqtt_held_while_down),
+        cmocka_unit_test(test_mqtt_ota), cmocka_unit_test(test_malformed_counted),
     };
     return cmocka_run_group_tests(tests, setup, sbt_pipeline_teardown);
 }
