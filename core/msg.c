@@ -142,6 +142,18 @@ void sb_payload_clear(sb_payload *p)
     p->labels = NULL;
 }
 
+size_t sb_msg_drop_empty(sb_msg **msgs, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (msgs[i]->n_payloads)
+            msgs[k++] = msgs[i];
+        else
+            sb_msg_free(msgs[i]);
+    }
+    return k;
+}
+
 void sb_msg_free(sb_msg *msg)
 {
     if (!msg)

@@ -33,6 +33,53 @@ sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_b
     return sb_bus_create(&bo, out, em);
 }
 
+sb_err sb_gateway_mqtt_open(const sb_gateway_mqtt *m, sb_config_bus *cfg,
+                            const char *const *filters, size_t n, int qos, sb_bus_handler fn,
+                            void *ctx, sb_bus **out, sb_errmsg *em)
+{
+    sb_err rc = sb_gateway_mqtt_create(m, cfg, out, em);
+    for (size_t i = 0; rc == SB_OK && i < n; i++)
+        rc = sb_bus_subscribe(*out, filters[i], qos, fn, ctx, em);
+    if (rc == SB_OK)
+        rc = sb_bus_start(*out, m->connect_timeout_ms, em);
+    if (rc != SB_OK) {
+        sb_fail_wrap(em, rc, "mqtt %s", m->url);
+        sb_gateway_mqtt_close(out);
+    }
+    return rc;
+}
+
+void sb_gateway_mqtt_close(sb_bus **bus)
+{
+    sb_bus *b = *bus;
+    *bus = NULL;
+    sb_bus_destroy(b, 500);
+}
+
+sb_err sb_gateway_mqtt_send(const sb_gateway_host *host, sb_bus *bus, const char *topic,
+                            const char *payload, int qos)
+{
+    size_t len = strlen(payload);
+    sb_err rc = bus ? sb_bus_publish(bus, topic, payload, len, qos, false) : SB_ERR_CLOSED;
+    if (rc == SB_OK)
+        sb_gateway_raw_publish(host, false, topic, payload, len);
+    return rc;
+}
+
+void sb_gateway_raw_publish(const sb_gateway_host *host, bool inbound, const char *topic,
+                            const void *payload, size_t len)
+{
+    size_t tl = strlen(topic);
+    char *buf = malloc(tl + 1 + len);
+    if (!buf)
+        return;
+    memcpy(buf, topic, tl);
+    buf[tl] = ' ';
+    memcpy(buf + tl + 1, payload, len);
+    host->raw(host->ctx, inbound, buf, tl + 1 + len);
+    free(buf);
+}
+
 const char *sb_gateway_status_name(sb_gateway_status status)
 {
     switch (status) {

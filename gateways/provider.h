@@ -123,4 +123,27 @@ typedef struct sb_gateway_mqtt {
 sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_bus **out,
                               sb_errmsg *em);
 
+/*
+ * sb_gateway_mqtt_create, fn subscribed to the n filters at QoS qos, and the first connect
+ * (waiting up to m->connect_timeout_ms): the provider's link is open. On failure nothing is left
+ * open, *out is NULL and em names the url.
+ */
+sb_err sb_gateway_mqtt_open(const sb_gateway_mqtt *m, sb_config_bus *cfg,
+                            const char *const *filters, size_t n, int qos, sb_bus_handler fn,
+                            void *ctx, sb_bus **out, sb_errmsg *em);
+
+/* Sets *bus to NULL (so a concurrent send sees the link closed), then disconnects and frees the
+ * client. Accepts *bus == NULL. */
+void sb_gateway_mqtt_close(sb_bus **bus);
+
+/* Publishes payload (text, not retained) on topic for a device and hands it to the message
+ * logger; SB_ERR_CLOSED when bus is NULL, else what sb_bus_publish returns. */
+sb_err sb_gateway_mqtt_send(const sb_gateway_host *host, sb_bus *bus, const char *topic,
+                            const char *payload, int qos);
+
+/* Hands one MQTT publish to the message logger as "<topic> <payload>" (inbound = from a
+ * device). */
+void sb_gateway_raw_publish(const sb_gateway_host *host, bool inbound, const char *topic,
+                            const void *payload, size_t len);
+
 #endif
