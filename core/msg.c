@@ -142,6 +142,13 @@ void sb_payload_clear(sb_payload *p)
     p->labels = NULL;
 }
 
+void sb_msg_array_free(sb_msg **msgs, size_t n)
+{
+    for (size_t i = 0; msgs && i < n; i++)
+        sb_msg_free(msgs[i]);
+    free(msgs);
+}
+
 size_t sb_msg_drop_empty(sb_msg **msgs, size_t n)
 {
     size_t k = 0;

@@ -172,7 +172,7 @@ static void store(esph_ctx *c, const esph_entity *e)
             size_t cap = reg->cap ? reg->cap * 2 : 16;
             esph_entity *grown = realloc(reg->ents, cap * sizeof(*grown));
             if (!grown) {
-                c->nomem = true;
+                esph_nomem(c);
                 return;
             }
             reg->ents = grown;

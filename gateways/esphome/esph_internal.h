@@ -72,18 +72,14 @@ typedef struct esph_ctx {
     const sb_esph_topic *t;
     sb_esph_registry *reg; /* may be NULL */
     sb_esph_result *r;
-    bool nomem;
 } esph_ctx;
 
-/* Records why something was skipped (printf-like, kept up to SB_ESPH_NOTES_MAX). */
-void esph_note(esph_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The message of node/source (sanitized already) and type, created once per result. */
-sb_msg *esph_msg(esph_ctx *c, sb_msg_type type, const char *node, const char *src);
-
-/* Adds a payload; notes and skips an empty or too long key or value, or a key given twice. */
-void esph_add(esph_ctx *c, sb_msg *m, const char *key, const char *value, sb_metric_type mt,
-              const char *unit);
+/* The collecting helpers of core/mapped.h on the context's result. */
+#define esph_note(c, ...)                    sb_mapped_note(&(c)->r->out, __VA_ARGS__)
+#define esph_add(c, m, key, value, mt, unit) sb_mapped_add(&(c)->r->out, m, key, value, mt, unit)
+#define esph_msg(c, type, node, src)                                                               \
+    sb_mapped_msg(&(c)->r->out, (c)->o->gateway_id, node, src, type)
+#define esph_nomem(c) ((c)->r->out.nomem = true)
 
 /* Whether s is a finite decimal number the processor accepts ("-3.5", "1e3"). */
 bool esph_is_decimal(const char *s);

@@ -12,66 +12,6 @@
 
 #include "gateways/esphome/esph_internal.h"
 
-void esph_note(esph_ctx *c, const char *fmt, ...)
-{
-    c->r->skipped++;
-    if (c->r->n_notes == SB_ESPH_NOTES_MAX)
-        return;
-    char buf[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    char *s = strdup(buf);
-    if (!s) {
-        c->nomem = true;
-        return;
-    }
-    c->r->notes[c->r->n_notes++] = s;
-}
-
-sb_msg *esph_msg(esph_ctx *c, sb_msg_type type, const char *node, const char *src)
-{
-    sb_esph_result *r = c->r;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->msgs[i]->type == type && strcmp(r->msgs[i]->node_id, node) == 0 &&
-            strcmp(r->msgs[i]->source_id, src) == 0)
-            return r->msgs[i];
-    sb_msg **grown = realloc(r->msgs, (r->n + 1) * sizeof(*grown));
-    if (!grown) {
-        c->nomem = true;
-        return NULL;
-    }
-    r->msgs = grown;
-    sb_msg *m = sb_msg_new(c->o->gateway_id, node, src, type);
-    if (!m) {
-        c->nomem = true;
-        return NULL;
-    }
-    r->msgs[r->n++] = m;
-    return m;
-}
-
-void esph_add(esph_ctx *c, sb_msg *m, const char *key, const char *value, sb_metric_type mt,
-              const char *unit)
-{
-    if (!m)
-        return;
-    if (!*key || strlen(key) > SB_MSG_ID_MAX || strlen(value) > SB_MSG_VALUE_MAX ||
-        (unit && strlen(unit) > SB_MSG_ID_MAX)) {
-        esph_note(c, "%s: '%.40s': empty or too long", m->source_id, key);
-        return;
-    }
-    for (size_t i = 0; i < m->n_payloads; i++) {
-        if (strcmp(m->payloads[i].key, key) == 0) {
-            esph_note(c, "%s: '%.40s' given twice, the first kept", m->source_id, key);
-            return;
-        }
-    }
-    if (!sb_msg_add_payload(m, key, value, mt, unit && *unit ? unit : NULL))
-        c->nomem = true;
-}
-
 bool esph_is_decimal(const char *s)
 {
     const char *p = s + (*s == '-' || *s == '+');
@@ -274,7 +214,7 @@ static void map_state(esph_ctx *c, const char *payload, size_t len)
     }
     char *text = malloc(len + 1);
     if (!text) {
-        c->nomem = true;
+        esph_nomem(c);
         return;
     }
     memcpy(text, payload, len);
@@ -298,22 +238,13 @@ sb_err sb_esph_map(const sb_esph_opts *o, sb_esph_registry *reg, const sb_esph_t
     } else {
         map_state(&c, payload, len);
     }
-    out->n = sb_msg_drop_empty(out->msgs, out->n); /* every value skipped */
-    if (c.nomem) {
-        sb_esph_result_free(out);
-        return SB_ERR_NOMEM;
-    }
-    return SB_OK;
+    return sb_mapped_finish(&out->out);
 }
 
 void sb_esph_result_free(sb_esph_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        sb_msg_free(r->msgs[i]);
-    free(r->msgs);
-    for (size_t i = 0; i < r->n_notes; i++)
-        free(r->notes[i]);
+    sb_mapped_free(&r->out);
     memset(r, 0, sizeof(*r));
 }

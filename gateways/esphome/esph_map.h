@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/mapped.h"
 #include "core/msg.h"
 
 #define SB_ESPH_TOPIC_MAX 256  /* bytes of a topic or prefix */
@@ -81,12 +82,8 @@ typedef struct sb_esph_opts {
 
 /* What one received publish became. */
 typedef struct sb_esph_result {
-    sb_msg **msgs; /* owned; hand each to the host and set the slot to NULL, or free */
-    size_t n;
-    bool online_known, online;      /* a status topic told the device's availability */
-    char *notes[SB_ESPH_NOTES_MAX]; /* why parts were skipped, for the log (owned) */
-    size_t n_notes;
-    size_t skipped; /* values or keys skipped (notes may hold fewer) */
+    sb_mapped out;             /* the messages, and notes on what was skipped */
+    bool online_known, online; /* a status topic told the device's availability */
 } sb_esph_result;
 
 /*

@@ -20,26 +20,20 @@
 #include "gateways/provider.h"
 
 typedef struct esph_opts {
-    char *url, *username, *password, *discovery_prefix;
+    sb_gateway_mqtt_opts mqtt;
+    char *discovery_prefix;
     sb_strlist prefixes;
-    int64_t qos, connect_timeout_ms;
     bool discovery;
 } esph_opts;
 
 static const sb_option esph_table[] = {
-    SB_OPT_ROW_STR(esph_opts, url, "url", "tcp://127.0.0.1:1883",
-                   "the broker the ESPHome devices publish to (may be the bus's own)"),
-    SB_OPT_ROW_STR(esph_opts, username, "username", "", "user name on that broker"),
-    SB_OPT_ROW_SECRET(esph_opts, password, "password", "password on that broker"),
+    SB_GATEWAY_MQTT_ROWS(esph_opts, mqtt),
     SB_OPT_ROW_LIST(esph_opts, prefixes, "topicPrefixes", "+",
                     "the devices' topic_prefix values; '+' = any one-level prefix"),
     SB_OPT_ROW_BOOL(esph_opts, discovery, "discovery", "true",
                     "read Home Assistant discovery configs for names, units and limits"),
     SB_OPT_ROW_STR(esph_opts, discovery_prefix, "discoveryPrefix", "homeassistant",
                    "the devices' discovery_prefix"),
-    SB_OPT_ROW_INT(esph_opts, qos, "qos", "0", 0, 1, "QoS of subscriptions and commands"),
-    SB_OPT_ROW_DURATION(esph_opts, connect_timeout_ms, "connectTimeout", "5s", 100, 600000,
-                        "how long the first connect may take"),
     SB_OPT_END,
 };
 
@@ -102,7 +96,7 @@ static sb_err make_filters(esph_prov *p, sb_errmsg *em)
 
 static sb_err publish(esph_prov *p, const char *topic, const char *value)
 {
-    sb_err rc = sb_gateway_mqtt_send(p->host, p->bus, topic, value, (int)p->o->qos);
+    sb_err rc = sb_gateway_mqtt_send(p->host, p->bus, topic, value, (int)p->o->mqtt.qos, false);
     atomic_fetch_add(rc == SB_OK ? &p->out : &p->write_errors, 1);
     return rc;
 }
@@ -127,13 +121,8 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_error(p->host->log, "%s: out of memory", bm->topic);
         return;
     }
-    atomic_fetch_add(&p->skipped, r.skipped);
-    for (size_t i = 0; i < r.n_notes; i++)
-        sb_info(p->host->log, "%s: %s", bm->topic, r.notes[i]);
-    for (size_t i = 0; i < r.n; i++) {
-        p->host->receive(p->host->ctx, r.msgs[i]);
-        r.msgs[i] = NULL;
-    }
+    atomic_fetch_add(&p->skipped, r.out.skipped);
+    sb_gateway_deliver(p->host, bm->topic, r.out.msgs, r.out.n, r.out.notes, r.out.n_notes);
     sb_esph_result_free(&r);
 }
 
@@ -178,20 +167,14 @@ static void esph_stop(void *inst)
 static sb_err esph_start(void *inst, sb_errmsg *em)
 {
     esph_prov *p = inst;
-    sb_gateway_mqtt m = {.provider = "esphome",
-                         .gateway_id = p->host->gateway_id,
-                         .url = p->o->url,
-                         .username = p->o->username,
-                         .password = p->o->password,
-                         .connect_timeout_ms = p->o->connect_timeout_ms};
     const char *f[FILTERS_MAX];
     for (size_t i = 0; i < p->n_filters; i++)
         f[i] = p->filters[i];
-    sb_err rc = sb_gateway_mqtt_open(&m, &p->buscfg, f, p->n_filters, (int)p->o->qos, on_publish, p,
-                                     &p->bus, em);
+    sb_err rc = sb_gateway_mqtt_open(p->host, "esphome", &p->o->mqtt, &p->buscfg, f, p->n_filters,
+                                     on_publish, p, &p->bus, em);
     if (rc != SB_OK)
         return rc;
-    sb_info(p->host->log, "link open: mqtt %s, %zu topic filters", p->o->url, p->n_filters);
+    sb_info(p->host->log, "link open: mqtt %s, %zu topic filters", p->o->mqtt.url, p->n_filters);
     return SB_OK;
 }
 

@@ -272,9 +272,7 @@ void sb_tas_result_free(sb_tas_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        sb_msg_free(r->msgs[i]);
-    free(r->msgs);
+    sb_msg_array_free(r->msgs, r->n);
     for (size_t i = 0; i < r->n_notes; i++)
         free(r->notes[i]);
     memset(r, 0, sizeof(*r));

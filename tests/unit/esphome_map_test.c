@@ -25,16 +25,16 @@ static void map(sb_esph_registry *reg, const char *topic, const char *payload, s
     if (sb_esph_topic_parse(NULL, topic, &t, &em) != SB_OK)
         fail_msg("%s: %s", topic, em.text);
     assert_int_equal(sb_esph_map(&opts, reg, &t, payload, strlen(payload), r), SB_OK);
-    for (size_t i = 0; i < r->n; i++)
-        if (sb_msg_validate(r->msgs[i], &em) != SB_OK)
+    for (size_t i = 0; i < r->out.n; i++)
+        if (sb_msg_validate(r->out.msgs[i], &em) != SB_OK)
             fail_msg("%s: message %zu invalid: %s", topic, i, em.text);
 }
 
 static const sb_msg *find_msg(const sb_esph_result *r, sb_msg_type type, const char *src)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (r->msgs[i]->type == type && strcmp(r->msgs[i]->source_id, src) == 0)
-            return r->msgs[i];
+    for (size_t i = 0; i < r->out.n; i++)
+        if (r->out.msgs[i]->type == type && strcmp(r->out.msgs[i]->source_id, src) == 0)
+            return r->out.msgs[i];
     fail_msg("no %s message for source '%s'", sb_msg_type_name(type), src);
     return NULL;
 }
@@ -146,7 +146,7 @@ static void test_sensor(void **state)
     sb_esph_result_free(&r);
 
     map(reg, "homeassistant/sensor/living/temperature/config", disc_temp, &r);
-    assert_int_equal(r.n_notes, 0);
+    assert_int_equal(r.out.n_notes, 0);
     const sb_msg *node = find_msg(&r, SB_MSG_PRESENTATION, "");
     assert_string_equal(node->node_id, "living");
     assert_string_equal(find_payload(node, "name")->value, "Living room");
@@ -163,14 +163,14 @@ static void test_sensor(void **state)
 
     /* no reading: nan is skipped with a note */
     map(reg, "living/sensor/temperature/state", "nan", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
-    assert_non_null(strstr(r.notes[0], "no reading"));
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
+    assert_non_null(strstr(r.out.notes[0], "no reading"));
     sb_esph_result_free(&r);
     /* a sensor with a unit that sends words */
     map(reg, "living/sensor/temperature/state", "warm", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_esph_result_free(&r);
 
     /* text sensors publish under "sensor" too; without a unit their text is a string */
@@ -203,7 +203,7 @@ static void test_full_keys_and_base_topic(void **state)
         "\"payload_not_available\":\"dead\"}],\"device\":{\"name\":\"Garage\","
         "\"sw_version\":\"1.0\",\"manufacturer\":\"Acme\"}}";
     map(reg, "homeassistant/binary_sensor/garage/door/config", cfg, &r);
-    assert_int_equal(r.n_notes, 0);
+    assert_int_equal(r.out.n_notes, 0);
     assert_string_equal(find_msg(&r, SB_MSG_PRESENTATION, "")->node_id, "garage_door");
     assert_string_equal(find_payload(find_msg(&r, SB_MSG_PRESENTATION, ""), "manufacturer")->value,
                         "Acme");
@@ -217,8 +217,8 @@ static void test_full_keys_and_base_topic(void **state)
     field(&r, "garage_door", "binary_sensor-door", "state", "false", SB_METRIC_BINARY, NULL);
     sb_esph_result_free(&r);
     map(reg, "garage/door/binary_sensor/door/state", "ajar", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_esph_result_free(&r);
 
     /* the availability words of the discovery config */
@@ -227,17 +227,17 @@ static void test_full_keys_and_base_topic(void **state)
     assert_true(r.online_known && !r.online);
     sb_esph_result_free(&r);
     map(reg, "garage/door/status", "offline", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_esph_result_free(&r);
 
     /* a config that says nothing about where its entity publishes */
     map(reg, "homeassistant/sensor/x/y/config", "{\"name\":\"Y\",\"stat_t\":\"elsewhere\"}", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_esph_result_free(&r);
     map(reg, "homeassistant/sensor/x/y/config", "{not json", &r);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.skipped, 1);
     sb_esph_result_free(&r);
     sb_esph_registry_free(reg);
 }
@@ -256,7 +256,7 @@ static void test_status(void **state)
     assert_string_equal(find_payload(find_msg(&r, SB_MSG_ACTION, ""), "node_state")->value, "down");
     sb_esph_result_free(&r);
     map(NULL, "living/status", "maybe", &r);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.out.n, 0);
     assert_false(r.online_known);
     sb_esph_result_free(&r);
 }
@@ -269,7 +269,7 @@ static void test_light(void **state)
         "{\"state\":\"ON\",\"brightness\":128,\"color_mode\":\"rgb\",\"color\":{\"r\":255,"
         "\"g\":128,\"b\":0},\"color_temp\":300,\"effect\":\"None\",\"transition\":1}",
         &r);
-    assert_int_equal(r.n_notes, 0);
+    assert_int_equal(r.out.n_notes, 0);
     field(&r, "living", "light-lamp", "state", "true", SB_METRIC_BINARY, NULL);
     field(&r, "living", "light-lamp", "brightness", "128", SB_METRIC_GAUGE, NULL);
     field(&r, "living", "light-lamp", "color", "FF8000", SB_METRIC_STRING, NULL);
@@ -284,13 +284,13 @@ static void test_light(void **state)
         "\"w\":10},\"white_value\":99,\"sparkle\":1}",
         &r);
     field(&r, "living", "light-lamp", "white", "10", SB_METRIC_GAUGE, NULL);
-    assert_int_equal(r.msgs[0]->n_payloads, 1);
-    assert_int_equal(r.skipped, 4);
+    assert_int_equal(r.out.msgs[0]->n_payloads, 1);
+    assert_int_equal(r.out.skipped, 4);
     sb_esph_result_free(&r);
 
     map(NULL, "living/light/lamp/state", "{\"state\":", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_esph_result_free(&r);
 }
 
@@ -322,7 +322,7 @@ static void test_fan_cover_climate(void **state)
         "{\"name\":\"Heat\",\"mode_stat_t\":\"hall/climate/heat/mode/state\",\"temp_unit\":\"F\","
         "\"min_temp\":40,\"max_temp\":90,\"modes\":[\"off\",\"heat\"]}",
         &r);
-    assert_int_equal(r.n_notes, 0);
+    assert_int_equal(r.out.n_notes, 0);
     sb_esph_result_free(&r);
     map(reg, "hall/climate/heat/target_temperature/state", "68.0", &r);
     field(&r, "hall", "climate-heat", "target_temperature", "68.0", SB_METRIC_GAUGE_FLOAT, "°F");
@@ -334,7 +334,7 @@ static void test_fan_cover_climate(void **state)
     field(&r, "hall", "climate-heat", "current_humidity", "45", SB_METRIC_GAUGE_FLOAT, "%");
     sb_esph_result_free(&r);
     map(reg, "hall/climate/heat/preset/state", "", &r);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.out.n, 0);
     sb_esph_result_free(&r);
     sb_esph_registry_free(reg);
 }

@@ -68,14 +68,14 @@ static void one(sb_esph_registry *reg, const uint8_t *t, size_t tn, const uint8_
     sb_esph_result r;
     if (sb_esph_map(&opts, reg, &tp, pl, pn, &r) != SB_OK)
         return; /* out of memory only */
-    CHECK(r.n_notes <= r.skipped);
-    for (size_t i = 0; i < r.n; i++) {
-        CHECK(r.msgs[i]->n_payloads > 0);
-        if (sb_msg_validate(r.msgs[i], &em) != SB_OK) {
+    CHECK(r.out.n_notes <= r.out.skipped);
+    for (size_t i = 0; i < r.out.n; i++) {
+        CHECK(r.out.msgs[i]->n_payloads > 0);
+        if (sb_msg_validate(r.out.msgs[i], &em) != SB_OK) {
             fprintf(stderr, "invalid message: %s\n", em.text);
             abort();
         }
-        check_commands(reg, r.msgs[i]);
+        check_commands(reg, r.out.msgs[i]);
     }
     sb_esph_result_free(&r);
 }
