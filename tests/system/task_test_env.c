@@ -148,6 +148,14 @@ void tte_field_event(const char *field_id, const char *value, const char *labels
     cJSON_Delete(entity);
 }
 
+void tte_sync(void)
+{
+    int n = tte_calls("probe_h");
+    tte_field_event("V_PROBE", "1", NULL);
+    if (tte_wait_calls("probe_h", n + 1, 5000) <= n)
+        fail_msg("the task service did not answer the probe");
+}
+
 int tte_calls(const char *handler)
 {
     int n = 0;

@@ -31,6 +31,10 @@ void tte_put_task(const char *json);
  * text value (labels may be NULL). */
 void tte_field_event(const char *field_id, const char *value, const char *labels);
 
+/* Returns once every event published before was evaluated: the service evaluates events in
+ * order, and a probe task answers the probe event sent last. */
+void tte_sync(void);
+
 /* Handler calls recorded for handler id so far. */
 int tte_calls(const char *handler);
 /* Waits until at least n calls of handler were recorded; returns the count. */
