@@ -98,11 +98,13 @@ static void replace(task_svc *s, task *t)
             t->next = old->next;
             *pp = t;
             task_free(old);
+            s->index.dirty = true;
             return;
         }
     }
     t->next = s->tasks;
     s->tasks = t;
+    s->index.dirty = true;
 }
 
 static void detach(task_svc *s, const task *t)
@@ -121,6 +123,7 @@ static void remove_task(task_svc *s, const char *id)
             task *old = *pp;
             *pp = old->next;
             task_free(old);
+            s->index.dirty = true;
             return;
         }
     }
@@ -181,6 +184,7 @@ void task_reload_all(task_svc *s)
         task_free(old);
     }
     s->tasks = list;
+    s->index.dirty = true;
     atomic_fetch_add(&s->st.reloads, 1);
     atomic_store(&s->st.tasks, count_tasks(s));
     sb_info(&s->log, "%zu tasks loaded", count_tasks(s));
@@ -226,6 +230,18 @@ static bool wants(const task *t, const sb_event *ev)
     return task_filter_match(t, ev);
 }
 
+typedef struct match_ctx {
+    task_svc *s;
+    const sb_event *ev;
+} match_ctx;
+
+static void run_if_wanted(void *ctx, task *t)
+{
+    match_ctx *m = ctx;
+    if (wants(t, m->ev))
+        task_run(m->s, t, m->ev);
+}
+
 static void handle_events(task_svc *s, const task_qitem *it)
 {
     sb_event *evs = NULL;
@@ -238,9 +254,15 @@ static void handle_events(task_svc *s, const task_qitem *it)
     for (size_t i = 0; i < n; i++) {
         if (strcmp(evs[i].entity_type, "task") == 0)
             task_changed(s, &evs[i]);
-        for (task *t = s->tasks; t; t = t->next)
-            if (wants(t, &evs[i]))
-                task_run(s, t, &evs[i]);
+        if (s->index.dirty && task_index_build(&s->index, s->tasks) != SB_OK) {
+            /* No memory for the index: look at every task. */
+            for (task *t = s->tasks; t; t = t->next)
+                if (wants(t, &evs[i]))
+                    task_run(s, t, &evs[i]);
+            continue;
+        }
+        match_ctx m = {s, &evs[i]};
+        task_index_each(&s->index, evs[i].quick_id, run_if_wanted, &m);
     }
     sb_event_free_all(evs, n);
 }
@@ -295,6 +317,7 @@ static int64_t run_timers(task_svc *s)
                 task_state_save(s, t);
         s->next_flush_mono = mono + s->cfg->task.state_flush_ms;
     }
+    task_state_commit(s);
     return next < s->next_flush_mono ? next : s->next_flush_mono;
 }
 
@@ -328,10 +351,12 @@ static void *worker(void *arg)
         else if (it)
             handle_events(s, it);
         free(it);
+        task_state_commit(s);
     }
     for (task *t = s->tasks; t; t = t->next)
         if (t->st.dirty)
             task_state_save(s, t);
+    task_state_commit(s);
     return NULL;
 }
 
@@ -407,6 +432,8 @@ static void svc_free(task_svc *s)
         s->tasks = t->next;
         task_free(t);
     }
+    task_index_clear(&s->index);
+    cJSON_Delete(s->pending);
     sb_store_close(s->store);
     free(s);
 }
@@ -417,6 +444,7 @@ int sb_task_run(const sb_config *cfg, sb_stop_flag *stop)
     if (!s)
         return 1;
     s->cfg = cfg;
+    s->index.dirty = true;
     sb_logger_init(&s->log, "%s", "tasks");
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_open(cfg, &s->store, &em);

@@ -112,12 +112,42 @@ void task_state_save(task_svc *s, task *t)
     /* The one configuration key this service writes: autoDisable and reEnable flip it. */
     if (t->st.enabled_dirty)
         sb_json_set_bool(doc, "enabled", t->enabled);
-    if ((rc = sb_store_put(s->store, "task", doc, &em)) != SB_OK)
-        sb_warn(&s->log, "task '%s': storing its state: %s", t->id, sb_errmsg_str(&em, rc));
-    else
-        t->st.dirty = t->st.enabled_dirty = false;
+    t->st.dirty = t->st.enabled_dirty = false;
     rc = sb_event_publish(s->bus, "updated", "task", t->id, NULL, doc);
     if (rc != SB_OK)
         sb_warn(&s->log, "task '%s': state event not published: %s", t->id, sb_strerror(rc));
-    cJSON_Delete(doc);
+    if (!s->pending)
+        s->pending = cJSON_CreateArray();
+    /* A second save of the same task before the commit replaces the first. */
+    const cJSON *p;
+    int i = 0;
+    cJSON_ArrayForEach(p, s->pending)
+    {
+        if (strcmp(sb_json_str(p, "id", ""), t->id) == 0)
+            break;
+        i++;
+    }
+    if (p)
+        cJSON_ReplaceItemInArray(s->pending, i, doc);
+    else
+        cJSON_AddItemToArray(s->pending, doc);
+}
+
+void task_state_commit(task_svc *s)
+{
+    int n = s->pending ? cJSON_GetArraySize(s->pending) : 0;
+    if (n == 0)
+        return;
+    sb_store_op *ops = calloc((size_t)n, sizeof(*ops));
+    const cJSON *doc;
+    size_t k = 0;
+    cJSON_ArrayForEach(doc, s->pending) if (ops) ops[k++] =
+        (sb_store_op){.type = SB_STORE_PUT, .kind = "task", .doc = doc};
+    sb_errmsg em = {{0}};
+    sb_err rc = ops ? sb_store_batch(s->store, ops, k, &em) : SB_ERR_NOMEM;
+    if (rc != SB_OK)
+        sb_warn(&s->log, "storing the state of %d tasks: %s", n, sb_errmsg_str(&em, rc));
+    free(ops);
+    cJSON_Delete(s->pending);
+    s->pending = NULL;
 }

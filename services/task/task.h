@@ -89,6 +89,24 @@ typedef struct task_qitem {
     char data[]; /* len bytes + NUL */
 } task_qitem;
 
+/* index.c: tasks by the quick ids of their eventFilter, plus those without (scanned). */
+typedef struct task_index {
+    struct {
+        const char *key; /* borrowed from the task's filter */
+        task *t;
+    } * slots;
+    size_t cap; /* power of two; 0 = not built */
+    task **scan;
+    size_t n_scan;
+    bool dirty; /* the task list changed: rebuild before use */
+} task_index;
+
+sb_err task_index_build(task_index *ix, task *list);
+void task_index_clear(task_index *ix);
+/* Calls fn for every task the event with quick_id may concern (each at most once per key). */
+void task_index_each(const task_index *ix, const char *quick_id, void (*fn)(void *, task *),
+                     void *ctx);
+
 typedef struct task_svc {
     const sb_config *cfg;
     sb_service *svc;
@@ -97,6 +115,8 @@ typedef struct task_svc {
     sb_logger log;
     task_stats st;
     task *tasks; /* worker thread only */
+    task_index index;
+    cJSON *pending; /* task documents with new state, stored together by task_state_commit */
     int64_t next_flush_mono;
 
     pthread_mutex_t qmu;
@@ -132,9 +152,11 @@ void task_state_load(task *t, const cJSON *state);
 /* Records one evaluation outcome in the state and history. */
 void task_state_record(task_svc *s, task *t, bool triggered, const char *status,
                        const char *message);
-/* Stores the state into the task's document (and enabled, when auto-disable changed it) and
- * publishes the "updated" task event. */
+/* Puts the state into the task's document (and enabled, when auto-disable changed it),
+ * publishes the "updated" task event and queues the document for task_state_commit. */
 void task_state_save(task_svc *s, task *t);
+/* Stores the queued documents in one transaction (one write, not one per task). */
+void task_state_commit(task_svc *s);
 
 /* js.c: evaluates script in a fresh sandboxed heap with the limits of task.js_timeout/js_memory.
  * SB_ERR_TIMEOUT / SB_ERR_TOO_LARGE when a limit stopped it. */
