@@ -13,11 +13,10 @@
 
 #include "core/event.h"
 #include "core/json.h"
+#include "services/task/task.h"
 #include "core/service.h"
 #include "core/time.h"
 #include "harness.h"
-
-int sb_task_run(const sb_config *cfg, sb_stop_flag *stop);
 
 sb_store *tte_store;
 sb_bus *tte_bus;
