@@ -32,11 +32,10 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/json.h"
+#include "services/task/task.h"
 #include "core/service.h"
 #include "core/time.h"
 #include "storage/store.h"
-
-int sb_task_run(const sb_config *cfg, sb_stop_flag *stop);
 
 static int64_t now_us(void)
 {

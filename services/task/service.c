@@ -411,17 +411,21 @@ static sb_err worker_start(task_svc *s, sb_errmsg *em)
 
 static void svc_free(task_svc *s)
 {
-    /* The bus first, so no handler queues into a stopped worker. */
-    sb_service_close(s->svc, 2000);
+    /* The worker first: its last state flush still publishes. Handlers that queue meanwhile
+     * only add items, which are freed below. Then the bus, then the writer. */
     if (s->worker_running) {
         pthread_mutex_lock(&s->qmu);
         s->qstop = true;
         pthread_cond_signal(&s->qcv);
         pthread_mutex_unlock(&s->qmu);
         pthread_join(s->worker, NULL);
+    }
+    sb_service_close(s->svc, 2000);
+    if (s->worker_running) {
         pthread_cond_destroy(&s->qcv);
         pthread_mutex_destroy(&s->qmu);
     }
+    task_writer_stop(s); /* after the worker's last commit */
     while (s->qhead) {
         task_qitem *it = s->qhead;
         s->qhead = it->next;
@@ -452,6 +456,8 @@ int sb_task_run(const sb_config *cfg, sb_stop_flag *stop)
         sb_warn(&s->log, "%s", em.text);
     if (rc == SB_OK)
         rc = sb_service_open(cfg, "task", stats_fn, s, &s->svc, &em);
+    if (rc == SB_OK)
+        rc = task_writer_start(s, &em);
     if (rc == SB_OK) {
         s->bus = sb_service_bus(s->svc);
         rc = worker_start(s, &em);

@@ -133,21 +133,84 @@ void task_state_save(task_svc *s, task *t)
         cJSON_AddItemToArray(s->pending, doc);
 }
 
-void task_state_commit(task_svc *s)
+static void store_docs(task_svc *s, const cJSON *docs)
 {
-    int n = s->pending ? cJSON_GetArraySize(s->pending) : 0;
-    if (n == 0)
-        return;
+    int n = cJSON_GetArraySize(docs);
     sb_store_op *ops = calloc((size_t)n, sizeof(*ops));
     const cJSON *doc;
     size_t k = 0;
-    cJSON_ArrayForEach(doc, s->pending) if (ops) ops[k++] =
+    if (!ops) {
+        sb_warn(&s->log, "storing the state of %d tasks: out of memory", n);
+        return;
+    }
+    cJSON_ArrayForEach(doc, docs) ops[k++] =
         (sb_store_op){.type = SB_STORE_PUT, .kind = "task", .doc = doc};
     sb_errmsg em = {{0}};
-    sb_err rc = ops ? sb_store_batch(s->store, ops, k, &em) : SB_ERR_NOMEM;
+    sb_err rc = sb_store_batch(s->store, ops, k, &em);
     if (rc != SB_OK)
         sb_warn(&s->log, "storing the state of %d tasks: %s", n, sb_errmsg_str(&em, rc));
     free(ops);
-    cJSON_Delete(s->pending);
+}
+
+static void *writer(void *arg)
+{
+    task_svc *s = arg;
+    pthread_mutex_lock(&s->wmu);
+    for (;;) {
+        cJSON *docs = s->wqueue ? cJSON_DetachItemFromArray(s->wqueue, 0) : NULL;
+        if (!docs) {
+            if (s->wstop)
+                break;
+            pthread_cond_wait(&s->wcv, &s->wmu);
+            continue;
+        }
+        pthread_mutex_unlock(&s->wmu);
+        store_docs(s, docs);
+        cJSON_Delete(docs);
+        pthread_mutex_lock(&s->wmu);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return NULL;
+}
+
+sb_err task_writer_start(task_svc *s, sb_errmsg *em)
+{
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_cond_init(&s->wcv, NULL);
+    s->wqueue = cJSON_CreateArray();
+    if (!s->wqueue || pthread_create(&s->writer, NULL, writer, s) != 0)
+        return sb_fail(em, SB_ERR_IO, "cannot start the state writer thread");
+    s->writer_running = true;
+    return SB_OK;
+}
+
+void task_writer_stop(task_svc *s)
+{
+    if (!s->writer_running)
+        return;
+    pthread_mutex_lock(&s->wmu);
+    s->wstop = true;
+    pthread_cond_signal(&s->wcv);
+    pthread_mutex_unlock(&s->wmu);
+    pthread_join(s->writer, NULL);
+    pthread_cond_destroy(&s->wcv);
+    pthread_mutex_destroy(&s->wmu);
+    cJSON_Delete(s->wqueue);
+    s->writer_running = false;
+}
+
+void task_state_commit(task_svc *s)
+{
+    if (!s->pending || !s->pending->child)
+        return;
+    if (!s->writer_running) {
+        store_docs(s, s->pending);
+        cJSON_Delete(s->pending);
+    } else {
+        pthread_mutex_lock(&s->wmu);
+        cJSON_AddItemToArray(s->wqueue, s->pending);
+        pthread_cond_signal(&s->wcv);
+        pthread_mutex_unlock(&s->wmu);
+    }
     s->pending = NULL;
 }

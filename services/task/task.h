@@ -117,6 +117,14 @@ typedef struct task_svc {
     task *tasks; /* worker thread only */
     task_index index;
     cJSON *pending; /* task documents with new state, stored together by task_state_commit */
+
+    /* state.c: the state writer thread, so a store write (an fsync) never holds up evaluation */
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    cJSON *wqueue; /* arrays of documents, oldest first */
+    bool wstop;
+    pthread_t writer;
+    bool writer_running;
     int64_t next_flush_mono;
 
     pthread_mutex_t qmu;
@@ -155,8 +163,12 @@ void task_state_record(task_svc *s, task *t, bool triggered, const char *status,
 /* Puts the state into the task's document (and enabled, when auto-disable changed it),
  * publishes the "updated" task event and queues the document for task_state_commit. */
 void task_state_save(task_svc *s, task *t);
-/* Stores the queued documents in one transaction (one write, not one per task). */
+/* Hands the queued documents to the writer thread, which stores each handed set in one
+ * transaction (one write, not one per task). */
 void task_state_commit(task_svc *s);
+sb_err task_writer_start(task_svc *s, sb_errmsg *em);
+/* Stores what was handed over, then stops the writer. */
+void task_writer_stop(task_svc *s);
 
 /* js.c: evaluates script in a fresh sandboxed heap with the limits of task.js_timeout/js_memory.
  * SB_ERR_TIMEOUT / SB_ERR_TOO_LARGE when a limit stopped it. */
