@@ -187,7 +187,7 @@ static void test_javascript_limits(void **state)
                   "\"for (;;) { try { while (true) {} } catch (e) {} }\"}");
     put_eval_task("hog", "V_LIM",
                   "\"evaluationType\":\"javascript\",\"evaluationConfig\":{\"javascript\":"
-                  "\"var a = []; for (;;) a.push(new Array(100000).join('y') + a.length);\"}");
+                  "\"var a = [], s = new Array(1025).join('y'); for (;;) a.push(s + a.length);\"}");
     put_eval_task("fine", "V_LIM",
                   "\"rule\":{\"conditions\":[{\"variable\":\"temp\","
                   "\"operator\":\"gt\",\"value\":0}]}");

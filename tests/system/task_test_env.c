@@ -91,7 +91,7 @@ int tte_setup_with(const char *extra_yaml)
         return 1;
     }
     calls = cJSON_CreateArray();
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus borrows it for its lifetime */
     sbt_bus_config(&bc);
     tte_bus = sbt_bus(&bc, "test", "t1", true);
     sb_bus_subscribe(tte_bus, "sbtest/handler/+", 1, on_call, NULL, NULL);
