@@ -71,14 +71,14 @@ static task *find(task_svc *s, const char *id)
 }
 
 /* A task built from a stored document, its state loaded; NULL on no memory. */
-static task *build(task_svc *s, const cJSON *doc)
+static task *build_from(task_svc *s, const cJSON *doc, const cJSON *state_doc)
 {
     task *t = calloc(1, sizeof(*t));
     if (!t || task_spec_parse(doc, t) != SB_OK) {
         task_free(t);
         return NULL;
     }
-    task_state_load(t, cJSON_GetObjectItemCaseSensitive(doc, "state"));
+    task_state_load(t, cJSON_GetObjectItemCaseSensitive(state_doc, "state"));
     if (t->interval_ms)
         t->next_run_mono = sb_time_mono_ms() + t->interval_ms;
     if (t->error[0]) {
@@ -87,6 +87,11 @@ static task *build(task_svc *s, const cJSON *doc)
             task_state_record(s, t, false, "error", t->error);
     }
     return t;
+}
+
+static task *build(task_svc *s, const cJSON *doc)
+{
+    return build_from(s, doc, doc);
 }
 
 /* Puts t in the list in place of the task with its id (freed), or at the front. */
@@ -202,13 +207,32 @@ static void task_changed(task_svc *s, const sb_event *ev)
     task *cur = find(s, ev->entity_id);
     if (ev->entity && cur && same_conf(cur, ev->entity))
         return;
-    /* The store is the truth: an event may be older than the document. */
+    /* An event older than the configuration running (the echo of an earlier state write) says
+     * nothing new. */
+    if (ev->entity && cur && task_modified_ms(ev->entity) < task_modified_ms(cur->raw))
+        return;
+    /* The store is the truth, as an event may be older than the document; except when the
+     * event's modifiedOn is newer: then a state write of ours that read the document just before
+     * that change overwrote it, and the event carries the change to restore. Our own writes may
+     * still be on their way to the store: a running configuration newer than both stays. */
     if (sb_store_get(s->store, "task", ev->entity_id, &doc, NULL) != SB_OK) {
         remove_task(s, ev->entity_id);
-    } else if (!cur || !same_conf(cur, doc)) {
-        task *t = build(s, doc);
-        if (t)
-            replace(s, t);
+    } else {
+        const cJSON *base = doc;
+        if (ev->entity && task_modified_ms(ev->entity) > task_modified_ms(doc))
+            base = ev->entity;
+        if (cur && task_modified_ms(cur->raw) > task_modified_ms(base)) {
+            cJSON_Delete(doc);
+            return;
+        }
+        if (!cur || !same_conf(cur, base)) {
+            task *t = build_from(s, base, doc);
+            if (t) {
+                replace(s, t);
+                if (base != doc)
+                    task_state_save(s, t); /* writes the restored configuration back */
+            }
+        }
     }
     cJSON_Delete(doc);
     atomic_store(&s->st.tasks, count_tasks(s));

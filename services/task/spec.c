@@ -263,3 +263,12 @@ bool task_filter_match(const task *t, const sb_event *ev)
     }
     return !f->filters || (ev->entity && sb_query_match(f->filters, ev->entity));
 }
+
+int64_t task_modified_ms(const cJSON *doc)
+{
+    int64_t ms = 0;
+    const char *m = sb_json_str(doc, "modifiedOn", NULL);
+    if (!m || sb_time_parse(m, &ms) != SB_OK)
+        return 0;
+    return ms;
+}

@@ -108,6 +108,15 @@ void task_state_save(task_svc *s, task *t)
         cJSON_Delete(state);
         return;
     }
+    if (task_modified_ms(t->raw) > task_modified_ms(doc)) {
+        /* The store holds an older configuration than the one running (a write of ours
+         * overwrote a newer one): the newer one goes back with the state. */
+        cJSON *newer = cJSON_Duplicate(t->raw, true);
+        if (newer) {
+            cJSON_Delete(doc);
+            doc = newer;
+        }
+    }
     sb_json_set(doc, "state", state);
     /* The one configuration key this service writes: autoDisable and reEnable flip it. */
     if (t->st.enabled_dirty)

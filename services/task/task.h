@@ -140,6 +140,8 @@ typedef struct task_svc {
  * task is still known (and its state can say why it does not run); other errors are NOMEM. */
 sb_err task_spec_parse(const cJSON *doc, task *t);
 void task_free(task *t);
+/* The document's modifiedOn (set by the API on every write) in ms, 0 when absent or bad. */
+int64_t task_modified_ms(const cJSON *doc);
 /* Whether the event passes t's eventFilter. */
 bool task_filter_match(const task *t, const sb_event *ev);
 

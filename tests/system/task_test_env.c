@@ -122,8 +122,16 @@ int tte_teardown(void **state)
 
 void tte_put_task(const char *json)
 {
+    static int64_t last_ms;
     cJSON *doc = cJSON_Parse(json);
     assert_non_null(doc);
+    /* As the API does: modifiedOn on every write (strictly increasing here). */
+    int64_t now = sb_time_now_ms();
+    last_ms = now > last_ms ? now : last_ms + 1;
+    char mod[SB_TIME_RFC3339_LEN];
+    sb_time_format(last_ms, mod, sizeof(mod));
+    if (!cJSON_GetObjectItem(doc, "modifiedOn"))
+        sb_json_set_str(doc, "modifiedOn", mod);
     sb_errmsg em = {{0}};
     if (sb_store_put(tte_store, "task", doc, &em) != SB_OK)
         fail_msg("put task: %s", em.text);

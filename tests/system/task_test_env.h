@@ -24,7 +24,8 @@ int tte_setup_with(const char *extra_yaml);
 int tte_setup(void **state);
 int tte_teardown(void **state);
 
-/* Stores a task document (JSON text) and publishes its "created" event. */
+/* Stores a task document (JSON text; modifiedOn set to now unless given) and publishes its
+ * "created" event. */
 void tte_put_task(const char *json);
 
 /* Publishes an "updated" event for field gw1.12.1.<field_id> whose current.value is the JSON
