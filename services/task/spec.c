@@ -102,8 +102,11 @@ static bool parse_filter(task *t)
         const cJSON *l;
         if (!cJSON_IsObject(labels))
             BAD("eventFilter.labels: expected an object of label values");
-        cJSON_ArrayForEach(l, labels) if (!cJSON_IsString(l))
-            BAD("eventFilter.labels.%s: expected a string", l->string);
+        cJSON_ArrayForEach(l, labels)
+        {
+            if (!cJSON_IsString(l))
+                BAD("eventFilter.labels.%s: expected a string", l->string);
+        }
         t->filter.labels = labels->child ? labels : NULL;
     }
     const cJSON *filters = cJSON_GetObjectItemCaseSensitive(f, "filters");
@@ -163,9 +166,11 @@ static bool parse_handlers(task *t)
     const cJSON *h;
     if (t->handlers && !cJSON_IsArray(t->handlers) && !cJSON_IsNull(t->handlers))
         BAD("handlers: expected an array of handler ids");
-    cJSON_ArrayForEach(h, t->handlers) if (!cJSON_IsString(h) ||
-                                           !sb_quickid_valid_part(h->valuestring))
-        BAD("handlers: '%s' is not a handler id", cJSON_IsString(h) ? h->valuestring : "?");
+    cJSON_ArrayForEach(h, t->handlers)
+    {
+        if (!cJSON_IsString(h) || !sb_quickid_valid_part(h->valuestring))
+            BAD("handlers: '%s' is not a handler id", cJSON_IsString(h) ? h->valuestring : "?");
+    }
     t->params = cJSON_GetObjectItemCaseSensitive(t->conf, "handlerParameters");
     if (t->params && !cJSON_IsObject(t->params) && !cJSON_IsNull(t->params))
         BAD("handlerParameters: expected an object");
@@ -173,9 +178,12 @@ static bool parse_handlers(task *t)
     if (t->variables && !cJSON_IsObject(t->variables) && !cJSON_IsNull(t->variables))
         BAD("variables: expected an object");
     const cJSON *v;
-    cJSON_ArrayForEach(v, t->variables) if (strcmp(v->string, "event") == 0 || !v->string[0] ||
-                                            strchr(v->string, '.'))
-        BAD("variables: '%s' is not a variable name ('event' is the trigger, no dots)", v->string);
+    cJSON_ArrayForEach(v, t->variables)
+    {
+        if (strcmp(v->string, "event") == 0 || !v->string[0] || strchr(v->string, '.'))
+            BAD("variables: '%s' is not a variable name ('event' is the trigger, no dots)",
+                v->string);
+    }
     return true;
 }
 
@@ -239,7 +247,11 @@ void task_free(task *t)
 static bool in_strings(const cJSON *arr, const char *s)
 {
     const cJSON *e;
-    cJSON_ArrayForEach(e, arr) if (strcmp(e->valuestring, s) == 0) return true;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if (strcmp(e->valuestring, s) == 0)
+            return true;
+    }
     return false;
 }
 

@@ -152,8 +152,10 @@ static void store_docs(task_svc *s, const cJSON *docs)
         sb_warn(&s->log, "storing the state of %d tasks: out of memory", n);
         return;
     }
-    cJSON_ArrayForEach(doc, docs) ops[k++] =
-        (sb_store_op){.type = SB_STORE_PUT, .kind = "task", .doc = doc};
+    cJSON_ArrayForEach(doc, docs)
+    {
+        ops[k++] = (sb_store_op){.type = SB_STORE_PUT, .kind = "task", .doc = doc};
+    }
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_batch(s->store, ops, k, &em);
     if (rc != SB_OK)

@@ -219,15 +219,21 @@ static int requests(const char *path)
     return n;
 }
 
-static void test_webhook(void **state)
+/* A webhook task on field on the test server's path, with more webhook members. */
+static void put_hook_task(const char *id, const char *field, const char *path, const char *more)
 {
-    (void)state;
     char eval[600];
     snprintf(eval, sizeof(eval),
              "\"evaluationType\":\"webhook\",\"evaluationConfig\":{\"webhook\":{\"url\":"
-             "\"http://127.0.0.1:%d/hook\",\"headers\":{\"Authorization\":\"Bearer t0k\"}}}",
-             srv_port);
-    put_eval_task("hook", "V_HOOK", eval);
+             "\"http://127.0.0.1:%d%s\"%s}}",
+             srv_port, path, more);
+    put_eval_task(id, field, eval);
+}
+
+static void test_webhook(void **state)
+{
+    (void)state;
+    put_hook_task("hook", "V_HOOK", "/hook", ",\"headers\":{\"Authorization\":\"Bearer t0k\"}");
     tte_field_event("V_HOOK", "21", NULL);
     tte_sync();
     assert_int_equal(requests("/hook"), 1);
@@ -253,17 +259,8 @@ static void test_webhook(void **state)
 static void test_webhook_failures(void **state)
 {
     (void)state;
-    char eval[600];
-    snprintf(eval, sizeof(eval),
-             "\"evaluationType\":\"webhook\",\"evaluationConfig\":{\"webhook\":{\"url\":"
-             "\"http://127.0.0.1:%d/fail\"}}",
-             srv_port);
-    put_eval_task("hookfail", "V_HF", eval);
-    snprintf(eval, sizeof(eval),
-             "\"evaluationType\":\"webhook\",\"evaluationConfig\":{\"webhook\":{\"url\":"
-             "\"http://127.0.0.1:%d/slow\",\"timeout\":\"300ms\"}}",
-             srv_port);
-    put_eval_task("hookslow", "V_HF", eval);
+    put_hook_task("hookfail", "V_HF", "/fail", "");
+    put_hook_task("hookslow", "V_HF", "/slow", ",\"timeout\":\"300ms\"");
     tte_field_event("V_HF", "30", NULL);
     cJSON *st = tte_wait_state("hookfail", "answered HTTP 500", 5000);
     assert_string_equal(sb_json_str(st, "status", ""), "error");
