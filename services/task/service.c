@@ -79,6 +79,12 @@ static task *build_from(task_svc *s, const cJSON *doc, const cJSON *state_doc)
         return NULL;
     }
     task_state_load(t, cJSON_GetObjectItemCaseSensitive(state_doc, "state"));
+    if (t->enabled && t->st.re_enable_at_ms) {
+        /* Enabled again by hand: the pending re-enable is moot, and must not come back from
+         * the stored state when the task is disabled by hand later. */
+        t->st.re_enable_at_ms = 0;
+        task_state_save(s, t);
+    }
     if (t->interval_ms)
         t->next_run_mono = sb_time_mono_ms() + t->interval_ms;
     if (t->error[0]) {

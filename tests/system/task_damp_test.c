@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -132,6 +133,41 @@ static void test_auto_disable_re_enable(void **state)
     assert_int_equal(tte_wait_calls("AUTO_h", 2, 3000), 2);
 }
 
+/* Like the API: the stored document (with its state) with enabled changed, then the event. */
+static void set_enabled(const char *id, bool on)
+{
+    cJSON *doc = NULL;
+    assert_int_equal(sb_store_get(tte_store, "task", id, &doc, NULL), SB_OK);
+    sb_json_set_bool(doc, "enabled", on);
+    cJSON_DeleteItemFromObject(doc, "modifiedOn"); /* tte_put_task sets a newer one */
+    char *text = sb_json_print(doc);
+    tte_put_task(text);
+    free(text);
+    cJSON_Delete(doc);
+}
+
+/* Enabled by hand while a re-enable is pending, then disabled by hand: it stays disabled. */
+static void test_manual_enable_cancels_re_enable(void **state)
+{
+    (void)state;
+    put("MAN", "\"autoDisable\":true,\"reEnable\":true,\"reEnableDuration\":\"600ms\"");
+    tte_field_event("V_MAN", "1", NULL);
+    assert_int_equal(tte_wait_calls("MAN_h", 1, 3000), 1);
+    cJSON_Delete(tte_wait_state("MAN", "triggered", 3000));
+    set_enabled("MAN", true);
+    tte_sync();
+    set_enabled("MAN", false);
+    tte_sync();
+    sb_time_sleep_ms(900);
+    tte_field_event("V_MAN", "1", NULL);
+    tte_sync();
+    assert_int_equal(tte_calls("MAN_h"), 1);
+    cJSON *doc = NULL;
+    assert_int_equal(sb_store_get(tte_store, "task", "MAN", &doc, NULL), SB_OK);
+    assert_false(sb_json_bool(doc, "enabled", true));
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_active_duration),
         cmocka_unit_test(test_ignore_duplicate),
         cmocka_unit_test(test_auto_disable_re_enable),
+        cmocka_unit_test(test_manual_enable_cancels_re_enable),
     };
     return cmocka_run_group_tests(tests, tte_setup, tte_teardown);
 }
