@@ -249,32 +249,20 @@ static void add_stats(void *ctx, cJSON *stats)
     cJSON_AddNumberToObject(stats, "errors", (double)atomic_load(&s->errors));
 }
 
-static sb_err subscribe(sch_service *s, const char *filter, sb_bus_handler fn, sb_errmsg *em)
+static sb_err subscribe_all(sch_service *s, sb_service *svc, sb_errmsg *em)
 {
-    char topic[256];
-    sb_err rc = sb_bus_topic(s->bus, topic, sizeof(topic), "%s", filter);
-    return rc == SB_OK ? sb_bus_subscribe(s->bus, topic, 1, fn, s, em)
-                       : sb_fail(em, rc, "topic '%s' too long", filter);
-}
-
-static sb_err subscribe_all(sch_service *s, sb_errmsg *em)
-{
-    sb_err rc = subscribe(s, "event/schedule/#", on_schedule_event, em);
+    sb_err rc = sb_service_subscribe(svc, "event/schedule/#", on_schedule_event, s, em);
     if (rc == SB_OK)
-        rc = subscribe(s, "event/settings/#", on_settings_event, em);
+        rc = sb_service_subscribe(svc, "event/settings/#", on_settings_event, s, em);
     if (rc == SB_OK)
-        rc = subscribe(s, "ctl/scheduler/reload", on_ctl_reload, em);
+        rc = sb_service_subscribe(svc, "ctl/scheduler/reload", on_ctl_reload, s, em);
     return rc;
 }
 
 int sb_scheduler_run(const sb_config *cfg, sb_stop_flag *stop)
 {
     sch_service s = {.cfg = cfg};
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s.cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sb_cond_init_mono(&s.cv);
     pthread_mutex_init(&s.mu, NULL);
     sb_service *svc = NULL;
     sb_errmsg em = {{0}};
@@ -288,7 +276,7 @@ int sb_scheduler_run(const sb_config *cfg, sb_stop_flag *stop)
         rc = sb_service_open(cfg, "scheduler", add_stats, &s, &svc, &em);
     if (rc == SB_OK) {
         s.bus = sb_service_bus(svc);
-        rc = subscribe_all(&s, &em);
+        rc = subscribe_all(&s, svc, &em);
     }
     if (rc != SB_OK) {
         sb_error(NULL, "%s", sb_errmsg_str(&em, rc));

@@ -263,3 +263,51 @@ void wait_node_state(const char *id, const char *status)
         sb_time_sleep_ms(20);
     }
 }
+
+/* ---- devsim ---- */
+
+int sbt_file_count(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
+}
+
+void sbt_devsim_start(sbt_devsim *d, const char *name, const char *transport,
+                      const char *const *extra)
+{
+    snprintf(d->log, sizeof(d->log), "%s/devsim-%s.log", sbt_pl.tmp, name);
+    snprintf(d->record, sizeof(d->record), "%s/devsim-%s.rx", sbt_pl.tmp, name);
+    const char *argv[32] = {sbt_build_path("../../tools/devsim/devsim"), "--transport", transport,
+                            "--record", d->record};
+    size_t n = 5;
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        argv[n++] = extra[i];
+    sb_errmsg em = {{0}};
+    if (sb_proc_spawn(&d->proc, argv, d->log, &em) != SB_OK)
+        fail_msg("devsim: %s", em.text);
+    char ready[64];
+    snprintf(ready, sizeof(ready), "devsim: %s ", transport);
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (!sbt_file_count(d->log, ready)) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("devsim did not start (%s)", d->log);
+        sb_time_sleep_ms(10);
+    }
+}
+
+void sbt_devsim_wait_record(const sbt_devsim *d, const char *line)
+{
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (!sbt_file_count(d->record, line)) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("devsim did not receive '%s'", line);
+        sb_time_sleep_ms(20);
+    }
+}

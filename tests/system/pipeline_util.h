@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/broker.h"
+#include "core/proc.h"
 #include "core/bus.h"
 #include "core/config.h"
 #include "storage/metrics.h"
@@ -57,5 +58,25 @@ void wait_field_bool(const char *id, bool want);
 
 /* Waits up to 10 s until node id's state.status is status. */
 void wait_node_state(const char *id, const char *status);
+
+/* A devsim child process (tools/devsim), its log and its record of received commands. */
+typedef struct sbt_devsim {
+    sb_proc proc;
+    char log[700], record[700];
+} sbt_devsim;
+
+/*
+ * Starts devsim --transport transport --record <tmp>/devsim-<name>.rx with the extra arguments
+ * (NULL-terminated, may be NULL), its output in <tmp>/devsim-<name>.log, and waits up to 5 s
+ * for its "devsim: <transport> " line.
+ */
+void sbt_devsim_start(sbt_devsim *d, const char *name, const char *transport,
+                      const char *const *extra);
+
+/* How many lines of path start with prefix (0 when the file does not exist). */
+int sbt_file_count(const char *path, const char *prefix);
+
+/* Waits up to 5 s until devsim recorded a command line starting with line. */
+void sbt_devsim_wait_record(const sbt_devsim *d, const char *line);
 
 #endif
