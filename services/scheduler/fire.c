@@ -2,7 +2,8 @@
  * fire.c - a schedule's run: the run is recorded in the store first, SCH_ARM_LEAD_MS before its
  * due time (so a crash can never run the same due time again, and the commit does not delay
  * the run), then at the due time every handler is called with the schedule's parameters
- * rendered through the template engine, then the state is stored and published as an event.
+ * rendered through the template engine; the state is stored and published as an event after
+ * the handler calls of every schedule due at that time (scheduler.c).
  *
  * State: {"status":"ok|completed|error","message","since","lastRun","nextRun","runCount"}.
  */
@@ -212,7 +213,7 @@ void sch_fire(sch_service *s, sch_entry *e, int64_t now)
         snprintf(problems, sizeof(problems), "no handlers to call");
     if (problems[0] && strcmp(e->status, "completed") != 0)
         sch_set_status(e, strncmp(problems, "handler '", 9) == 0 ? "error" : "ok", problems, now);
-    sch_state_save(s, e, true);
+    e->unsaved = true;
     atomic_fetch_add(&s->fired, 1);
     char at[SB_TIME_RFC3339_LEN];
     sb_time_format(due, at, sizeof(at));

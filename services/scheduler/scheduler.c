@@ -194,25 +194,34 @@ static int64_t wake_time(const sch_entry *e)
 }
 
 /*
- * Records the runs due soon and makes those due now, those due now first (a slow store commit
- * for one schedule must not delay another's run). Returns the earliest wake time (0 = none).
+ * Makes the runs due now, then stores and publishes their states, then records the runs due
+ * soon (sch_arm). In that order a slow store commit delays no handler call: the calls of every
+ * schedule due at one time go out before any state is written, and arming stops as soon as a
+ * run falls due. Returns the earliest wake time (0 = none).
  */
 static int64_t run_due(sch_service *s)
 {
-    int64_t now = sb_time_now_ms(), earliest = 0;
+    int64_t now = sb_time_now_ms(), first_due = 0, earliest = 0;
     for (size_t i = 0; i < s->n; i++) {
         sch_entry *e = s->entries[i];
-        if (e->next_run > 0 && e->next_run <= now) {
+        if (e->next_run > 0 && e->next_run <= now)
             sch_fire(s, e, now);
-            now = sb_time_now_ms();
-        }
     }
     for (size_t i = 0; i < s->n; i++) {
         sch_entry *e = s->entries[i];
-        if (e->next_run > 0 && !e->armed && e->next_run - SCH_ARM_LEAD_MS <= now) {
-            sch_arm(s, e);
-            now = sb_time_now_ms();
+        if (e->unsaved) {
+            e->unsaved = false;
+            sch_state_save(s, e, true);
         }
+        if (e->next_run > 0 && (!first_due || e->next_run < first_due))
+            first_due = e->next_run;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        sch_entry *e = s->entries[i];
+        if (first_due && sb_time_now_ms() >= first_due)
+            return first_due; /* a run is due: make it first */
+        if (e->next_run > 0 && !e->armed && e->next_run - SCH_ARM_LEAD_MS <= now)
+            sch_arm(s, e);
         int64_t w = wake_time(e);
         if (w && (!earliest || w < earliest))
             earliest = w;

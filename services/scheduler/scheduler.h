@@ -36,6 +36,7 @@ typedef struct sch_entry {
     int64_t next_run;     /* ms; 0 = no further run (completed or error) */
     int64_t missed_since; /* > 0: next_run is a catch-up run for runs due since then */
     bool armed;           /* the run at next_run is recorded in the store already */
+    bool unsaved;         /* ran: its state is to be stored and published */
     char status[16];      /* ok | completed | error */
     char message[256];
     int64_t since; /* when status last changed */
@@ -92,7 +93,7 @@ void sch_plan(sch_service *s, sch_entry *e, int64_t now, bool allow_catch_up);
 
 /* fire.c: records the run at e->next_run (lastRun, runCount) in the store, without an event. */
 void sch_arm(sch_service *s, sch_entry *e);
-/* fire.c: runs e (due now): handler calls published, next run planned, state event. */
+/* fire.c: runs e (due now): handler calls published, next run planned; e->unsaved set. */
 void sch_fire(sch_service *s, sch_entry *e, int64_t now);
 /* fire.c: stores e's state into its document and (publish) publishes the schedule's event. */
 void sch_state_save(sch_service *s, sch_entry *e, bool publish);

@@ -159,7 +159,7 @@ static int setup(void **state)
         sb_log_set_level(SB_LOG_DEBUG);
     if (sb_store_open(cfg, &store, NULL) != SB_OK)
         return 1;
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus borrows it for its lifetime */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "schedtest", "t1", true);
     if (sb_bus_subscribe(bus, "sbtest/handler/+", 1, on_handler, NULL, NULL) != SB_OK)
@@ -349,7 +349,7 @@ static void test_repeat_count(void **state)
 static void test_validity_window(void **state)
 {
     (void)state;
-    int64_t base = whole_second(500);
+    int64_t base = whole_second(1500); /* room for the reload on a busy machine */
     char start[SB_TIME_RFC3339_LEN], from[16], to[16], yesterday[16], json[1024];
     sb_time_format(base, start, sizeof(start));
     utc_tod(base + 2000, from, sizeof(from));
@@ -388,7 +388,7 @@ static void test_validity_window(void **state)
 static void test_on_date(void **state)
 {
     (void)state;
-    int64_t due = whole_second(1500);
+    int64_t due = whole_second(2000);
     char date[16], tod[16], json[512];
     utc_date(due, date, sizeof(date));
     utc_tod(due, tod, sizeof(tod));
@@ -425,6 +425,7 @@ static void test_restart(void **state)
                  "\"spec\":{\"expression\":\"* * * * * *\"},\"handlers\":[\"h1\"]}");
     wait_calls("p1", 2, 4000);
     stop_scheduler();
+    sb_time_sleep_ms(300); /* calls published before the stop are still on their way */
     int before = calls_of("p1", NULL, 0);
     int64_t down_at = sb_time_now_ms();
     /* While down: two daily schedules whose last run was two days ago (both missed). */
@@ -489,12 +490,70 @@ static void test_bad_spec(void **state)
     cJSON_Delete(doc);
 }
 
+/*
+ * The settings entity overrides the configured zone and location (every next run recomputed on
+ * its event); <p>/ctl/scheduler/reload reloads and replies with what happened.
+ */
+static void test_settings_and_ctl(void **state)
+{
+    (void)state;
+    put_schedule("{\"id\":\"s1\",\"enabled\":true,\"type\":\"sunrise\","
+                 "\"spec\":{\"offset\":\"-30m\"},\"handlers\":[\"h1\"]}");
+    cJSON *doc = wait_status("s1", "ok");
+    int64_t berlin = state_ms(doc, "nextRun");
+    cJSON_Delete(doc);
+    cJSON *settings = cJSON_Parse("{\"id\":\"system\",\"spec\":{\"geoLocation\":{"
+                                  "\"latitude\":-33.8688,\"longitude\":151.2093},"
+                                  "\"timezone\":\"Australia/Sydney\"}}");
+    assert_int_equal(sb_store_put(store, "settings", settings, NULL), SB_OK);
+    assert_int_equal(sb_event_publish(bus, "updated", "settings", "system", NULL, settings), SB_OK);
+    cJSON_Delete(settings);
+    /* the same computation for Sydney (sun_test checks it against NOAA's equations) */
+    cJSON *spec = cJSON_Parse("{\"type\":\"sunrise\",\"offset\":\"-30m\"}");
+    sb_sched_ctx sydney = {.tz = "Australia/Sydney",
+                           .has_location = true,
+                           .latitude = -33.8688,
+                           .longitude = 151.2093};
+    int64_t want = 0, next = 0, end = sb_time_mono_ms() + 5000;
+    assert_int_equal(sb_sched_next(spec, sb_time_now_ms(), &sydney, &want, NULL), SB_OK);
+    cJSON_Delete(spec);
+    assert_true(llabs(want - berlin) > 60000);
+    while ((next = state_ms(doc = get_schedule("s1"), "nextRun")) != want) {
+        cJSON_Delete(doc);
+        if (sb_time_mono_ms() > end)
+            fail_msg("s1: nextRun %lld, want Sydney's %lld", (long long)next, (long long)want);
+        sb_time_sleep_ms(20);
+    }
+    cJSON_Delete(doc);
+
+    char *reply = NULL;
+    size_t len = 0;
+    const char *req = "{\"id\":\"s1\"}";
+    assert_int_equal(sb_bus_request(bus, "sbtest/ctl/scheduler/reload", req, strlen(req), 5000,
+                                    &reply, &len, NULL),
+                     SB_OK);
+    cJSON *r = cJSON_Parse(reply);
+    assert_string_equal(sb_json_str(cJSON_GetObjectItem(r, "results"), "s1", ""), "unchanged");
+    cJSON_Delete(r);
+    free(reply);
+    assert_int_equal(
+        sb_bus_request(bus, "sbtest/ctl/scheduler/reload", "{}", 2, 5000, &reply, &len, NULL),
+        SB_OK);
+    r = cJSON_Parse(reply);
+    const cJSON *results = cJSON_GetObjectItem(r, "results");
+    assert_string_equal(sb_json_str(results, "s1", ""), "unchanged");
+    assert_string_equal(sb_json_str(results, "c1", ""), "not running"); /* disabled */
+    cJSON_Delete(r);
+    free(reply);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cron_every_second), cmocka_unit_test(test_repeat_count),
         cmocka_unit_test(test_validity_window),   cmocka_unit_test(test_on_date),
         cmocka_unit_test(test_restart),           cmocka_unit_test(test_bad_spec),
+        cmocka_unit_test(test_settings_and_ctl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
