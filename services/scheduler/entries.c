@@ -46,10 +46,14 @@ sb_err sch_site_load(sch_service *s, sb_errmsg *em)
         has = true;
     }
     const cJSON *stz = sb_json_path(settings, "spec.timezone");
-    if (cJSON_IsString(stz) && stz->valuestring[0])
+    const char *key = "site.timezone";
+    if (cJSON_IsString(stz) && stz->valuestring[0]) {
         tz = stz->valuestring;
+        key = "settings 'system' spec.timezone";
+    }
     if (*tz && !sb_tz_valid(tz)) {
-        sb_fail(em, SB_ERR_INVALID, "time zone '%.64s' is unknown (want an IANA name)", tz);
+        sb_fail(em, SB_ERR_INVALID, "%s: time zone '%.64s' is unknown (want an IANA name)", key,
+                tz);
         cJSON_Delete(settings);
         return SB_ERR_INVALID;
     }
@@ -270,6 +274,20 @@ static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry
     note(results, id, old ? "reloaded" : "loaded");
 }
 
+/* A disabled schedule has no next run: its state says so (doc is taken). */
+static void mark_disabled(sch_service *s, const char *id, cJSON *doc)
+{
+    sch_entry *e = entry_new(id, doc, NULL);
+    if (!e) {
+        cJSON_Delete(doc);
+        return;
+    }
+    e->next_run = 0;
+    sch_set_status(e, "disabled", "", sb_time_now_ms());
+    sch_state_save(s, e, true);
+    entry_free(e);
+}
+
 static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
 {
     cJSON *doc = NULL;
@@ -292,6 +310,12 @@ static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
     }
     if (wanted && fp) {
         load(s, id, doc, fp, old, restart, results);
+    } else if (doc && !wanted && state_time(doc, "nextRun")) {
+        mark_disabled(s, id, doc);
+        if (old)
+            sb_info(NULL, "schedule '%s' disabled", id);
+        note(results, id, old ? "stopped" : "not running");
+        free(fp);
     } else {
         if (old)
             sb_info(NULL, "schedule '%s' %s", id, doc ? "disabled" : "deleted");

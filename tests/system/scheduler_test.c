@@ -316,11 +316,14 @@ static void test_cron_every_second(void **state)
     char want[64];
     snprintf(want, sizeof(want), "run %d of c1", n / 2);
     assert_string_equal(got[n - 1].msg, want);
+    int64_t got_last_due = got[n - 1].due;
     free(got);
     sb_time_sleep_ms(1200);
     assert_int_equal(calls_of("c1", NULL, 0), n); /* disabled: no more runs */
-    cJSON *doc = get_schedule("c1");
+    cJSON *doc = wait_status("c1", "disabled"); /* no next run; the record stays */
     assert_int_equal((int)sb_json_num(cJSON_GetObjectItem(doc, "state"), "runCount", 0), n / 2);
+    assert_int_equal(state_ms(doc, "nextRun"), 0);
+    assert_int_equal(state_ms(doc, "lastRun"), got_last_due);
     cJSON_Delete(doc);
 }
 
