@@ -54,6 +54,8 @@ static fwd_job *pop(fwd_service *s)
         if (!s->head)
             s->tail = NULL;
         s->queued--;
+        if (!j->value)
+            s->reload_queued = false;
     }
     pthread_mutex_unlock(&s->mu);
     return j;
@@ -124,11 +126,12 @@ static void on_reload(void *ctx, const sb_bus_msg *bm)
 {
     (void)bm;
     fwd_service *s = ctx;
-    fwd_job *j = calloc(1, sizeof(*j));
-    if (!j)
-        return;
     pthread_mutex_lock(&s->mu);
-    push_locked(s, j);
+    fwd_job *j = s->reload_queued ? NULL : calloc(1, sizeof(*j));
+    if (j) {
+        s->reload_queued = true;
+        push_locked(s, j);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 

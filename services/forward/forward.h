@@ -53,6 +53,7 @@ typedef struct fwd_service {
     size_t n_maps;
     fwd_job *head, *tail;
     size_t queued;
+    bool reload_queued; /* a reload waits in the queue: further requests join it */
     atomic_uint_fast64_t forwarded, refused, dropped, errors;
 } fwd_service;
 
