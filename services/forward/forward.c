@@ -241,9 +241,9 @@ int sb_forward_run(const sb_config *cfg, sb_stop_flag *stop)
     main_loop(&s, stop);
     code = 0;
 done:
+    sb_service_close(svc, 2000); /* first: no bus handler queues anything after it */
     for (fwd_job *j; (j = pop(&s));)
         job_free(j);
-    sb_service_close(svc, 2000);
     sb_store_close(s.store);
     free(s.maps);
     pthread_cond_destroy(&s.cv);

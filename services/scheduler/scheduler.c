@@ -295,10 +295,10 @@ int sb_scheduler_run(const sb_config *cfg, sb_stop_flag *stop)
     main_loop(&s, stop);
     code = 0;
 done:
+    sb_service_close(svc, 2000); /* first: no bus handler queues anything after it */
     for (sch_req *r; (r = req_pop(&s));)
         req_free(r);
     sch_entries_free(&s);
-    sb_service_close(svc, 2000);
     sb_store_close(s.store);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
