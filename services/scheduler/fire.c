@@ -14,6 +14,7 @@
 #include "core/event.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/quickid.h"
 #include "core/template.h"
 #include "core/time.h"
 #include "services/scheduler/scheduler.h"
@@ -71,25 +72,60 @@ void sch_state_save(sch_service *s, sch_entry *e, bool publish)
     cJSON_Delete(doc);
 }
 
-/* The variables of a run: the schedule's own, "schedule" (its document) and "run". */
-static cJSON *variables_of(const sch_entry *e, int64_t due, int64_t missed_since, int64_t now)
+/* The kinds a variable may name: device data, never configs that can hold secrets. */
+static bool readable_kind(sb_entity_kind k)
+{
+    return k == SB_KIND_NODE || k == SB_KIND_SOURCE || k == SB_KIND_FIELD ||
+           k == SB_KIND_DATA_REPOSITORY;
+}
+
+/*
+ * A variable whose value is the quick id of an existing node, source, field or data repository
+ * ("field:gw1.12.1.V_TEMP.current.value") becomes that entity, or the value at its key path
+ * (null when the path is missing). Anything else stays as written.
+ */
+static void resolve_quick_ids(sch_service *s, cJSON *vars)
+{
+    for (cJSON *v = vars ? vars->child : NULL, *next; v; v = next) {
+        next = v->next;
+        sb_quickid q;
+        if (!cJSON_IsString(v) || !strchr(v->valuestring, ':') ||
+            sb_quickid_parse(v->valuestring, &q, NULL) != SB_OK || !readable_kind(q.kind))
+            continue;
+        char id[4 * SB_QUICKID_PART_MAX] = "";
+        for (int i = 0; i < q.n_ids; i++)
+            snprintf(id + strlen(id), sizeof(id) - strlen(id), "%s%s", i ? "." : "", q.ids[i]);
+        cJSON *doc = NULL;
+        if (sb_store_get(s->store, sb_entity_kind_name(q.kind), id, &doc, NULL) != SB_OK)
+            continue;
+        const cJSON *val = q.key_path[0] ? sb_json_path(doc, q.key_path) : doc;
+        char *key = strdup(v->string); /* the replaced item takes its key with it */
+        if (key)
+            sb_json_set(vars, key, val ? cJSON_Duplicate(val, true) : cJSON_CreateNull());
+        free(key);
+        cJSON_Delete(doc);
+    }
+}
+
+/* The variables of a run: the schedule's own (quick ids resolved), "schedule" (its document)
+ * and "run". */
+static cJSON *variables_of(sch_service *s, const sch_entry *e, int64_t due, int64_t missed_since,
+                           int64_t now)
 {
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(e->doc, "variables");
     cJSON *vars = cJSON_IsObject(own) ? cJSON_Duplicate(own, true) : cJSON_CreateObject();
     cJSON *sched = cJSON_Duplicate(e->doc, true), *run = cJSON_CreateObject();
+    resolve_quick_ids(s, vars);
     cJSON_DeleteItemFromObjectCaseSensitive(sched, "state");
-    bool ok = vars && sched && run && set_time(run, "due", due) && set_time(run, "firedAt", now) &&
+    bool ok = vars && run && set_time(run, "due", due) && set_time(run, "firedAt", now) &&
               sb_json_set_num(run, "count", (double)e->run_count) &&
               sb_json_set_bool(run, "catchUp", missed_since > 0) &&
-              (!missed_since || set_time(run, "missedSince", missed_since)) &&
-              sb_json_set(vars, "schedule", sched);
-    sched = NULL;
-    ok = ok && sb_json_set(vars, "run", run);
-    run = NULL;
+              (!missed_since || set_time(run, "missedSince", missed_since));
+    /* sb_json_set takes its item in every case */
+    ok = sb_json_set(vars, "schedule", sched) && ok;
+    ok = sb_json_set(vars, "run", run) && ok;
     if (!ok) {
         cJSON_Delete(vars);
-        cJSON_Delete(sched);
-        cJSON_Delete(run);
         return NULL;
     }
     return vars;
@@ -201,7 +237,7 @@ void sch_fire(sch_service *s, sch_entry *e, int64_t now)
     e->missed_since = 0;
     plan_after_run(s, e, now);
     char problems[256] = "";
-    cJSON *vars = variables_of(e, due, missed, now);
+    cJSON *vars = variables_of(s, e, due, missed, now);
     cJSON *params = vars ? parameters_of(s, e, vars, now, problems, sizeof(problems)) : NULL;
     if (!vars || !params) {
         snprintf(problems, sizeof(problems), "out of memory: handlers not called");

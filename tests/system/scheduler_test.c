@@ -331,8 +331,16 @@ static void test_cron_every_second(void **state)
 static void test_repeat_count(void **state)
 {
     (void)state;
+    cJSON *field = cJSON_Parse("{\"id\":\"gw1.n1.s1.V_TEMP\",\"gatewayId\":\"gw1\","
+                               "\"current\":{\"value\":21.5}}");
+    assert_int_equal(sb_store_put(store, "field", field, NULL), SB_OK);
+    cJSON_Delete(field);
+    /* variables: a field's value by quick id, a literal, a user (never read: stays text) */
     put_schedule("{\"id\":\"r3\",\"enabled\":true,\"type\":\"repeat\","
-                 "\"spec\":{\"interval\":\"1s\",\"count\":3},\"handlers\":[\"h1\"]}");
+                 "\"spec\":{\"interval\":\"1s\",\"count\":3},\"handlers\":[\"h1\"],"
+                 "\"variables\":{\"temp\":\"field:gw1.n1.s1.V_TEMP.current.value\","
+                 "\"who\":\"hall\",\"u\":\"user:admin\"},"
+                 "\"handlerParameters\":{\"msg\":\"{{ temp }} in {{ who }} {{ u }}\"}}");
     wait_calls("r3", 3, 5000);
     cJSON *doc = wait_status("r3", "completed");
     const cJSON *st = cJSON_GetObjectItem(doc, "state");
@@ -342,6 +350,7 @@ static void test_repeat_count(void **state)
     cJSON_Delete(doc);
     call got[3];
     calls_of("r3", got, 3);
+    assert_string_equal(got[0].msg, "21.5 in hall user:admin");
     for (int i = 1; i < 3; i++) /* each a second after the previous */
         assert_true(llabs(got[i].due - got[i - 1].due - 1000) <= 1);
     sb_time_sleep_ms(1500);
