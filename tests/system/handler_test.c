@@ -1,0 +1,233 @@
+/*
+ * handler_test - the handler service against a real mosquitto, a sqlite store and a real local
+ * HTTP server (http_stub.c): the log, mqtt and webhook handlers with rendered templates,
+ * retries with backoff, a status the spec does not expect shown in the state, a bad spec, a slow
+ * webhook that delays no other handler, a malformed call logged and dropped, reload on events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler_test_util.h"
+#include "http_stub.h"
+
+static sbt_http *http;
+
+static void *svc_main(void *arg)
+{
+    (void)arg;
+    sb_handler_run(hte.cfg, &hte.stop);
+    return NULL;
+}
+
+static pthread_t svc_thread;
+
+static int setup(void **state)
+{
+    (void)state;
+    hte_setup("handler");
+    http = sbt_http_start();
+    int port = sbt_http_port(http);
+    char doc[2048];
+    hte_put("{\"id\":\"log1\",\"type\":\"log\",\"enabled\":true,"
+            "\"spec\":{\"message\":\"hello {{ name }}\",\"level\":\"warn\"}}");
+    hte_put("{\"id\":\"mq1\",\"type\":\"mqtt\",\"enabled\":true,"
+            "\"spec\":{\"topic\":\"out/{{ room }}/cmd\",\"payload\":\"{\\\"v\\\":{{ value }}}\","
+            "\"qos\":1}}");
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"wh1\",\"type\":\"webhook\",\"enabled\":true,\"spec\":{"
+             "\"url\":\"http://127.0.0.1:%d/hook/{{ room }}\",\"method\":\"PUT\","
+             "\"headers\":{\"X-Token\":\"t-{{ token }}\",\"Content-Type\":\"text/plain\"},"
+             "\"query\":{\"q\":\"{{ room }} & more\"},"
+             "\"body\":\"temp={{ value | fixed 1 }} from {{ source }}\"}}",
+             port);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"flaky\",\"type\":\"webhook\",\"enabled\":true,\"spec\":{"
+             "\"url\":\"http://127.0.0.1:%d/flaky\",\"retries\":3,\"retryDelay\":\"50ms\"}}",
+             port);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"picky\",\"type\":\"webhook\",\"enabled\":true,\"spec\":{"
+             "\"url\":\"http://127.0.0.1:%d/picky\",\"expectedStatus\":[201],"
+             "\"retries\":3,\"retryDelay\":\"50ms\"}}",
+             port);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"slow\",\"type\":\"webhook\",\"enabled\":true,\"spec\":{"
+             "\"url\":\"http://127.0.0.1:%d/slow\",\"timeout\":\"10s\"}}",
+             port);
+    hte_put(doc);
+    hte_put("{\"id\":\"badspec\",\"type\":\"webhook\",\"enabled\":true,"
+            "\"spec\":{\"url\":\"http://x\",\"nope\":1}}");
+    hte_put("{\"id\":\"off\",\"type\":\"log\",\"enabled\":false}");
+    sbt_http_rule(http, "/flaky", 503, "busy", 0, 2);
+    sbt_http_rule(http, "/picky", 200, "{}", 0, -1);
+    sbt_http_rule(http, "/slow", 200, "{}", 2500, -1);
+    pthread_create(&svc_thread, NULL, svc_main, NULL);
+    /* the service subscribes to calls once its handlers run */
+    assert_true(hte_wait_status("handlers.wh1.type", 10000));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sb_stop_raise(&hte.stop);
+    pthread_join(svc_thread, NULL);
+    sbt_http_stop(http);
+    hte_teardown();
+    return 0;
+}
+
+static void test_log_and_state(void **state)
+{
+    (void)state;
+    hte_call("log1", "{}", "{\"name\":\"world\"}");
+    assert_true(hte_wait_count("sbtest/event/handler/log1", "entity.state.status", "ok", 1, 5000));
+    cJSON *doc = hte_get("log1");
+    assert_string_equal(sb_json_str(sb_json_path(doc, "state"), "message", ""), "delivered");
+    assert_non_null(sb_json_path(doc, "state.since"));
+    assert_non_null(sb_json_path(doc, "spec.message")); /* the document is kept */
+    cJSON_Delete(doc);
+}
+
+static void test_mqtt_publish(void **state)
+{
+    (void)state;
+    hte_call("mq1", "{\"room\":\"hall\"}", "{\"value\":21.5}");
+    assert_true(hte_wait_count("out/hall/cmd", "v", NULL, 1, 5000));
+    assert_int_equal(hte_count("out/hall/cmd", NULL, NULL), 1);
+    cJSON *m = hte_seen("out/hall/cmd", 0);
+    assert_float_equal(sb_json_num(m, "v", 0), 21.5, 1e-9);
+    cJSON_Delete(m);
+}
+
+static void test_webhook_rendered(void **state)
+{
+    (void)state;
+    hte_call("wh1", "{\"token\":\"abc\"}", "{\"room\":\"kitchen\",\"value\":20.25}");
+    assert_true(sbt_http_wait(http, "/hook/", 1, 5000));
+    sbt_http_req r;
+    assert_true(sbt_http_get(http, "/hook/", 0, &r));
+    assert_string_equal(r.method, "PUT");
+    assert_string_equal(r.target, "/hook/kitchen?q=kitchen%20%26%20more");
+    char v[256];
+    assert_true(sbt_http_header(&r, "X-Token", v, sizeof(v)));
+    assert_string_equal(v, "t-abc");
+    assert_true(sbt_http_header(&r, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "text/plain");
+    assert_string_equal(r.body, "temp=20.2 from test");
+    sbt_http_req_free(&r);
+    assert_true(
+        hte_wait_count("sbtest/event/handler/wh1", "entity.state.message", "HTTP 200", 1, 5000));
+}
+
+static void test_webhook_retry_then_success(void **state)
+{
+    (void)state;
+    hte_call("flaky", "{\"a\":1}", "{}");
+    assert_true(sbt_http_wait(http, "/flaky", 3, 5000));
+    assert_true(hte_wait_count("sbtest/event/handler/flaky", "entity.state.status", "ok", 1, 5000));
+    assert_int_equal(sbt_http_count(http, "/flaky"), 3);
+    sbt_http_req r;
+    assert_true(sbt_http_get(http, "/flaky", 2, &r));
+    assert_string_equal(r.method, "POST");
+    assert_string_equal(r.body, "{\"a\":1}"); /* no body template: the parameters */
+    sbt_http_req_free(&r);
+    assert_true(hte_wait_status("handlers.flaky.retries", 5000));
+    assert_int_equal(hte_status_num("handlers.flaky.retries"), 2);
+    assert_int_equal(hte_status_num("handlers.flaky.delivered"), 1);
+}
+
+static void test_webhook_unexpected_status(void **state)
+{
+    (void)state;
+    hte_call("picky", "{}", "{}");
+    assert_true(
+        hte_wait_count("sbtest/event/handler/picky", "entity.state.status", "error", 1, 5000));
+    cJSON *doc = hte_get("picky");
+    const char *msg = sb_json_str(sb_json_path(doc, "state"), "message", "");
+    assert_non_null(strstr(msg, "HTTP 200"));
+    assert_non_null(strstr(msg, "expected 201"));
+    cJSON_Delete(doc);
+    assert_int_equal(sbt_http_count(http, "/picky"), 1); /* a 2xx/4xx is not retried */
+}
+
+static void test_bad_spec_in_state(void **state)
+{
+    (void)state;
+    assert_true(
+        hte_wait_count("sbtest/event/handler/badspec", "entity.state.status", "error", 1, 5000));
+    cJSON *doc = hte_get("badspec");
+    const char *msg = sb_json_str(sb_json_path(doc, "state"), "message", "");
+    assert_non_null(strstr(msg, "spec.nope"));
+    cJSON_Delete(doc);
+    assert_int_equal(hte_count("sbtest/event/handler/off", "entity.state", NULL), 0);
+}
+
+static void test_slow_webhook_delays_nothing_else(void **state)
+{
+    (void)state;
+    int before = hte_count("out/study/cmd", NULL, NULL);
+    hte_call("slow", "{}", "{}");
+    assert_true(sbt_http_wait(http, "/slow", 1, 5000)); /* the slow request is under way */
+    int64_t t0 = sb_time_mono_ms();
+    hte_call("mq1", "{\"room\":\"study\"}", "{\"value\":1}");
+    hte_call("log1", "{}", "{\"name\":\"again\"}");
+    assert_true(hte_wait_count("out/study/cmd", NULL, NULL, before + 1, 2000));
+    assert_true(sb_time_mono_ms() - t0 < 1500);
+    assert_int_equal(hte_status_num_now("handlers.slow.delivered"), 0);
+}
+
+static void test_malformed_call_dropped(void **state)
+{
+    (void)state;
+    hte_publish("sbtest/handler/log1", "{not json");
+    hte_publish("sbtest/handler/log1", "{\"id\":\"other\",\"source\":\"x\"}");
+    hte_publish("sbtest/handler/log1", "{\"id\":\"log1\"}");
+    assert_true(hte_wait_status_at_least("malformedCalls", 3, 5000));
+    /* the service still works */
+    hte_call("mq1", "{\"room\":\"after\"}", "{\"value\":2}");
+    assert_true(hte_wait_count("out/after/cmd", NULL, NULL, 1, 5000));
+}
+
+static void test_reload_on_event(void **state)
+{
+    (void)state;
+    hte_put("{\"id\":\"mq1\",\"type\":\"mqtt\",\"enabled\":true,"
+            "\"spec\":{\"topic\":\"moved/{{ room }}\",\"payload\":\"x\"}}");
+    /* the reload happens on the main thread; calls made meanwhile still go to mq1 */
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (hte_count("moved/attic", NULL, NULL) == 0 && sb_time_mono_ms() < end) {
+        hte_call("mq1", "{\"room\":\"attic\"}", "{}");
+        sb_time_sleep_ms(100);
+    }
+    assert_true(hte_count("moved/attic", NULL, NULL) > 0);
+    /* disabled: calls are ignored */
+    hte_put("{\"id\":\"mq1\",\"type\":\"mqtt\",\"enabled\":false,"
+            "\"spec\":{\"topic\":\"moved/{{ room }}\",\"payload\":\"x\"}}");
+    assert_true(hte_wait_status_absent("handlers.mq1", 5000));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_log_and_state),
+        cmocka_unit_test(test_mqtt_publish),
+        cmocka_unit_test(test_webhook_rendered),
+        cmocka_unit_test(test_webhook_retry_then_success),
+        cmocka_unit_test(test_webhook_unexpected_status),
+        cmocka_unit_test(test_bad_spec_in_state),
+        cmocka_unit_test(test_slow_webhook_delays_nothing_else),
+        cmocka_unit_test(test_malformed_call_dropped),
+        cmocka_unit_test(test_reload_on_event),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
