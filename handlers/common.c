@@ -64,7 +64,20 @@ static bool list_numbers_to_text(cJSON *obj)
     return true;
 }
 
-sb_err sb_handler_spec_parse(const sb_handler_plugin *plugin, const cJSON *spec,
+/* Drops the members of obj that are templates for a key of a type other than text: they can
+ * be checked only once rendered, for a call. */
+static void drop_typed_templates(const sb_option *table, cJSON *obj)
+{
+    for (cJSON *c = obj ? obj->child : NULL, *next; c; c = next) {
+        next = c->next;
+        const sb_option *row = table && c->string ? sb_options_find(table, c->string) : NULL;
+        if (row && row->type != SB_OPT_STRING && row->type != SB_OPT_STRLIST &&
+            row->type != SB_OPT_MAP && cJSON_IsString(c) && strstr(c->valuestring, "{{"))
+            cJSON_Delete(cJSON_DetachItemViaPointer(obj, c));
+    }
+}
+
+sb_err sb_handler_spec_parse(const sb_handler_plugin *plugin, const cJSON *spec, unsigned flags,
                              sb_handler_common *common, void **opts, sb_errmsg *em)
 {
     *opts = NULL;
@@ -77,6 +90,10 @@ sb_err sb_handler_spec_parse(const sb_handler_plugin *plugin, const cJSON *spec,
     sb_err rc = SB_ERR_NOMEM;
     if (!o || !copy || !cobj || !list_numbers_to_text(copy))
         goto fail;
+    if (flags & SB_HANDLER_SPEC_TEMPLATES) {
+        drop_typed_templates(sb_handler_common_table, cobj);
+        drop_typed_templates(plugin->info.options, copy);
+    }
     rc = sb_options_defaults(sb_handler_common_table, &c, em);
     if (rc == SB_OK)
         rc = sb_options_from_json(sb_handler_common_table, &c, cobj, "spec", em);

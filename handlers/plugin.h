@@ -87,7 +87,12 @@ extern const struct sb_option sb_handler_common_table[];
  * Unknown keys, wrong types and failed checks fail naming "spec.<key>". Free the options with
  * sb_handler_options_free().
  */
-sb_err sb_handler_spec_parse(const sb_handler_plugin *plugin, const cJSON *spec,
+enum {
+    /* The spec is not rendered yet: a template given for a number, duration, boolean or choice
+     * is skipped (its default stands in) instead of failing; it is checked for each call. */
+    SB_HANDLER_SPEC_TEMPLATES = 1u << 0,
+};
+sb_err sb_handler_spec_parse(const sb_handler_plugin *plugin, const cJSON *spec, unsigned flags,
                              sb_handler_common *common, void **opts, sb_errmsg *em);
 void sb_handler_options_free(const sb_handler_plugin *plugin, void *opts);
 

@@ -93,7 +93,7 @@ static sb_err attempt(hd_runner *r, const sb_handler_call *call, sb_errmsg *em)
         sb_warn(&r->log, "call from %s: %s", call->source, text ? text : "template warnings");
         free(text);
     }
-    if (rc == SB_OK && (rc = sb_handler_spec_parse(r->plugin, spec, NULL, &opts, em)) != SB_OK)
+    if (rc == SB_OK && (rc = sb_handler_spec_parse(r->plugin, spec, 0, NULL, &opts, em)) != SB_OK)
         rc = sb_fail_wrap(em, SB_ERR_INVALID, "the rendered spec");
     if (rc == SB_OK)
         rc = r->plugin->run(r->inst, &r->host, opts, call, em);
@@ -229,7 +229,8 @@ static sb_err parse_doc(hd_runner *r, const cJSON *doc, sb_errmsg *em)
     sb_err rc = sb_handler_plugin_find(type, &r->plugin, em);
     void *opts = NULL;
     if (rc == SB_OK)
-        rc = sb_handler_spec_parse(r->plugin, r->spec, &r->common, &opts, em);
+        rc = sb_handler_spec_parse(r->plugin, r->spec, SB_HANDLER_SPEC_TEMPLATES, &r->common, &opts,
+                                   em);
     r->host = (sb_handler_host){.handler_id = r->id,
                                 .log = &r->log,
                                 .bus = r->env->bus,

@@ -34,7 +34,7 @@ static void expect_error(const char *type, const char *spec, const char *text)
     cJSON *s = json(spec);
     void *opts = NULL;
     sb_errmsg em = {{0}};
-    assert_int_not_equal(sb_handler_spec_parse(plugin(type), s, NULL, &opts, &em), SB_OK);
+    assert_int_not_equal(sb_handler_spec_parse(plugin(type), s, 0, NULL, &opts, &em), SB_OK);
     assert_null(opts);
     if (!strstr(em.text, text))
         fail_msg("'%s' does not contain '%s'", em.text, text);
@@ -69,7 +69,7 @@ static void test_defaults_and_common(void **state)
     sb_handler_common c;
     void *opts = NULL;
     sb_errmsg em = {{0}};
-    assert_int_equal(sb_handler_spec_parse(p, s, &c, &opts, &em), SB_OK);
+    assert_int_equal(sb_handler_spec_parse(p, s, 0, &c, &opts, &em), SB_OK);
     assert_int_equal(c.retries, 5);
     assert_int_equal(c.retry_delay_ms, 250);
     assert_int_equal(c.retry_max_delay_ms, 60000);
@@ -82,7 +82,7 @@ static void test_defaults_and_common(void **state)
     sb_handler_options_free(p, opts);
     cJSON_Delete(s);
     /* nothing given: the common defaults */
-    assert_int_equal(sb_handler_spec_parse(plugin("log"), NULL, &c, &opts, NULL), SB_OK);
+    assert_int_equal(sb_handler_spec_parse(plugin("log"), NULL, 0, &c, &opts, NULL), SB_OK);
     assert_int_equal(c.retries, 3);
     assert_int_equal(c.retry_delay_ms, 1000);
     sb_handler_options_free(plugin("log"), opts);
@@ -101,6 +101,27 @@ static void test_errors_name_the_key(void **state)
     expect_error("mqtt", "{\"topic\":\"t\",\"qos\":3}", "spec.qos");
     expect_error("log", "{\"level\":\"loud\"}", "spec.level");
     expect_error("log", "{\"message\":5}", "spec.message");
+}
+
+static void test_unrendered_typed_templates(void **state)
+{
+    (void)state;
+    const sb_handler_plugin *p = plugin("mqtt");
+    cJSON *s = json("{\"topic\":\"t/{{ a }}\",\"qos\":\"{{ q }}\",\"retries\":\"{{ r }}\"}");
+    void *opts = NULL;
+    sb_handler_common c;
+    /* at load: checked once rendered, defaults meanwhile */
+    assert_int_equal(sb_handler_spec_parse(p, s, SB_HANDLER_SPEC_TEMPLATES, &c, &opts, NULL),
+                     SB_OK);
+    assert_int_equal(*(const int64_t *)member(p, opts, "qos"), 1);
+    assert_string_equal(*(char *const *)member(p, opts, "topic"), "t/{{ a }}");
+    assert_int_equal(c.retries, 3);
+    sb_handler_options_free(p, opts);
+    /* for a call (rendered): a template left over is an error */
+    sb_errmsg em = {{0}};
+    assert_int_equal(sb_handler_spec_parse(p, s, 0, &c, &opts, &em), SB_ERR_INVALID);
+    assert_non_null(strstr(em.text, "spec."));
+    cJSON_Delete(s);
 }
 
 static void test_render_every_string(void **state)
@@ -164,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_defaults_and_common),
         cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_unrendered_typed_templates),
         cmocka_unit_test(test_render_every_string),
         cmocka_unit_test(test_call_vars),
     };
