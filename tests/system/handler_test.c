@@ -14,6 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/proc.h"
 #include "handler_test_util.h"
 #include "http_stub.h"
 
@@ -67,6 +72,16 @@ static int setup(void **state)
     hte_put("{\"id\":\"badspec\",\"type\":\"webhook\",\"enabled\":true,"
             "\"spec\":{\"url\":\"http://x\",\"nope\":1}}");
     hte_put("{\"id\":\"off\",\"type\":\"log\",\"enabled\":false}");
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"bk\",\"type\":\"backup\",\"enabled\":true,\"spec\":{"
+             "\"directory\":\"%s/backups\",\"retention\":2}}",
+             hte.tmp);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"bkdir\",\"type\":\"backup\",\"enabled\":true,\"spec\":{"
+             "\"directory\":\"%s/backups\",\"prefix\":\"plain\",\"archive\":false}}",
+             hte.tmp);
+    hte_put(doc);
     sbt_http_rule(http, "/flaky", 503, "busy", 0, 2);
     sbt_http_rule(http, "/picky", 200, "{}", 0, -1);
     sbt_http_rule(http, "/slow", 200, "{}", 2500, -1);
@@ -216,6 +231,86 @@ static void test_reload_on_event(void **state)
     assert_true(hte_wait_status_absent("handlers.mq1", 5000));
 }
 
+/* Names in dir starting with prefix. */
+static int listed(const char *dir, const char *prefix, char *last, size_t len)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        n++;
+        if (last && strcmp(e->d_name, last) > 0)
+            snprintf(last, len, "%s", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Runs `switchboard -c <yaml> backup import <path>` into a fresh sqlite store. */
+static void import_into(const char *db, const char *path)
+{
+    char yaml[1200], text[2048], bin[1024];
+    snprintf(yaml, sizeof(yaml), "%s/import.yaml", hte.tmp);
+    snprintf(text, sizeof(text),
+             "data_dir: %s\nstorage:\n  type: sqlite\n  sqlite:\n    path: %s\n", hte.tmp, db);
+    FILE *f = fopen(yaml, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    const char *bdir = getenv("SB_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/services/switchboard/switchboard", bdir ? bdir : ".");
+    const char *argv[] = {bin, "-c", yaml, "backup", "import", path, NULL};
+    sb_proc p;
+    assert_int_equal(sb_proc_spawn(&p, argv, NULL, NULL), SB_OK);
+    int status = -1;
+    int64_t end = sb_time_mono_ms() + 20000;
+    while (sb_proc_alive(&p, &status) && sb_time_mono_ms() < end)
+        sb_time_sleep_ms(10);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_backup_and_restore(void **state)
+{
+    (void)state;
+    char dir[1024], last[512] = "", path[1600], db[1100];
+    snprintf(dir, sizeof(dir), "%s/backups", hte.tmp);
+    for (int i = 1; i <= 3; i++) {
+        hte_call("bk", "{}", "{}");
+        assert_true(hte_wait_status_at_least("handlers.bk.delivered", i, 10000));
+    }
+    assert_int_equal(listed(dir, "switchboard-backup-", last, sizeof(last)), 2); /* retention */
+    assert_non_null(strstr(last, ".tar.gz"));
+    cJSON *doc = hte_get("bk");
+    assert_string_equal(sb_json_str(sb_json_path(doc, "state"), "status", ""), "ok");
+    cJSON_Delete(doc);
+    /* the newest restores into an empty store with the CLI */
+    snprintf(path, sizeof(path), "%s/%s", dir, last);
+    snprintf(db, sizeof(db), "%s/restored.db", hte.tmp);
+    import_into(db, path);
+    sb_config *c2 = NULL;
+    assert_int_equal(sb_config_defaults(&c2, NULL), SB_OK);
+    c2->storage.type = SB_STORE_SQLITE;
+    free(c2->storage.sqlite.path);
+    c2->storage.sqlite.path = strdup(db);
+    sb_store *s2 = NULL;
+    assert_int_equal(sb_store_open(c2, &s2, NULL), SB_OK);
+    cJSON *got = NULL;
+    assert_int_equal(sb_store_get(s2, "handler", "wh1", &got, NULL), SB_OK);
+    assert_string_equal(sb_json_str(got, "type", ""), "webhook");
+    cJSON_Delete(got);
+    sb_store_close(s2);
+    sb_config_free(c2);
+    /* a directory backup */
+    hte_call("bkdir", "{}", "{}");
+    assert_true(hte_wait_status_at_least("handlers.bkdir.delivered", 1, 10000));
+    last[0] = '\0';
+    assert_int_equal(listed(dir, "plain-", last, sizeof(last)), 1);
+    snprintf(path, sizeof(path), "%s/%s/manifest.json", dir, last);
+    assert_int_equal(access(path, R_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_slow_webhook_delays_nothing_else),
         cmocka_unit_test(test_malformed_call_dropped),
         cmocka_unit_test(test_reload_on_event),
+        cmocka_unit_test(test_backup_and_restore),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
