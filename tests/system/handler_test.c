@@ -82,6 +82,7 @@ static int setup(void **state)
              "\"directory\":\"%s/backups\",\"prefix\":\"plain\",\"archive\":false}}",
              hte.tmp);
     hte_put(doc);
+    hte.cfg->handler.queue_max = 3;
     sbt_http_rule(http, "/flaky", 503, "busy", 0, 2);
     sbt_http_rule(http, "/picky", 200, "{}", 0, -1);
     sbt_http_rule(http, "/slow", 200, "{}", 2500, -1);
@@ -199,6 +200,12 @@ static void test_slow_webhook_delays_nothing_else(void **state)
     assert_true(hte_wait_count("out/study/cmd", NULL, NULL, before + 1, 2000));
     assert_true(sb_time_mono_ms() - t0 < 1500);
     assert_int_equal(hte_status_num_now("handlers.slow.delivered"), 0);
+    /* the slow handler's queue (handler.queue_max 3) fills up: the rest is dropped, counted */
+    for (int i = 0; i < 5; i++)
+        hte_call("slow", "{}", "{}");
+    assert_true(hte_wait_status_at_least("handlers.slow.dropped", 2, 5000));
+    assert_int_equal(hte_status_num("handlers.slow.queued"), 3);
+    assert_int_equal(hte_status_num_now("handlers.slow.dropped"), 2);
 }
 
 static void test_malformed_call_dropped(void **state)
