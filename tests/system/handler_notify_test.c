@@ -21,8 +21,8 @@
 
 static sbt_http *http;
 static pthread_t svc_thread;
-static sb_proc smtp_plain, smtp_auth;
-static char dir_plain[1024], dir_auth[1024];
+static sb_proc smtp_plain, smtp_auth, smtp_tls, smtp_ssl;
+static char dir_plain[1024], dir_auth[1024], dir_tls[1024], dir_ssl[1024];
 
 static void *svc_main(void *arg)
 {
@@ -31,9 +31,10 @@ static void *svc_main(void *arg)
     return NULL;
 }
 
-/* Starts smtp_sink.py on a free port writing into dir; returns the port. */
+/* Starts smtp_sink.py on a free port writing into dir; returns the port. tls: NULL, "starttls"
+ * or "ssl". */
 static int start_smtp(sb_proc *p, char *dir, size_t len, const char *name, const char *user,
-                      const char *pass)
+                      const char *pass, const char *tls)
 {
     snprintf(dir, len, "%s/%s", hte.tmp, name);
     assert_int_equal(sb_mkdirs(dir, NULL), SB_OK);
@@ -44,7 +45,16 @@ static int start_smtp(sb_proc *p, char *dir, size_t len, const char *name, const
     snprintf(script, sizeof(script), "%s/tests/system/smtp_sink.py", src ? src : ".");
     snprintf(ports, sizeof(ports), "%d", port);
     snprintf(log, sizeof(log), "%s.log", dir);
-    const char *argv[] = {"/usr/bin/python3", script, ports, dir, user, pass, NULL};
+    const char *argv[10] = {"/usr/bin/python3", script, ports, dir};
+    int n = 4;
+    if (user) {
+        argv[n++] = user;
+        argv[n++] = pass;
+    }
+    if (tls) {
+        argv[n++] = "--tls";
+        argv[n++] = tls;
+    }
     assert_int_equal(sb_proc_spawn(p, argv, log, NULL), SB_OK);
     char ready[1100];
     snprintf(ready, sizeof(ready), "%s/ready", dir);
@@ -80,8 +90,10 @@ static int setup(void **state)
     (void)state;
     hte_setup("handler_notify");
     http = sbt_http_start();
-    int p1 = start_smtp(&smtp_plain, dir_plain, sizeof(dir_plain), "smtp", NULL, NULL);
-    int p2 = start_smtp(&smtp_auth, dir_auth, sizeof(dir_auth), "smtpauth", "ann", "s3cret");
+    int p1 = start_smtp(&smtp_plain, dir_plain, sizeof(dir_plain), "smtp", NULL, NULL, NULL);
+    int p2 = start_smtp(&smtp_auth, dir_auth, sizeof(dir_auth), "smtpauth", "ann", "s3cret", NULL);
+    int p3 = start_smtp(&smtp_tls, dir_tls, sizeof(dir_tls), "smtptls", "bob", "pw", "starttls");
+    int p4 = start_smtp(&smtp_ssl, dir_ssl, sizeof(dir_ssl), "smtpssl", NULL, NULL, "ssl");
     char doc[2048];
     snprintf(doc, sizeof(doc),
              "{\"id\":\"mail\",\"type\":\"email\",\"enabled\":true,\"spec\":{"
@@ -105,6 +117,26 @@ static int setup(void **state)
              "\"retryDelay\":\"20ms\",\"username\":\"ann\",\"password\":\"wrong\","
              "\"from\":\"sb@example.org\",\"to\":[\"ann@example.org\"]}}",
              p2);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"mailtls\",\"type\":\"email\",\"enabled\":true,\"spec\":{"
+             "\"host\":\"127.0.0.1\",\"port\":%d,\"security\":\"starttls\",\"insecure\":true,"
+             "\"username\":\"bob\",\"password\":\"pw\",\"from\":\"sb@example.org\","
+             "\"to\":[\"bob@example.org\"],\"subject\":\"tls\",\"body\":\"over tls\"}}",
+             p3);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"mailverify\",\"type\":\"email\",\"enabled\":true,\"spec\":{"
+             "\"host\":\"127.0.0.1\",\"port\":%d,\"security\":\"starttls\",\"retries\":0,"
+             "\"username\":\"bob\",\"password\":\"pw\",\"from\":\"sb@example.org\","
+             "\"to\":[\"bob@example.org\"]}}",
+             p3);
+    hte_put(doc);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"mailssl\",\"type\":\"email\",\"enabled\":true,\"spec\":{"
+             "\"host\":\"127.0.0.1\",\"port\":%d,\"security\":\"ssl\",\"insecure\":true,"
+             "\"from\":\"sb@example.org\",\"to\":[\"eve@example.org\"],\"body\":\"smtps\"}}",
+             p4);
     hte_put(doc);
     snprintf(doc, sizeof(doc),
              "{\"id\":\"tg\",\"type\":\"telegram\",\"enabled\":true,\"spec\":{"
@@ -135,6 +167,8 @@ static int teardown(void **state)
     sbt_http_stop(http);
     sb_proc_stop(&smtp_plain, 15, 2000);
     sb_proc_stop(&smtp_auth, 15, 2000);
+    sb_proc_stop(&smtp_tls, 15, 2000);
+    sb_proc_stop(&smtp_ssl, 15, 2000);
     hte_teardown();
     return 0;
 }
@@ -182,6 +216,31 @@ static void test_email_auth(void **state)
     assert_null(wait_mail(dir_auth, 2, 200));
 }
 
+static void test_email_tls(void **state)
+{
+    (void)state;
+    /* STARTTLS (required by the server) with a login, certificate not checked (insecure) */
+    hte_call("mailtls", "{}", "{}");
+    cJSON *m = wait_mail(dir_tls, 1, 10000);
+    assert_non_null(m);
+    assert_true(sb_json_bool(m, "tls", false));
+    assert_string_equal(sb_json_str(m, "login", ""), "bob");
+    assert_non_null(strstr(sb_json_str(m, "data", ""), "\r\n\r\nover tls"));
+    cJSON_Delete(m);
+    /* SMTPS */
+    hte_call("mailssl", "{}", "{}");
+    m = wait_mail(dir_ssl, 1, 10000);
+    assert_non_null(m);
+    assert_true(sb_json_bool(m, "tls", false));
+    assert_non_null(strstr(sb_json_str(m, "data", ""), "\r\n\r\nsmtps"));
+    cJSON_Delete(m);
+    /* the self-signed certificate is refused when it is checked: nothing sent */
+    hte_call("mailverify", "{}", "{}");
+    assert_true(hte_wait_count("sbtest/event/handler/mailverify", "entity.state.status", "error", 1,
+                               10000));
+    assert_null(wait_mail(dir_tls, 2, 200));
+}
+
 static void test_telegram(void **state)
 {
     (void)state;
@@ -221,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_email_rendered),
         cmocka_unit_test(test_email_auth),
+        cmocka_unit_test(test_email_tls),
         cmocka_unit_test(test_telegram),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,19 +1,28 @@
 #!/usr/bin/python3
-"""smtp_sink.py PORT DIR [USER PASSWORD] - a real SMTP server (Debian's python3-aiosmtpd) on
-127.0.0.1:PORT for the email handler's system test. Every message it accepts is written to
-DIR/<n>.json as {"from", "to", "login", "data"}; DIR/ready appears once it listens. With USER
-and PASSWORD it offers AUTH PLAIN/LOGIN (over plain SMTP, as a test may) and refuses mail
-without a successful login."""
+"""smtp_sink.py PORT DIR [USER PASSWORD] [--tls starttls|ssl] - a real SMTP server (Debian's
+python3-aiosmtpd) on 127.0.0.1:PORT for the email handler's system test. Every message it
+accepts is written to DIR/<n>.json as {"from", "to", "login", "tls", "data"}; DIR/ready appears
+once it listens. With USER and PASSWORD it offers AUTH PLAIN/LOGIN and refuses mail without a
+successful login. --tls starttls requires STARTTLS before anything else, --tls ssl speaks SMTPS;
+both with a self-signed certificate made with openssl in DIR."""
 import json
 import os
+import ssl
+import subprocess
 import sys
 import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-port, outdir = int(sys.argv[1]), sys.argv[2]
-creds = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else None
+args = sys.argv[1:]
+tls = None
+if "--tls" in args:
+    i = args.index("--tls")
+    tls = args[i + 1]
+    del args[i:i + 2]
+port, outdir = int(args[0]), args[1]
+creds = (args[2], args[3]) if len(args) > 3 else None
 count = 0
 
 
@@ -25,6 +34,7 @@ class Sink:
         count += 1
         login = session.auth_data if isinstance(session.auth_data, str) else None
         rec = {"from": envelope.mail_from, "to": envelope.rcpt_tos, "login": login,
+               "tls": server.transport.get_extra_info("ssl_object") is not None,
                "data": envelope.content.decode("utf-8", "replace")}
         tmp = os.path.join(outdir, "%d.tmp" % count)
         with open(tmp, "w") as f:
@@ -40,9 +50,23 @@ def authenticate(server, session, envelope, mechanism, auth_data):
                       auth_data=auth_data.login.decode() if ok else None)
 
 
+def tls_context():
+    cert, key = os.path.join(outdir, "cert.pem"), os.path.join(outdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 kwargs = {}
 if creds:
-    kwargs = {"authenticator": authenticate, "auth_require_tls": False}
+    kwargs.update(authenticator=authenticate, auth_require_tls=False)
+if tls == "starttls":
+    kwargs.update(tls_context=tls_context(), require_starttls=True)
+elif tls == "ssl":
+    kwargs.update(ssl_context=tls_context())
 ctl = Controller(Sink(), hostname="127.0.0.1", port=port, **kwargs)
 ctl.start()
 open(os.path.join(outdir, "ready"), "w").close()
