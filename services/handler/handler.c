@@ -86,7 +86,7 @@ static void on_call(void *ctx, const sb_bus_msg *bm)
     for (size_t i = 0; i < s->n_runners && !r; i++)
         if (strcmp(hd_runner_id(s->runners[i]), id) == 0)
             r = s->runners[i];
-    rc = r ? hd_runner_post(r, j) : SB_ERR_NOTFOUND;
+    rc = r ? hd_runner_post(r, j) : hd_park(s, id, j) ? SB_OK : SB_ERR_NOTFOUND;
     pthread_mutex_unlock(&s->mu);
     if (rc == SB_ERR_FULL)
         sb_warn(NULL, "handler '%s': queue full, call dropped", id);

@@ -12,6 +12,20 @@
 #include "core/log.h"
 #include "services/handler/service_priv.h"
 
+bool hd_park(hd_service *s, const char *id, hd_job *job)
+{
+    if (!s->restarting || strcmp(s->restarting, id) != 0)
+        return false;
+    job->next = NULL;
+    hd_job **tail = &s->parked;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = job;
+    return true;
+}
+
+/* Removes the runner of id from the list (NULL when none runs); from now on until unpark(),
+ * calls for id are parked. */
 static hd_runner *take_runner(hd_service *s, const char *id)
 {
     hd_runner *r = NULL;
@@ -23,8 +37,30 @@ static hd_runner *take_runner(hd_service *s, const char *id)
             break;
         }
     }
+    free(s->restarting);
+    s->restarting = strdup(id);
     pthread_mutex_unlock(&s->mu);
     return r;
+}
+
+/* Ends parking; the parked calls (caller hands them on or frees them). */
+static hd_job *unpark(hd_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    hd_job *j = s->parked;
+    s->parked = NULL;
+    SB_FREE(s->restarting);
+    pthread_mutex_unlock(&s->mu);
+    return j;
+}
+
+/* The runner of id, or NULL (under s->mu). */
+static hd_runner *find_runner(hd_service *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_runners; i++)
+        if (strcmp(hd_runner_id(s->runners[i]), id) == 0)
+            return s->runners[i];
+    return NULL;
 }
 
 static bool add_runner(hd_service *s, hd_runner *r)
@@ -111,6 +147,32 @@ static void start_doc(hd_service *s, const cJSON *doc, const char *id, hd_job *j
     note(results, id, what);
 }
 
+/* Whether the running handler id already runs doc as it is (e.g. our own state event). */
+static bool unchanged(hd_service *s, const char *id, const cJSON *doc)
+{
+    char *fp = hd_doc_fingerprint(doc);
+    pthread_mutex_lock(&s->mu);
+    hd_runner *r = find_runner(s, id);
+    bool same = fp && r && strcmp(fp, hd_runner_fingerprint(r)) == 0;
+    pthread_mutex_unlock(&s->mu);
+    free(fp);
+    return same;
+}
+
+/* Appends the parked calls to the runner of id, or drops them when it does not run. */
+static void hand_on(hd_service *s, const char *id, hd_job *parked)
+{
+    pthread_mutex_lock(&s->mu);
+    hd_runner *r = find_runner(s, id);
+    for (hd_job *j = parked, *next; r && j; j = next) {
+        next = j->next;
+        hd_runner_post(r, j); /* a full queue drops and counts it */
+        parked = next;
+    }
+    pthread_mutex_unlock(&s->mu);
+    drop_jobs(id, parked, "the handler does not run any more");
+}
+
 void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results)
 {
     cJSON *doc = NULL;
@@ -121,19 +183,12 @@ void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results)
         note(results, id, "error");
         return;
     }
-    hd_runner *old = take_runner(s, id);
-    if (doc && wanted(s, doc) && old && !force) {
-        char *fp = hd_doc_fingerprint(doc);
-        bool same = fp && strcmp(fp, hd_runner_fingerprint(old)) == 0;
-        free(fp);
-        if (same) { /* e.g. our own state event */
-            if (!add_runner(s, old))
-                drop_jobs(id, hd_runner_stop(old), "out of memory");
-            note(results, id, "unchanged");
-            cJSON_Delete(doc);
-            return;
-        }
+    if (doc && wanted(s, doc) && !force && unchanged(s, id, doc)) {
+        note(results, id, "unchanged");
+        cJSON_Delete(doc);
+        return;
     }
+    hd_runner *old = take_runner(s, id);
     hd_job *left = NULL;
     if (old) {
         sb_info(NULL, "handler '%s' stopping", id);
@@ -145,6 +200,7 @@ void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results)
         drop_jobs(id, left, doc ? "the handler is disabled" : "the handler was deleted");
         note(results, id, old ? "stopped" : "not running");
     }
+    hand_on(s, id, unpark(s));
     cJSON_Delete(doc);
 }
 
@@ -202,6 +258,7 @@ void hd_stop_all(hd_service *s)
         snprintf(id, sizeof(id), "%s", hd_runner_id(r));
         drop_jobs(id, hd_runner_stop(r), "the service is stopping");
     }
+    drop_jobs("?", unpark(s), "the service is stopping");
     SB_FREE(s->runners);
     s->cap_runners = 0;
 }

@@ -76,14 +76,21 @@ typedef struct hd_service {
     hd_runner **runners;
     size_t n_runners, cap_runners;
     hd_ctl *ctl_head, *ctl_tail;
+    /* While a handler is being restarted its calls wait here, then go to the new runner. */
+    char *restarting; /* the id, or NULL */
+    hd_job *parked;
     atomic_ullong malformed; /* handler calls that did not parse */
     atomic_ullong unknown;   /* calls for handlers that do not run here */
 } hd_service;
 
+/* Under s->mu: parks job when its handler is being restarted (true), else leaves it. */
+bool hd_park(hd_service *s, const char *id, hd_job *job);
+
 /* hd_reload_one for every stored handler and every running one; results may be NULL. */
 void hd_reload_all(hd_service *s, bool force, cJSON *results);
 
-/* Makes handler id run as its stored document says; results (may be NULL) gets id -> what. */
+/* Makes handler id run as its stored document says; results (may be NULL) gets id -> what.
+ * Calls that arrive meanwhile are parked and handed to the restarted handler. */
 void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results);
 
 /* Stops and frees every runner, dropping (and logging) the calls they still held. */
