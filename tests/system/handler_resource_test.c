@@ -88,7 +88,8 @@ static int setup(void **state)
     hte_put("{\"id\":\"boot\",\"type\":\"resource\",\"enabled\":true,"
             "\"spec\":{\"resource\":\"node:gw1.12\",\"payload\":\"reboot\"}}");
     hte_put("{\"id\":\"tasks\",\"type\":\"resource\",\"enabled\":true,"
-            "\"spec\":{\"resource\":\"task:{{ task }}\",\"payload\":\"disable\",\"retries\":0}}");
+            "\"spec\":{\"resource\":\"task:{{ task }}\",\"payload\":\"disable\",\"retries\":8,"
+            "\"retryDelay\":\"500ms\",\"retryMaxDelay\":\"1s\",\"apiTimeout\":\"2s\"}}");
     hte_put("{\"id\":\"later\",\"type\":\"resource\",\"enabled\":true,"
             "\"spec\":{\"resource\":\"field:gw1.14.1.V_STATUS\",\"payload\":\"1\","
             "\"delay\":\"{{ after }}\"}}");
@@ -182,8 +183,9 @@ static void test_node_action(void **state)
 static void test_disable_task_through_api(void **state)
 {
     (void)state;
+    /* retried until the API answers (it may still be starting) */
     hte_call("tasks", "{}", "{\"task\":\"t1\"}");
-    assert_true(hte_wait_count("sbtest/event/task/t1", "type", "updated", 1, 10000));
+    assert_true(hte_wait_count("sbtest/event/task/t1", "type", "updated", 1, 20000));
     cJSON *doc = NULL;
     assert_int_equal(sb_store_get(hte.store, "task", "t1", &doc, NULL), SB_OK);
     assert_false(sb_json_bool(doc, "enabled", true));
