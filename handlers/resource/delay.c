@@ -129,11 +129,7 @@ sb_err rs_delay_start(const sb_handler_host *host, int64_t api_timeout_ms, rs_de
     d->api_timeout_ms = api_timeout_ms;
     d->pending = cJSON_CreateArray();
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sb_time_cond_init(&d->cv);
     sb_err rc = d->pending ? load(d, em) : sb_fail(em, SB_ERR_NOMEM, "out of memory");
     if (rc == SB_OK && pthread_create(&d->thread, NULL, timer, d) != 0)
         rc = sb_fail(em, SB_ERR_IO, "cannot start the delay timer thread");

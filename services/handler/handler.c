@@ -209,11 +209,7 @@ int sb_handler_run(const sb_config *cfg, sb_stop_flag *stop)
 {
     hd_service s = {.env = {.cfg = cfg}};
     pthread_mutex_init(&s.mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s.cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sb_time_cond_init(&s.cv);
     sb_service *svc = NULL;
     sb_errmsg em = {{0}};
     int code = 1;

@@ -82,25 +82,12 @@ static bool add_runner(hd_service *s, hd_runner *r)
     return ok;
 }
 
-static bool labels_match(const cJSON *labels, const cJSON *want)
-{
-    const cJSON *w;
-    cJSON_ArrayForEach(w, want)
-    {
-        const cJSON *have = cJSON_GetObjectItemCaseSensitive(labels, w->string);
-        if (!cJSON_IsString(have) || !cJSON_IsString(w) ||
-            strcmp(have->valuestring, w->valuestring) != 0)
-            return false;
-    }
-    return true;
-}
-
 /* Whether the document should run here. */
 static bool wanted(const hd_service *s, const cJSON *doc)
 {
     return sb_json_bool(doc, "enabled", false) &&
-           labels_match(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
-                        s->env.cfg->handler.filter.labels);
+           sb_json_labels_match(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
+                                s->env.cfg->handler.filter.labels);
 }
 
 static void note(cJSON *results, const char *id, const char *what)

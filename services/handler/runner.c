@@ -59,14 +59,8 @@ const char *hd_runner_fingerprint(const hd_runner *r)
 
 char *hd_doc_fingerprint(const cJSON *doc)
 {
-    cJSON *copy = cJSON_Duplicate(doc, 1);
-    if (!copy)
-        return NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "state");
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "modifiedOn");
-    char *text = sb_json_print(copy);
-    cJSON_Delete(copy);
-    return text;
+    static const char *const skip[] = {"state", "modifiedOn", NULL};
+    return sb_json_print_except(doc, skip);
 }
 
 /* Publishes the state when it differs from the last one. */
@@ -258,11 +252,7 @@ sb_err hd_runner_start(const hd_env *env, const cJSON *doc, hd_job *jobs, hd_run
     r->env = env;
     r->max = (size_t)env->cfg->handler.queue_max;
     pthread_mutex_init(&r->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sb_time_cond_init(&r->cv);
     r->head = jobs;
     for (hd_job *j = jobs; j; j = j->next) {
         r->tail = j;
