@@ -11,6 +11,21 @@
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return atomic_load((const atomic_bool *)ctx) ? 1 : 0;
+}
+
+void sb_http_cancel_on(void *curl, const atomic_bool *cancel)
+{
+    if (!cancel)
+        return;
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)cancel);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+}
+
 static void curl_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -126,11 +141,13 @@ sb_err sb_http_do(const sb_http_req *req, sb_http_resp *resp, sb_errmsg *em)
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    sb_http_cancel_on(c, req->cancel);
     CURLcode cc = curl_easy_perform(c);
     if (cc == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
     } else {
-        sb_err code = cc == CURLE_OPERATION_TIMEDOUT ? SB_ERR_TIMEOUT
+        sb_err code = cc == CURLE_ABORTED_BY_CALLBACK  ? SB_ERR_CLOSED
+                      : cc == CURLE_OPERATION_TIMEDOUT ? SB_ERR_TIMEOUT
                       : cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL
                           ? SB_ERR_INVALID
                           : SB_ERR_IO;

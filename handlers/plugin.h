@@ -31,6 +31,7 @@
 #define SB_HANDLER_PLUGIN_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,10 @@ struct sb_store;
 /* What the service gives a plugin instance. Every member is borrowed until destroy. */
 typedef struct sb_handler_host {
     const char *handler_id;
+    /* Raised when the handler is being stopped (reloaded, disabled, the service stops): a
+     * delivery that waits on the network should give up soon and return SB_ERR_CLOSED; the
+     * call is then kept for the handler's next run. */
+    const atomic_bool *cancel;
     const sb_logger *log;   /* "[handler] [handler:<id>/<type>]" */
     sb_bus *bus;            /* the service's bus connection */
     struct sb_store *store; /* the config store (plugin state under kinds "_handler_<type>") */

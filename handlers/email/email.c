@@ -18,6 +18,7 @@
 #include "core/options.h"
 #include "core/time.h"
 #include "core/uuid.h"
+#include "handlers/http.h"
 #include "handlers/plugin.h"
 
 typedef struct email_opts {
@@ -173,7 +174,6 @@ static sb_err email_run(void *inst, const sb_handler_host *host, const void *opt
                         const sb_handler_call *call, sb_errmsg *em)
 {
     (void)inst;
-    (void)host;
     const email_opts *o = opts;
     sb_err rc = email_check(o, em); /* the rendered addresses */
     if (rc != SB_OK)
@@ -226,12 +226,14 @@ static sb_err email_run(void *inst, const sb_handler_host *host, const void *opt
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    sb_http_cancel_on(c, host->cancel);
     CURLcode cc = curl_easy_perform(c);
     if (cc == CURLE_OK)
         sb_fail(em, SB_OK, "sent to %zu recipient%s", o->to.n, o->to.n == 1 ? "" : "s");
     else
         rc = sb_fail(em,
-                     cc == CURLE_LOGIN_DENIED         ? SB_ERR_AUTH
+                     cc == CURLE_ABORTED_BY_CALLBACK  ? SB_ERR_CLOSED
+                     : cc == CURLE_LOGIN_DENIED       ? SB_ERR_AUTH
                      : cc == CURLE_OPERATION_TIMEDOUT ? SB_ERR_TIMEOUT
                      : cc == CURLE_URL_MALFORMAT      ? SB_ERR_INVALID
                                                       : SB_ERR_IO,

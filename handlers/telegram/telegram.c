@@ -71,7 +71,8 @@ static char *request_body(const telegram_opts *o, const char *chat, const char *
     return out;
 }
 
-static sb_err send_one(const telegram_opts *o, const char *chat, const char *text, sb_errmsg *em)
+static sb_err send_one(const telegram_opts *o, const atomic_bool *cancel, const char *chat,
+                       const char *text, sb_errmsg *em)
 {
     char url[1024];
     snprintf(url, sizeof(url), "%s/bot%s/sendMessage", o->base_url, o->token);
@@ -82,7 +83,8 @@ static sb_err send_one(const telegram_opts *o, const char *chat, const char *tex
                        .url = url,
                        .body = body,
                        .content_type = "application/json",
-                       .timeout_ms = o->timeout_ms};
+                       .timeout_ms = o->timeout_ms,
+                       .cancel = cancel};
     sb_http_resp resp;
     sb_errmsg why = {{0}};
     sb_err rc = sb_http_do(&req, &resp, &why);
@@ -113,7 +115,6 @@ static sb_err telegram_run(void *inst, const sb_handler_host *host, const void *
                            const sb_handler_call *call, sb_errmsg *em)
 {
     (void)inst;
-    (void)host;
     const telegram_opts *o = opts;
     char *params = NULL;
     const char *text = o->text;
@@ -121,7 +122,7 @@ static sb_err telegram_run(void *inst, const sb_handler_host *host, const void *
         text = params = sb_json_print(call->parameters);
     sb_err rc = text ? SB_OK : sb_fail(em, SB_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == SB_OK && i < o->chats.n; i++)
-        rc = send_one(o, o->chats.items[i], text, em);
+        rc = send_one(o, host->cancel, o->chats.items[i], text, em);
     if (rc == SB_OK)
         sb_fail(em, SB_OK, "sent to %zu chat%s", o->chats.n, o->chats.n == 1 ? "" : "s");
     free(params);

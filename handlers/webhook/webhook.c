@@ -80,7 +80,6 @@ static sb_err webhook_run(void *inst, const sb_handler_host *host, const void *o
                           const sb_handler_call *call, sb_errmsg *em)
 {
     (void)inst;
-    (void)host;
     const webhook_opts *o = opts;
     char *params = NULL;
     const char *body = o->body;
@@ -93,7 +92,8 @@ static sb_err webhook_run(void *inst, const sb_handler_host *host, const void *o
                        .body = body,
                        .content_type = o->content_type,
                        .insecure = o->insecure,
-                       .timeout_ms = o->timeout_ms};
+                       .timeout_ms = o->timeout_ms,
+                       .cancel = host->cancel};
     sb_http_resp resp;
     sb_err rc = sb_http_do(&req, &resp, em);
     free(params);

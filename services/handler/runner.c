@@ -25,6 +25,7 @@ struct hd_runner {
     sb_handler_host host;
     pthread_t thread;
     bool started;
+    atomic_bool cancel; /* raised by hd_runner_stop: a delivery in progress gives up */
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t cv;
     bool quit;
@@ -126,6 +127,8 @@ static hd_job *deliver(hd_runner *r, hd_job *j)
     for (int64_t tries = 0;; tries++) {
         sb_errmsg em = {{0}};
         sb_err rc = attempt(r, &j->call, &em);
+        if (rc == SB_ERR_CLOSED && atomic_load(&r->cancel))
+            return j; /* cut short by a stop: kept, the next run of the handler delivers it */
         if (rc == SB_OK) {
             count(r, &r->delivered);
             sb_debug(&r->log, "call from %s delivered%s%s", j->call.source, em.text[0] ? ": " : "",
@@ -226,6 +229,7 @@ static sb_err parse_doc(hd_runner *r, const cJSON *doc, sb_errmsg *em)
         rc = sb_handler_spec_parse(r->plugin, r->spec, SB_HANDLER_SPEC_TEMPLATES, &r->common, &opts,
                                    em);
     r->host = (sb_handler_host){.handler_id = r->id,
+                                .cancel = &r->cancel,
                                 .log = &r->log,
                                 .bus = r->env->bus,
                                 .store = r->env->store,
@@ -278,6 +282,7 @@ hd_job *hd_runner_stop(hd_runner *r)
 {
     if (!r)
         return NULL;
+    atomic_store(&r->cancel, true);
     pthread_mutex_lock(&r->mu);
     r->quit = true;
     pthread_cond_broadcast(&r->cv);
