@@ -106,6 +106,18 @@ static struct curl_slist *header_list(const sb_http_req *req)
     return curl_slist_append(list, "Expect:"); /* no 100-continue round trip */
 }
 
+const char *sb_http_origin(const char *url, char *buf, size_t len)
+{
+    const char *sep = strstr(url, "://");
+    size_t scheme = sep ? (size_t)(sep + 3 - url) : 0;
+    const char *host = url + scheme;
+    const char *at = strpbrk(host, "@/?#");
+    if (at && *at == '@') /* user:password@ */
+        host = at + 1;
+    snprintf(buf, len, "%.*s%.*s", (int)scheme, url, (int)strcspn(host, "/?#"), host);
+    return buf;
+}
+
 sb_err sb_http_do(const sb_http_req *req, sb_http_resp *resp, sb_errmsg *em)
 {
     pthread_once(&curl_once, curl_init);
@@ -151,8 +163,10 @@ sb_err sb_http_do(const sb_http_req *req, sb_http_resp *resp, sb_errmsg *em)
                       : cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL
                           ? SB_ERR_INVALID
                           : SB_ERR_IO;
-        rc = sb_fail(em, code, "%s %s: %s", method, req->url,
-                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        char origin[256];
+        rc =
+            sb_fail(em, code, "%s %s: %s", method, sb_http_origin(req->url, origin, sizeof(origin)),
+                    errbuf[0] ? errbuf : curl_easy_strerror(cc));
     }
 done:
     curl_slist_free_all(headers);

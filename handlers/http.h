@@ -35,6 +35,10 @@ typedef struct sb_http_resp {
  */
 sb_err sb_http_do(const sb_http_req *req, sb_http_resp *resp, sb_errmsg *em);
 
+/* The scheme and host of url ("https://hooks.example.org") into buf: what messages show, as
+ * paths and queries of webhook URLs often carry secrets. */
+const char *sb_http_origin(const char *url, char *buf, size_t len);
+
 /* Makes a libcurl transfer on c stop (CURLE_ABORTED_BY_CALLBACK) soon after *cancel is raised;
  * cancel may be NULL. For the handlers that drive libcurl themselves (email). */
 void sb_http_cancel_on(void *curl, const atomic_bool *cancel);

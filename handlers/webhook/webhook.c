@@ -102,7 +102,9 @@ static sb_err webhook_run(void *inst, const sb_handler_host *host, const void *o
     } else if (rc == SB_OK) {
         long s = resp.status;
         rc = s == 408 || s == 429 || s >= 500 ? SB_ERR_REMOTE : SB_ERR_INVALID;
-        sb_fail(em, rc, "HTTP %ld from %s %s (expected %s%s): %.160s", s, o->method, o->url,
+        char origin[256];
+        sb_fail(em, rc, "HTTP %ld from %s %s (expected %s%s): %.160s", s, o->method,
+                sb_http_origin(o->url, origin, sizeof(origin)),
                 o->expected.n ? o->expected.items[0] : "?", o->expected.n > 1 ? ", ..." : "",
                 resp.body ? resp.body : "");
     }

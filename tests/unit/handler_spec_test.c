@@ -13,6 +13,7 @@
 
 #include "core/json.h"
 #include "core/options.h"
+#include "handlers/http.h"
 #include "handlers/plugin.h"
 
 static cJSON *json(const char *text)
@@ -179,6 +180,20 @@ static void test_call_vars(void **state)
     cJSON_Delete(call.variables);
 }
 
+static void test_http_origin(void **state)
+{
+    (void)state;
+    char buf[128];
+    assert_string_equal(
+        sb_http_origin("https://hooks.example.org/services/T0/B0/secret?x=1", buf, sizeof(buf)),
+        "https://hooks.example.org");
+    assert_string_equal(sb_http_origin("http://user:pw@h:8080/p", buf, sizeof(buf)),
+                        "http://h:8080");
+    assert_string_equal(sb_http_origin("http://h", buf, sizeof(buf)), "http://h");
+    assert_string_equal(sb_http_origin("h/x", buf, sizeof(buf)), "h");
+    assert_string_equal(sb_http_origin("http://h?q=@x", buf, sizeof(buf)), "http://h");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_unrendered_typed_templates),
         cmocka_unit_test(test_render_every_string),
         cmocka_unit_test(test_call_vars),
+        cmocka_unit_test(test_http_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
