@@ -40,6 +40,14 @@ static int setup(void **state)
     http = sbt_http_start();
     int port = sbt_http_port(http);
     char doc[2048];
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"mqext\",\"type\":\"mqtt\",\"enabled\":true,\"spec\":{"
+             "\"url\":\"%s\",\"topic\":\"out/ext/{{ room }}\",\"payload\":\"{{ room }}\"}}",
+             hte.buscfg.url);
+    hte_put(doc);
+    hte_put("{\"id\":\"mqdown\",\"type\":\"mqtt\",\"enabled\":true,\"spec\":{"
+            "\"url\":\"tcp://127.0.0.1:1\",\"topic\":\"x\",\"timeout\":\"500ms\",\"retries\":1,"
+            "\"retryDelay\":\"50ms\"}}");
     hte_put("{\"id\":\"log1\",\"type\":\"log\",\"enabled\":true,"
             "\"spec\":{\"message\":\"hello {{ name }}\",\"level\":\"warn\"}}");
     hte_put("{\"id\":\"mq1\",\"type\":\"mqtt\",\"enabled\":true,"
@@ -129,6 +137,27 @@ static void test_mqtt_publish(void **state)
     cJSON *m = hte_seen("out/hall/cmd", 0);
     assert_float_equal(sb_json_num(m, "v", 0), 21.5, 1e-9);
     cJSON_Delete(m);
+}
+
+/* The mqtt handler on another broker (its own client; here the same mosquitto by URL). */
+static void test_mqtt_other_broker(void **state)
+{
+    (void)state;
+    hte_call("mqext", "{}", "{\"room\":\"cellar\"}");
+    assert_true(hte_wait_count("out/ext/cellar", NULL, NULL, 1, 10000));
+    cJSON *m = hte_seen("out/ext/cellar", 0);
+    assert_true(cJSON_IsNumber(m) || cJSON_IsString(m));
+    cJSON_Delete(m);
+    assert_true(hte_wait_count("sbtest/event/handler/mqext", "entity.state.message",
+                               "published to out/ext/cellar", 1, 5000));
+    /* a broker that is not there: retried, then the state says so */
+    hte_call("mqdown", "{}", "{}");
+    assert_true(
+        hte_wait_count("sbtest/event/handler/mqdown", "entity.state.status", "error", 1, 10000));
+    cJSON *doc = hte_get("mqdown");
+    assert_non_null(
+        strstr(sb_json_str(sb_json_path(doc, "state"), "message", ""), "tcp://127.0.0.1:1"));
+    cJSON_Delete(doc);
 }
 
 static void test_webhook_rendered(void **state)
@@ -360,6 +389,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_and_state),
         cmocka_unit_test(test_mqtt_publish),
+        cmocka_unit_test(test_mqtt_other_broker),
         cmocka_unit_test(test_webhook_rendered),
         cmocka_unit_test(test_webhook_retry_then_success),
         cmocka_unit_test(test_webhook_unexpected_status),
