@@ -24,15 +24,6 @@
 
 static sbt_http *http;
 
-static void *svc_main(void *arg)
-{
-    (void)arg;
-    sb_handler_run(hte.cfg, &hte.stop);
-    return NULL;
-}
-
-static pthread_t svc_thread;
-
 static int setup(void **state)
 {
     (void)state;
@@ -100,17 +91,14 @@ static int setup(void **state)
     sbt_http_rule(http, "/flaky", 503, "busy", 0, 2);
     sbt_http_rule(http, "/picky", 200, "{}", 0, -1);
     sbt_http_rule(http, "/slow", 200, "{}", 2500, -1);
-    pthread_create(&svc_thread, NULL, svc_main, NULL);
-    /* the service subscribes to calls once its handlers run */
-    assert_true(hte_wait_status("handlers.wh1.type", 10000));
+    hte_service_start("handlers.wh1.type"); /* it subscribes to calls once they run */
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    sb_stop_raise(&hte.stop);
-    pthread_join(svc_thread, NULL);
+    hte_service_stop();
     sbt_http_stop(http);
     hte_teardown();
     return 0;
@@ -154,10 +142,7 @@ static void test_mqtt_other_broker(void **state)
     hte_call("mqdown", "{}", "{}");
     assert_true(
         hte_wait_count("sbtest/event/handler/mqdown", "entity.state.status", "error", 1, 10000));
-    cJSON *doc = hte_get("mqdown");
-    assert_non_null(
-        strstr(sb_json_str(sb_json_path(doc, "state"), "message", ""), "tcp://127.0.0.1:1"));
-    cJSON_Delete(doc);
+    assert_true(hte_state_says("mqdown", "tcp://127.0.0.1:1"));
 }
 
 static void test_webhook_rendered(void **state)
@@ -203,11 +188,8 @@ static void test_webhook_unexpected_status(void **state)
     hte_call("picky", "{}", "{}");
     assert_true(
         hte_wait_count("sbtest/event/handler/picky", "entity.state.status", "error", 1, 5000));
-    cJSON *doc = hte_get("picky");
-    const char *msg = sb_json_str(sb_json_path(doc, "state"), "message", "");
-    assert_non_null(strstr(msg, "HTTP 200"));
-    assert_non_null(strstr(msg, "expected 201"));
-    cJSON_Delete(doc);
+    assert_true(hte_state_says("picky", "HTTP 200"));
+    assert_true(hte_state_says("picky", "expected 201"));
     assert_int_equal(sbt_http_count(http, "/picky"), 1); /* a 2xx/4xx is not retried */
 }
 
@@ -216,10 +198,7 @@ static void test_bad_spec_in_state(void **state)
     (void)state;
     assert_true(
         hte_wait_count("sbtest/event/handler/badspec", "entity.state.status", "error", 1, 5000));
-    cJSON *doc = hte_get("badspec");
-    const char *msg = sb_json_str(sb_json_path(doc, "state"), "message", "");
-    assert_non_null(strstr(msg, "spec.nope"));
-    cJSON_Delete(doc);
+    assert_true(hte_state_says("badspec", "spec.nope"));
     assert_int_equal(hte_count("sbtest/event/handler/off", "entity.state", NULL), 0);
 }
 
@@ -355,9 +334,9 @@ static void test_backup_and_restore(void **state)
     }
     assert_int_equal(listed(dir, "switchboard-backup-", last, sizeof(last)), 2); /* retention */
     assert_non_null(strstr(last, ".tar.gz"));
-    cJSON *doc = hte_get("bk");
-    assert_string_equal(sb_json_str(sb_json_path(doc, "state"), "status", ""), "ok");
-    cJSON_Delete(doc);
+    char status[32], msg[256];
+    hte_state("bk", status, sizeof(status), msg, sizeof(msg));
+    assert_string_equal(status, "ok");
     /* the newest restores into an empty store with the CLI */
     snprintf(path, sizeof(path), "%s/%s", dir, last);
     snprintf(db, sizeof(db), "%s/restored.db", hte.tmp);

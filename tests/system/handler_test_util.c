@@ -12,7 +12,7 @@ hte_env hte;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *seen;   /* [{"t": topic, "m": message}] */
-static cJSON *status; /* the last status's stats */
+static cJSON *last_stats; /* the last status's stats */
 static int n_status;
 
 static void on_any(void *ctx, const sb_bus_msg *bm)
@@ -26,8 +26,8 @@ static void on_any(void *ctx, const sb_bus_msg *bm)
     }
     pthread_mutex_lock(&mu);
     if (strncmp(bm->topic, "sbtest/status/handler/", 22) == 0) {
-        cJSON_Delete(status);
-        status = cJSON_DetachItemFromObject(m, "stats");
+        cJSON_Delete(last_stats);
+        last_stats = cJSON_DetachItemFromObject(m, "stats");
         n_status++;
         cJSON_Delete(m);
     } else {
@@ -72,7 +72,49 @@ void hte_setup(const char *name)
     for (size_t i = 0; i < SB_ARRAY_LEN(filters); i++)
         sb_bus_subscribe(hte.bus, filters[i], 1, on_any, NULL, NULL);
     sb_time_sleep_ms(200); /* subscriptions settle */
+}
+
+static pthread_t svc_thread;
+
+static void *svc_main(void *arg)
+{
+    (void)arg;
+    sb_handler_run(hte.cfg, &hte.stop);
+    return NULL;
+}
+
+void hte_service_start(const char *ready_path)
+{
     sb_stop_init(&hte.stop);
+    if (pthread_create(&svc_thread, NULL, svc_main, NULL) != 0)
+        abort();
+    if (!hte_wait_status(ready_path, 10000)) {
+        fprintf(stderr, "hte_service_start: no %s in the status\n", ready_path);
+        abort();
+    }
+}
+
+void hte_service_stop(void)
+{
+    sb_stop_raise(&hte.stop);
+    pthread_join(svc_thread, NULL);
+    sb_stop_destroy(&hte.stop);
+}
+
+void hte_state(const char *id, char *status, size_t slen, char *message, size_t mlen)
+{
+    cJSON *doc = hte_get(id);
+    const cJSON *st = sb_json_path(doc, "state");
+    snprintf(status, slen, "%s", sb_json_str(st, "status", ""));
+    snprintf(message, mlen, "%s", sb_json_str(st, "message", ""));
+    cJSON_Delete(doc);
+}
+
+bool hte_state_says(const char *id, const char *text)
+{
+    char status[32], message[1024];
+    hte_state(id, status, sizeof(status), message, sizeof(message));
+    return strstr(message, text) != NULL;
 }
 
 void hte_teardown(void)
@@ -81,8 +123,7 @@ void hte_teardown(void)
     sb_store_close(hte.store);
     sb_config_free(hte.cfg);
     cJSON_Delete(seen);
-    cJSON_Delete(status);
-    sb_stop_destroy(&hte.stop);
+    cJSON_Delete(last_stats);
     sbt_broker_stop();
 }
 
@@ -172,7 +213,7 @@ cJSON *hte_seen(const char *topic, int index)
 double hte_status_num_now(const char *path)
 {
     pthread_mutex_lock(&mu);
-    const cJSON *v = sb_json_path(status, path);
+    const cJSON *v = sb_json_path(last_stats, path);
     double n = cJSON_IsNumber(v) ? v->valuedouble : (v ? 0 : -1);
     pthread_mutex_unlock(&mu);
     return n;

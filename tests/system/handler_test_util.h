@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "harness.h"
@@ -33,6 +34,17 @@ extern hte_env hte;
  * sbtest/msg/out/+ and every topic outside sbtest/. */
 void hte_setup(const char *name);
 void hte_teardown(void);
+
+/* Runs the handler service on a thread with hte.cfg (and a fresh hte.stop) and waits until its
+ * status has ready_path (e.g. "handlers.<id>.type": that handler runs). */
+void hte_service_start(const char *ready_path);
+/* Raises hte.stop and joins the service thread. */
+void hte_service_stop(void);
+
+/* The stored handler's state: status and message copied (empty when none). */
+void hte_state(const char *id, char *status, size_t slen, char *message, size_t mlen);
+/* Whether handler id's stored state message contains text. */
+bool hte_state_says(const char *id, const char *text);
 
 /* Stores a handler document (JSON text) and publishes its "updated" event. */
 void hte_put(const char *json);
