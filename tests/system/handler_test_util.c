@@ -11,7 +11,7 @@
 hte_env hte;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static cJSON *seen;   /* [{"t": topic, "m": message}] */
+static cJSON *seen;       /* [{"t": topic, "m": message}] */
 static cJSON *last_stats; /* the last status's stats */
 static int n_status;
 
