@@ -16,47 +16,6 @@
 #include "core/time.h"
 #include "services/handler/service_priv.h"
 
-static void ctl_free(hd_ctl *c)
-{
-    if (!c)
-        return;
-    cJSON_Delete(c->ids);
-    free(c->reply);
-    free(c->corr);
-    free(c);
-}
-
-static void ctl_push(hd_service *s, hd_ctl *c)
-{
-    pthread_mutex_lock(&s->mu);
-    if (s->ctl_tail)
-        s->ctl_tail->next = c;
-    else
-        s->ctl_head = c;
-    s->ctl_tail = c;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* The next request, waiting up to 100 ms for one (the stop flag has its own condition). */
-static hd_ctl *ctl_next(hd_service *s)
-{
-    pthread_mutex_lock(&s->mu);
-    if (!s->ctl_head) {
-        struct timespec ts;
-        sb_time_mono_deadline(100, &ts);
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-    }
-    hd_ctl *c = s->ctl_head;
-    if (c) {
-        s->ctl_head = c->next;
-        if (!s->ctl_head)
-            s->ctl_tail = NULL;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return c;
-}
-
 static const char *topic_tail(const char *topic)
 {
     const char *slash = strrchr(topic, '/');
@@ -97,93 +56,54 @@ static void on_call(void *ctx, const sb_bus_msg *bm)
     }
 }
 
-static hd_ctl *ctl_new(bool force)
-{
-    hd_ctl *c = calloc(1, sizeof(*c));
-    if (c && !(c->ids = cJSON_CreateArray())) {
-        free(c);
-        return NULL;
-    }
-    if (c)
-        c->force = force;
-    return c;
-}
-
 /* <p>/event/handler/<id> or a batch on <p>/event/handler: reload the handlers named. */
 static void on_event(void *ctx, const sb_bus_msg *bm)
 {
+    hd_service *s = ctx;
     sb_event *ev = NULL;
     size_t n = 0;
-    hd_ctl *c = ctl_new(false);
-    if (!c)
+    sb_ctl_req *r = sb_ctl_for(NULL, false);
+    if (r && !(r->ids = cJSON_CreateArray())) {
+        sb_ctl_free(r);
+        return;
+    }
+    if (!r)
         return;
     if (sb_event_parse(bm->payload, bm->len, &ev, &n, NULL) == SB_OK) {
         for (size_t i = 0; i < n; i++)
             if (strcmp(ev[i].entity_type, "handler") == 0)
-                cJSON_AddItemToArray(c->ids, cJSON_CreateString(ev[i].entity_id));
+                cJSON_AddItemToArray(r->ids, cJSON_CreateString(ev[i].entity_id));
         sb_event_free_all(ev, n);
     } else if (strcmp(topic_tail(bm->topic), "handler") != 0) {
-        cJSON_AddItemToArray(c->ids, cJSON_CreateString(topic_tail(bm->topic)));
+        cJSON_AddItemToArray(r->ids, cJSON_CreateString(topic_tail(bm->topic)));
     }
-    if (cJSON_GetArraySize(c->ids) > 0)
-        ctl_push(ctx, c);
+    if (cJSON_GetArraySize(r->ids) > 0)
+        sb_ctl_push(&s->ctl, r);
     else
-        ctl_free(c);
+        sb_ctl_free(r);
 }
 
 /* <p>/ctl/handler/reload {"id":"h1"} | {"ids":[...]} | {} (all), with a reply. */
 static void on_ctl_reload(void *ctx, const sb_bus_msg *bm)
 {
-    cJSON *req = NULL;
-    if (bm->len)
-        sb_json_parse(bm->payload, bm->len, &req, NULL);
-    hd_ctl *c = ctl_new(true);
-    const char *id = sb_json_str(req, "id", NULL);
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "ids");
-    if (c && id) {
-        cJSON_AddItemToArray(c->ids, cJSON_CreateString(id));
-    } else if (c) {
-        cJSON_Delete(c->ids);
-        c->ids = cJSON_IsArray(ids) ? cJSON_Duplicate(ids, 1) : NULL;
-    }
-    if (c && bm->response_topic) {
-        c->reply = strdup(bm->response_topic);
-        if (bm->correlation && (c->corr = malloc(bm->correlation_len))) {
-            memcpy(c->corr, bm->correlation, bm->correlation_len);
-            c->corr_len = bm->correlation_len;
-        }
-    }
-    cJSON_Delete(req);
-    if (c)
-        ctl_push(ctx, c);
+    hd_service *s = ctx;
+    sb_ctl_push(&s->ctl, sb_ctl_from_msg(bm));
 }
 
-static void run_ctl(hd_service *s, hd_ctl *c)
+static void run_ctl(hd_service *s, sb_ctl_req *r)
 {
     cJSON *results = cJSON_CreateObject();
-    if (!c->ids) {
-        hd_reload_all(s, c->force, results);
+    if (!r->ids) {
+        hd_reload_all(s, r->force, results);
     } else {
         const cJSON *id;
-        cJSON_ArrayForEach(id, c->ids)
+        cJSON_ArrayForEach(id, r->ids)
         {
             if (cJSON_IsString(id))
-                hd_reload_one(s, id->valuestring, c->force, results);
+                hd_reload_one(s, id->valuestring, r->force, results);
         }
     }
-    if (c->reply) {
-        cJSON *reply = cJSON_CreateObject();
-        if (reply && cJSON_AddItemToObject(reply, "results", results))
-            results = NULL;
-        char *text = sb_json_print(reply);
-        sb_bus_msg req = {
-            .response_topic = c->reply, .correlation = c->corr, .correlation_len = c->corr_len};
-        if (text)
-            sb_bus_reply(s->env.bus, &req, text, strlen(text));
-        free(text);
-        cJSON_Delete(reply);
-    }
-    cJSON_Delete(results);
+    sb_ctl_reply(s->env.bus, r, results);
 }
 
 static void add_stats(void *ctx, cJSON *stats)
@@ -209,7 +129,7 @@ int sb_handler_run(const sb_config *cfg, sb_stop_flag *stop)
 {
     hd_service s = {.env = {.cfg = cfg}};
     pthread_mutex_init(&s.mu, NULL);
-    sb_time_cond_init(&s.cv);
+    sb_ctl_queue_init(&s.ctl);
     sb_service *svc = NULL;
     sb_errmsg em = {{0}};
     int code = 1;
@@ -232,20 +152,18 @@ int sb_handler_run(const sb_config *cfg, sb_stop_flag *stop)
         sb_error(NULL, "%s", sb_errmsg_str(&em, rc));
         goto done;
     }
-    while (!sb_stop_raised(stop)) {
-        hd_ctl *c = ctl_next(&s);
-        if (c)
-            run_ctl(&s, c);
-        ctl_free(c);
+    while (!sb_stop_raised(stop)) { /* the stop flag has its own condition: look every 100 ms */
+        sb_ctl_req *r = sb_ctl_next(&s.ctl, 100);
+        if (r)
+            run_ctl(&s, r);
+        sb_ctl_free(r);
     }
     code = 0;
 done:
     hd_stop_all(&s);
-    for (hd_ctl *c; (c = ctl_next(&s));)
-        ctl_free(c);
-    sb_service_close(svc, 2000);
+    sb_service_close(svc, 2000); /* no bus handler runs after this */
+    sb_ctl_queue_destroy(&s.ctl);
     sb_store_close(s.env.store);
-    pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
     return code;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "core/ctl.h"
 #include "core/service.h"
 #include "handlers/plugin.h"
 #include "storage/store.h"
@@ -59,23 +60,12 @@ char *hd_doc_fingerprint(const cJSON *doc);
  * publishes the document as an "updated" event. */
 void hd_state_publish(const hd_env *env, const char *id, const char *status, const char *message);
 
-/* A reload request, done on the service's main thread. */
-typedef struct hd_ctl {
-    struct hd_ctl *next;
-    cJSON *ids;  /* array of ids; NULL = every handler */
-    bool force;  /* restart even when the document did not change (ctl requests) */
-    char *reply; /* response topic, or NULL */
-    void *corr;
-    size_t corr_len;
-} hd_ctl;
-
 typedef struct hd_service {
     hd_env env;
-    pthread_mutex_t mu; /* guards runners and the ctl queue */
-    pthread_cond_t cv;
+    pthread_mutex_t mu; /* guards runners and the parked calls */
+    sb_ctl_queue ctl;   /* reloads for the main thread */
     hd_runner **runners;
     size_t n_runners, cap_runners;
-    hd_ctl *ctl_head, *ctl_tail;
     /* While a handler is being restarted its calls wait here, then go to the new runner. */
     char *restarting; /* the id, or NULL */
     hd_job *parked;

@@ -252,6 +252,30 @@ static void test_reload_on_event(void **state)
     assert_true(hte_wait_status_absent("handlers.mq1", 5000));
 }
 
+/* <p>/ctl/handler/reload with a reply: forced restarts, and what happened to each. */
+static void test_ctl_reload_reply(void **state)
+{
+    (void)state;
+    const char *req = "{\"ids\":[\"log1\",\"off\",\"nosuch\"]}";
+    char *reply = NULL;
+    size_t len = 0;
+    sb_errmsg em = {{0}};
+    assert_int_equal(sb_bus_request(hte.bus, "sbtest/ctl/handler/reload", req, strlen(req), 5000,
+                                    &reply, &len, &em),
+                     SB_OK);
+    cJSON *r = NULL;
+    assert_int_equal(sb_json_parse(reply, len, &r, NULL), SB_OK);
+    assert_string_equal(sb_json_str(sb_json_path(r, "results"), "log1", ""), "restarted");
+    assert_string_equal(sb_json_str(sb_json_path(r, "results"), "off", ""), "not running");
+    assert_string_equal(sb_json_str(sb_json_path(r, "results"), "nosuch", ""), "not running");
+    cJSON_Delete(r);
+    free(reply);
+    /* the restarted handler (its counters start again) works */
+    hte_call("log1", "{}", "{\"name\":\"after reload\"}");
+    hte_call("log1", "{\"x\":\"{{\"}", "{}"); /* a parameter that is a broken template */
+    assert_true(hte_wait_status_at_least("handlers.log1.delivered", 2, 5000));
+}
+
 /* Names in dir starting with prefix. */
 static int listed(const char *dir, const char *prefix, char *last, size_t len)
 {
@@ -377,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_malformed_call_dropped),
         cmocka_unit_test(test_reload_on_event),
         cmocka_unit_test(test_calls_kept_across_restart),
+        cmocka_unit_test(test_ctl_reload_reply),
         cmocka_unit_test(test_backup_and_restore),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
