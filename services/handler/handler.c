@@ -63,12 +63,10 @@ static void on_event(void *ctx, const sb_bus_msg *bm)
     sb_event *ev = NULL;
     size_t n = 0;
     sb_ctl_req *r = sb_ctl_for(NULL, false);
-    if (r && !(r->ids = cJSON_CreateArray())) {
+    if (!r || !(r->ids = cJSON_CreateArray())) {
         sb_ctl_free(r);
         return;
     }
-    if (!r)
-        return;
     if (sb_event_parse(bm->payload, bm->len, &ev, &n, NULL) == SB_OK) {
         for (size_t i = 0; i < n; i++)
             if (strcmp(ev[i].entity_type, "handler") == 0)
