@@ -8,7 +8,9 @@
  * `switchboard run` with run.services gateway,processor. Prints field updates/s (events seen,
  * first to last), the number of values devsim sent and events received (loss = the difference),
  * p50/p99/max latency from the gateway's receive timestamp (current.timestamp, the message's) to
- * the event reaching a subscriber, and CPU seconds and peak RSS per process.
+ * the event reaching a subscriber, the gateway's share of it (the same timestamp to the frame
+ * reaching a subscriber of the processor's input topic), and CPU seconds and peak RSS per
+ * process. SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -23,25 +25,35 @@
 #include "core/influxd.h"
 #include "core/json.h"
 #include "core/proc.h"
+#include "core/stream.h"
 #include "core/time.h"
 #include "storage/store.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static double *lat; /* ms, one per field value event */
-static size_t n_lat, cap_lat;
+/* Latencies in ms: of every field value event (end to end), and of every message reaching the
+ * processor's input topic (the gateway's share: batching, its bus client and one broker hop). */
+typedef struct samples {
+    double *v;
+    size_t n, cap;
+} samples;
+static samples lat, lat_in;
 static int64_t first_ms, last_ms;
 
-static void note(const cJSON *ev, int64_t now)
+static void add(samples *s, const char *ts, int64_t now)
 {
-    const char *ts = sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL);
     int64_t t = 0;
     if (!ts || sb_time_parse(ts, &t) != SB_OK)
         return;
-    if (n_lat == cap_lat) {
-        cap_lat = cap_lat ? cap_lat * 2 : 65536;
-        lat = realloc(lat, cap_lat * sizeof(*lat));
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 65536;
+        s->v = realloc(s->v, s->cap * sizeof(*s->v));
     }
-    lat[n_lat++] = (double)(now - t);
+    s->v[s->n++] = (double)(now - t);
+}
+
+static void note(const cJSON *ev, int64_t now)
+{
+    add(&lat, sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL), now);
 }
 
 static void on_event(void *ctx, const sb_bus_msg *bm)
@@ -65,10 +77,37 @@ static void on_event(void *ctx, const sb_bus_msg *bm)
     cJSON_Delete(j);
 }
 
+static void on_frame(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    int64_t now = sb_time_now_ms();
+    sb_stream_frame f;
+    if (sb_stream_decode(bm->payload, bm->len, &f, NULL) != SB_OK)
+        return;
+    pthread_mutex_lock(&mu);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, f.items)
+    {
+        if (strcmp(sb_json_str(m, "type", ""), "set") == 0)
+            add(&lat_in, sb_json_str(m, "timestamp", NULL), now);
+    }
+    pthread_mutex_unlock(&mu);
+    sb_stream_frame_free(&f);
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile of sorted samples (100 = max). */
+static double pct(const samples *s, int p)
+{
+    if (!s->n)
+        return 0;
+    size_t i = s->n * (size_t)p / 100;
+    return s->v[i < s->n ? i : s->n - 1];
 }
 
 /* CPU seconds (utime + stime) and peak RSS in MB of a live process. */
@@ -151,13 +190,16 @@ static void report(const char *mode, long n, long rate, sb_proc *ps, const char 
                    int np)
 {
     pthread_mutex_lock(&mu);
-    qsort(lat, n_lat, sizeof(*lat), cmp);
+    qsort(lat.v, lat.n, sizeof(*lat.v), cmp);
+    qsort(lat_in.v, lat_in.n, sizeof(*lat_in.v), cmp);
     double secs = (double)(last_ms - first_ms) / 1000.0;
     printf("%s: rate %ld/s sent %ld values, events %zu (lost %ld), %.0f field updates/s, "
            "latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
-           mode, rate, n, n_lat, n - (long)n_lat, secs > 0 ? (double)n_lat / secs : 0,
-           n_lat ? lat[n_lat / 2] : 0, n_lat ? lat[n_lat * 99 / 100] : 0,
-           n_lat ? lat[n_lat - 1] : 0);
+           mode, rate, n, lat.n, n - (long)lat.n, secs > 0 ? (double)lat.n / secs : 0,
+           pct(&lat, 50), pct(&lat, 99), pct(&lat, 100));
+    printf("  gateway share (device read -> processor input topic): p50 %.1f ms p99 %.1f ms "
+           "max %.1f ms over %zu messages\n",
+           pct(&lat_in, 50), pct(&lat_in, 99), pct(&lat_in, 100), lat_in.n);
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < np; i++) {
         double cpu, rss;
@@ -211,6 +253,7 @@ int main(int argc, char **argv)
         return 1;
     /* "event/field/#" also matches the batched "event/field" topic */
     sb_bus_subscribe(bus, "sbtest/event/field/#", 1, on_event, NULL, NULL);
+    sb_bus_subscribe(bus, "sbtest/msg/in/+", 1, on_frame, NULL, NULL);
 
     for (int i = 0; i < 4; i++)
         snprintf(logs[i], sizeof(logs[i]), "%s/p%d.log", dir, i);
@@ -244,7 +287,7 @@ int main(int argc, char **argv)
         sb_time_sleep_ms(50);
     for (int i = 0; i < 300; i++) { /* up to 30 s for the tail */
         pthread_mutex_lock(&mu);
-        bool done = n_lat >= (size_t)n;
+        bool done = lat.n >= (size_t)n;
         pthread_mutex_unlock(&mu);
         if (done)
             break;
@@ -256,6 +299,10 @@ int main(int argc, char **argv)
     sb_bus_destroy(bus, 500);
     sb_influxd_stop(&ix);
     sb_broker_stop(&br);
+    if (getenv("SB_BENCH_KEEP")) { /* keep the logs and data for a look */
+        fprintf(stderr, "bench_pipeline: kept %s\n", dir);
+        return 0;
+    }
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;
