@@ -86,9 +86,21 @@ typedef struct proc_stats {
     atomic_uint_fast64_t metrics_written, metrics_failed, nodes_down, queue_depth;
 } proc_stats;
 
+/*
+ * The events of one entity type, already as JSON text: "[" then the event objects separated
+ * by commas (no closing bracket). Printed once when recorded, so the document is not copied.
+ */
+typedef struct event_buf {
+    char *text;
+    size_t len, cap;
+    size_t n;          /* events in text */
+    char *first_id;    /* entityId of the first event (the topic of a single event) */
+    size_t doc_hint;   /* bytes the last printed document needed */
+} event_buf;
+
 /* What one frame (or one sweep) changed, collected until the commit. */
 typedef struct frame_ctx {
-    cJSON *events[T__COUNT]; /* arrays of event objects per entity type */
+    event_buf events[T__COUNT]; /* per entity type */
     tree_entry **touched;    /* entries to persist */
     size_t n_touched, cap_touched;
 } frame_ctx;

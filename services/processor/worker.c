@@ -82,23 +82,24 @@ static sb_err load_streams(proc *p, sb_errmsg *em)
 static void publish_events(proc *p, frame_ctx *fc)
 {
     for (int k = 0; k < T__COUNT; k++) {
-        int n = fc->events[k] ? cJSON_GetArraySize(fc->events[k]) : 0;
-        if (n == 0)
+        event_buf *b = &fc->events[k];
+        if (b->n == 0)
             continue;
-        const cJSON *one = n == 1 ? cJSON_GetArrayItem(fc->events[k], 0) : NULL;
         char topic[600];
-        if (one)
+        const char *body = b->text;
+        size_t len = b->len;
+        if (b->n == 1) { /* the object without the array's "[" */
             sb_bus_topic(p->bus, topic, sizeof(topic), "event/%s/%s", tree_kind_name(k),
-                         sb_json_str(one, "entityId", ""));
-        else
+                         b->first_id);
+            body++, len--;
+        } else {
             sb_bus_topic(p->bus, topic, sizeof(topic), "event/%s", tree_kind_name(k));
-        char *body = sb_json_print(one ? one : fc->events[k]);
-        if (body && sb_bus_publish(p->bus, topic, body, strlen(body), 1, false) == SB_OK)
-            atomic_fetch_add(&p->st.events, (uint64_t)n);
+            b->text[len++] = ']'; /* room is left: the buffer always has a spare byte */
+        }
+        if (sb_bus_publish(p->bus, topic, body, len, 1, false) == SB_OK)
+            atomic_fetch_add(&p->st.events, (uint64_t)b->n);
         else
-            sb_warn(&p->log, "%d %s events not published (bus full or no memory)", n,
-                    tree_kind_name(k));
-        free(body);
+            sb_warn(&p->log, "%zu %s events not published (bus full)", b->n, tree_kind_name(k));
     }
 }
 
