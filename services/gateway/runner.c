@@ -126,16 +126,17 @@ static void wake_node(gw_runner *r, const char *node_id)
  */
 static void add_to_stream(gw_runner *r, sb_msg *m)
 {
-    cJSON *item = sb_msg_to_json(m);
+    size_t len = 0;
+    char *item = sb_msg_encode(m, &len);
     sb_msg_free(m);
     sb_err rc = item ? SB_OK : SB_ERR_NOMEM;
     /* On paho's delivery thread (an MQTT provider) waiting would also hold up the acks that
      * open the window again, for every bus client in the process: never wait there. */
     int64_t give_up = sb_time_mono_ms() + (sb_bus_in_handler() ? 0 : 10000);
-    while (item && (rc = sb_stream_add(r->in, cJSON_Duplicate(item, true))) == SB_ERR_FULL &&
+    while (item && (rc = sb_stream_add_text(r->in, item, len)) == SB_ERR_FULL &&
            sb_time_mono_ms() < give_up)
         sb_time_sleep_ms(5);
-    cJSON_Delete(item);
+    free(item);
     pthread_mutex_lock(&r->mu);
     if (rc == SB_OK)
         r->n_in++;
@@ -166,9 +167,10 @@ static void host_receive(void *ctx, sb_msg *m)
         pthread_mutex_unlock(&r->mu);
         return;
     }
-    if (m->is_sleep_node)
+    if (m->is_sleep_node) { /* held messages may now be sendable: wake the runner */
         wake_node(r, m->node_id ? m->node_id : "");
-    pthread_cond_signal(&r->cv);
+        pthread_cond_signal(&r->cv);
+    }
     pthread_mutex_unlock(&r->mu);
     add_to_stream(r, m);
 }
