@@ -134,7 +134,9 @@ typedef struct qitem {
 /* A stream position the processor holds. */
 typedef struct stream_slot {
     char name[SB_STREAM_NAME_MAX];
-    sb_stream_pos pos;
+    sb_stream_pos pos;     /* durable: stored with the effects of the frames up to it */
+    sb_stream_pos pending; /* after the frames applied but not yet committed (== pos between) */
+    bool in_group;         /* frames of this stream are in the commit being collected */
 } stream_slot;
 
 struct proc {
