@@ -3,6 +3,7 @@
  * processor -> sqlite + influxd + events, with its own mosquitto and influxd on free ports.
  *
  *   bench_pipeline BUILD_DIR separate|allinone N RATE
+ *   bench_pipeline BUILD_DIR rss N 0
  *
  * separate: switchboard-gateway and switchboard-processor as two processes; allinone:
  * `switchboard run` with run.services gateway,processor. Prints field updates/s (events seen,
@@ -10,7 +11,8 @@
  * p50/p99/max latency from the gateway's receive timestamp (current.timestamp, the message's) to
  * the event reaching a subscriber, the gateway's share of it (the same timestamp to the frame
  * reaching a subscriber of the processor's input topic), and CPU seconds and peak RSS per
- * process. SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
+ * process. rss: the RSS of a processor alone whose store holds N fields (its device tree in
+ * memory). SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -186,6 +188,98 @@ static void put_gateway(const char *conf, int port)
     sb_config_free(cfg);
 }
 
+/* Current RSS (VmRSS) of a live process in MB. */
+static double rss_now(pid_t pid)
+{
+    char path[64], buf[256];
+    double mb = 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(buf, sizeof(buf), f))
+        if (strncmp(buf, "VmRSS:", 6) == 0)
+            mb = strtod(buf + 6, NULL) / 1024.0;
+    if (f)
+        fclose(f);
+    return mb;
+}
+
+/*
+ * Puts n fields (in sources of 100 fields, 20 sources per node) with a current and a previous
+ * value, the records the processor writes, straight into the store.
+ */
+static void put_fields(const char *conf, long n)
+{
+    sb_config *cfg = NULL;
+    sb_store *s = NULL;
+    if (sb_config_load(conf, &cfg, NULL) != SB_OK || sb_store_open(cfg, &s, NULL) != SB_OK)
+        exit(1);
+    enum { CHUNK = 1000 };
+    cJSON *docs[CHUNK + 2];
+    sb_store_op ops[CHUNK + 2];
+    for (long i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < CHUNK && i < n; k++, i++) {
+            char id[96], node[24], src[24], fid[24], json[1536];
+            snprintf(node, sizeof(node), "%ld", i / 2000 + 1);
+            snprintf(src, sizeof(src), "%ld", i / 100 % 20);
+            snprintf(fid, sizeof(fid), "V_%ld", i % 100);
+            snprintf(id, sizeof(id), "gwb.%s.%s.%s", node, src, fid);
+            snprintf(json, sizeof(json),
+                     "{\"id\":\"%s\",\"gatewayId\":\"gwb\",\"nodeId\":\"%s\",\"sourceId\":\"%s\","
+                     "\"enabled\":true,\"labels\":{},\"others\":{},\"fieldId\":\"%s\","
+                     "\"metricType\":\"gauge_float\",\"unit\":\"\",\"name\":\"%s\","
+                     "\"lastSeen\":\"2026-11-26T10:00:00.000Z\","
+                     "\"modifiedOn\":\"2026-11-26T10:00:00.000Z\","
+                     "\"previous\":{\"value\":21.25,\"timestamp\":\"2026-11-26T09:59:00.000Z\"},"
+                     "\"current\":{\"value\":21.5,\"timestamp\":\"2026-11-26T10:00:00.000Z\"},"
+                     "\"noChangeSince\":\"2026-11-26T10:00:00.000Z\"}",
+                     id, node, src, fid, fid);
+            if (sb_json_parse(json, strlen(json), &docs[k], NULL) != SB_OK)
+                exit(1);
+            ops[k] = (sb_store_op){SB_STORE_PUT, "field", docs[k], NULL};
+        }
+        if (sb_store_batch(s, ops, k, NULL) != SB_OK)
+            exit(1);
+        for (size_t j = 0; j < k; j++)
+            cJSON_Delete(docs[j]);
+    }
+    sb_store_close(s);
+    sb_config_free(cfg);
+}
+
+/*
+ * RSS of a processor whose store holds n fields: it loads its device tree at start; the RSS
+ * is read once it has been stable for a second (after a few values from devsim so the
+ * processor has worked too).
+ */
+static int rss_mode(const char *bd, const char *conf, long n, const char *devlog)
+{
+    put_fields(conf, n);
+    char exe[600];
+    snprintf(exe, sizeof(exe), "%s/services/processor/switchboard-processor", bd);
+    const char *a[] = {exe, "-c", conf, NULL};
+    sb_proc ps = {0};
+    sb_errmsg em = {{0}};
+    int64_t t0 = sb_time_mono_ms();
+    if (sb_proc_spawn(&ps, a, devlog, &em) != SB_OK)
+        return 1;
+    double last = -1, cur = 0;
+    int stable = 0;
+    for (int i = 0; i < 600 && stable < 10; i++) { /* up to 60 s */
+        sb_time_sleep_ms(100);
+        cur = rss_now(ps.pid);
+        stable = cur > 0 && cur == last ? stable + 1 : 0;
+        last = cur;
+    }
+    double cpu, peak;
+    usage_of(ps.pid, &cpu, &peak);
+    printf("rss: %ld fields in the store: processor RSS %.1f MB (peak %.1f MB), loaded in "
+           "%.1f s (cpu %.2f s)\n",
+           n, cur, peak, (double)(sb_time_mono_ms() - t0 - 1000) / 1000.0, cpu);
+    sb_proc_stop(&ps, SIGTERM, 3000);
+    return 0;
+}
+
 static void report(const char *mode, long n, long rate, sb_proc *ps, const char *const *names,
                    int np)
 {
@@ -212,7 +306,7 @@ static void report(const char *mode, long n, long rate, sb_proc *ps, const char 
 int main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_pipeline BUILD_DIR separate|allinone N RATE\n");
+        fprintf(stderr, "usage: bench_pipeline BUILD_DIR separate|allinone|rss N RATE\n");
         return 2;
     }
     const char *bd = argv[1], *mode = argv[2];
@@ -259,6 +353,13 @@ int main(int argc, char **argv)
         snprintf(logs[i], sizeof(logs[i]), "%s/p%d.log", dir, i);
     snprintf(exe[0], sizeof(exe[0]), "%s/tools/devsim/devsim", bd);
     char cnt[32], rt[32];
+    if (strcmp(mode, "rss") == 0) {
+        int rc = rss_mode(bd, conf, n, logs[1]);
+        sb_bus_destroy(bus, 500);
+        sb_influxd_stop(&ix);
+        sb_broker_stop(&br);
+        return rc;
+    }
     snprintf(cnt, sizeof(cnt), "%ld", n);
     snprintf(rt, sizeof(rt), "%ld", rate);
     const char *dargv[] = {exe[0], "-t", "tcp", "-p",         "0",        "-n", "20", "-r",
