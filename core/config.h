@@ -115,6 +115,7 @@ typedef struct sb_config_gateway {
 typedef struct sb_config_processor {
     int64_t node_down_after_ms; /* inactivity that turns a node down; 0 = never */
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
+    int64_t field_cache;        /* field records kept in memory (the rest stay in the store) */
 } sb_config_processor;
 
 typedef struct sb_config_api {

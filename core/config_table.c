@@ -193,6 +193,9 @@ static const sb_option processor_table[] = {
                         "A node without traffic for this long is marked down; 0 = never."),
     SB_OPT_ROW_INT(sb_config_processor, queue_max, "queue_max", "1000", 1, 1000000,
                    "Frames received and not yet applied; when full the bus waits."),
+    SB_OPT_ROW_INT(sb_config_processor, field_cache, "field_cache", "2000", 16, 100000000,
+                   "Field records kept in memory, most recently used first; the others are "
+                   "read from the store when a value arrives for them."),
     SB_OPT_END,
 };
 

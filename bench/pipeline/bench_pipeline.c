@@ -11,8 +11,8 @@
  * p50/p99/max latency from the gateway's receive timestamp (current.timestamp, the message's) to
  * the event reaching a subscriber, the gateway's share of it (the same timestamp to the frame
  * reaching a subscriber of the processor's input topic), and CPU seconds and peak RSS per
- * process. rss: the RSS of a processor alone whose store holds N fields (its device tree in
- * memory). SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
+ * process. rss: the RSS of a processor alone whose store holds N fields, after its start and
+ * after a value for each field went through it (plain frames published by the bench). SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/influxd.h"
 #include "core/json.h"
+#include "core/msg.h"
 #include "core/proc.h"
 #include "core/stream.h"
 #include "core/time.h"
@@ -247,12 +248,53 @@ static void put_fields(const char *conf, long n)
     sb_config_free(cfg);
 }
 
+/* Waits (up to 60 s) until the RSS of pid stayed the same for a second; returns it in MB. */
+static double rss_stable(pid_t pid)
+{
+    double last = -1, cur = 0;
+    int stable = 0;
+    for (int i = 0; i < 600 && stable < 10; i++) {
+        sb_time_sleep_ms(100);
+        cur = rss_now(pid);
+        stable = cur > 0 && cur == last ? stable + 1 : 0;
+        last = cur;
+    }
+    return cur;
+}
+
+/* Publishes one value for each of the n fields of put_fields, in plain frames of 500. */
+static void touch_fields(sb_bus *bus, long n)
+{
+    enum { FRAME = 500 };
+    sb_msg *msgs[FRAME];
+    for (long i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < FRAME && i < n; k++, i++) {
+            char node[24], src[24], fid[24], val[32];
+            snprintf(node, sizeof(node), "%ld", i / 2000 + 1);
+            snprintf(src, sizeof(src), "%ld", i / 100 % 20);
+            snprintf(fid, sizeof(fid), "V_%ld", i % 100);
+            snprintf(val, sizeof(val), "%ld.5", i % 40);
+            msgs[k] = sb_msg_new("gwb", node, src, SB_MSG_SET);
+            if (!msgs[k] || !sb_msg_add_payload(msgs[k], fid, val, SB_METRIC_GAUGE_FLOAT, NULL))
+                exit(1);
+        }
+        size_t len = 0;
+        char *frame = sb_msg_encode_batch(msgs, k, &len);
+        while (frame && sb_bus_publish(bus, "sbtest/msg/in/gwb", frame, len, 1, false) ==
+                            SB_ERR_FULL)
+            sb_time_sleep_ms(10);
+        free(frame);
+        for (size_t j = 0; j < k; j++)
+            sb_msg_free(msgs[j]);
+    }
+}
+
 /*
- * RSS of a processor whose store holds n fields: it loads its device tree at start; the RSS
- * is read once it has been stable for a second (after a few values from devsim so the
- * processor has worked too).
+ * RSS of a processor whose store holds n fields: once started (it loads nodes and sources),
+ * and again after a value for every one of the n fields went through it.
  */
-static int rss_mode(const char *bd, const char *conf, long n, const char *devlog)
+static int rss_mode(const char *bd, const char *conf, long n, const char *devlog, sb_bus *bus)
 {
     put_fields(conf, n);
     char exe[600];
@@ -260,22 +302,27 @@ static int rss_mode(const char *bd, const char *conf, long n, const char *devlog
     const char *a[] = {exe, "-c", conf, NULL};
     sb_proc ps = {0};
     sb_errmsg em = {{0}};
-    int64_t t0 = sb_time_mono_ms();
     if (sb_proc_spawn(&ps, a, devlog, &em) != SB_OK)
         return 1;
-    double last = -1, cur = 0;
-    int stable = 0;
-    for (int i = 0; i < 600 && stable < 10; i++) { /* up to 60 s */
+    double started = rss_stable(ps.pid);
+    int64_t t0 = sb_time_mono_ms();
+    touch_fields(bus, n);
+    for (int i = 0; i < 1200; i++) { /* up to 120 s */
+        pthread_mutex_lock(&mu);
+        bool done = lat.n >= (size_t)n;
+        pthread_mutex_unlock(&mu);
+        if (done)
+            break;
         sb_time_sleep_ms(100);
-        cur = rss_now(ps.pid);
-        stable = cur > 0 && cur == last ? stable + 1 : 0;
-        last = cur;
     }
-    double cpu, peak;
+    double secs = (double)(sb_time_mono_ms() - t0) / 1000.0;
+    double after = rss_stable(ps.pid), cpu, peak;
     usage_of(ps.pid, &cpu, &peak);
-    printf("rss: %ld fields in the store: processor RSS %.1f MB (peak %.1f MB), loaded in "
-           "%.1f s (cpu %.2f s)\n",
-           n, cur, peak, (double)(sb_time_mono_ms() - t0 - 1000) / 1000.0, cpu);
+    pthread_mutex_lock(&mu);
+    printf("rss: %ld fields in the store: processor RSS %.1f MB after start, %.1f MB after a "
+           "value for each (%zu events in %.1f s), peak %.1f MB, cpu %.2f s\n",
+           n, started, after, lat.n, secs, peak, cpu);
+    pthread_mutex_unlock(&mu);
     sb_proc_stop(&ps, SIGTERM, 3000);
     return 0;
 }
@@ -354,7 +401,7 @@ int main(int argc, char **argv)
     snprintf(exe[0], sizeof(exe[0]), "%s/tools/devsim/devsim", bd);
     char cnt[32], rt[32];
     if (strcmp(mode, "rss") == 0) {
-        int rc = rss_mode(bd, conf, n, logs[1]);
+        int rc = rss_mode(bd, conf, n, logs[1], bus);
         sb_bus_destroy(bus, 500);
         sb_influxd_stop(&ix);
         sb_broker_stop(&br);

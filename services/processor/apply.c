@@ -174,7 +174,14 @@ static cJSON *new_doc(const char *id, const sb_msg *m, const char *src)
 static tree_entry *upsert(proc *p, frame_ctx *fc, tree_kind k, const char *id, const sb_msg *m,
                           const char *src, const char *name)
 {
-    tree_entry *e = tree_get(p->tree, k, id);
+    sb_err rc = SB_OK;
+    tree_entry *e = tree_get(p->tree, k, id, &rc);
+    if (rc != SB_OK) { /* it may exist: never replace it with a new record */
+        atomic_fetch_add(&p->st.bad_messages, 1);
+        sb_error(&p->log, "%s %s not read from the store (%s); its value is dropped",
+                 tree_kind_name(k), id, sb_strerror(rc));
+        return NULL;
+    }
     if (!e) {
         cJSON *d = new_doc(id, m, src);
         if (d && k == T_NODE) {
@@ -328,7 +335,7 @@ static void answer(proc *p, const sb_msg *m, const char *src, const sb_payload *
 {
     char id[4 * SB_MSG_ID_MAX + 8];
     snprintf(id, sizeof(id), "%s.%s.%s.%s", m->gateway_id, m->node_id, src, pl->key);
-    tree_entry *f = tree_get(p->tree, T_FIELD, id);
+    tree_entry *f = tree_get(p->tree, T_FIELD, id, NULL);
     const cJSON *v = f ? sb_json_path(f->doc, "current.value") : NULL;
     char text[SB_MSG_VALUE_MAX > 256 ? 256 : SB_MSG_VALUE_MAX];
     if (cJSON_IsObject(v)) { /* geo */
