@@ -110,6 +110,7 @@ typedef struct sb_config_gateway {
     sb_config_gateway_filter filter;
     char *log_dir;         /* message logger files; empty = <data_dir>/gateway-logs */
     int64_t out_queue_max; /* messages waiting to be sent, per gateway */
+    int64_t in_queue_max;  /* received messages held while the msg/in window is full */
 } sb_config_gateway;
 
 typedef struct sb_config_processor {
