@@ -231,9 +231,10 @@ int sb_gateway_run(const sb_config *cfg, sb_stop_flag *stop)
     code = 0;
 done:
     gw_stop_all(&s);
+    sb_service_close(svc, 2000);
+    /* after the bus is closed: the gateways' last state events come back to on_event */
     for (gw_ctl *c; (c = ctl_pop(&s));)
         ctl_free(c);
-    sb_service_close(svc, 2000);
     sb_store_close(s.env.store);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
