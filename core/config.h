@@ -111,6 +111,9 @@ typedef struct sb_config_gateway {
     char *log_dir;         /* message logger files; empty = <data_dir>/gateway-logs */
     int64_t out_queue_max; /* messages waiting to be sent, per gateway */
     int64_t in_queue_max;  /* received messages held while the msg/in window is full */
+    /* the msg/in journal (docs/gateways.md "The journal") */
+    char *journal_dir; /* empty = <data_dir>/gateway-journal */
+    bool journal_sync; /* fdatasync every record */
 } sb_config_gateway;
 
 typedef struct sb_config_processor {

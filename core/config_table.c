@@ -187,6 +187,13 @@ static const sb_option gateway_table[] = {
     SB_OPT_ROW_INT(sb_config_gateway, in_queue_max, "in_queue_max", "10000", 0, 10000000,
                    "Received messages an MQTT provider holds per gateway while the processor "
                    "is behind (its window is full); more are dropped, counted and logged."),
+    /* the msg/in journal */
+    SB_OPT_ROW_STR(sb_config_gateway, journal_dir, "journal_dir", "",
+                   "Directory of the per-gateway journals of received messages not yet "
+                   "acknowledged by the processor; empty = <data_dir>/gateway-journal."),
+    SB_OPT_ROW_BOOL(sb_config_gateway, journal_sync, "journal_sync", "false",
+                    "fdatasync the journal after every record: survives a power loss, not only "
+                    "a crash of the process, at the cost of a disk flush per message."),
     SB_OPT_END,
 };
 

@@ -11,8 +11,9 @@
  * - A producer (one per stream, e.g. per gateway id) collects items into frames of at most
  *   batch_max items or batch_delay ms (an item added while no frame waits for its ack is sent
  *   at once: batching only under load), numbers them seq = 1, 2, 3 ... within its epoch (its
- *   start time in ms unless given), publishes them and keeps each frame in memory until an ack
- *   covers it. An ack {"seq": N} means every frame <= N of that epoch is durable. Unacknowledged
+ *   start time in ms unless given), publishes them and keeps each frame in memory (and, with a
+ *   journal, on disk: stream_journal.h) until an ack covers it. An ack {"seq": N} means every
+ *   frame <= N of that epoch is durable, and so is every frame of an older epoch. Unacknowledged
  *   frames are published again, in order, after a reconnect, when the oldest has waited
  *   resend_ms, or at once when the consumer reports a gap. The window is bounded
  *   (max_frames): sb_stream_add() returns SB_ERR_FULL instead of growing.
@@ -82,7 +83,8 @@ typedef enum sb_stream_verdict {
     SB_STREAM_APPLY = 0, /* the next frame: apply, store the new position, ack */
     SB_STREAM_DUPLICATE, /* already applied: drop, ack the position again */
     SB_STREAM_GAP,       /* a frame is missing before it: drop, ack with gap so it is resent */
-    SB_STREAM_STALE,     /* from an older producer epoch: drop silently */
+    SB_STREAM_STALE,     /* from an older producer epoch: drop, ack the position (a producer
+                          * replaying its journal lets go of frames the consumer passed) */
 } sb_stream_verdict;
 
 /* The rule above for a sequenced frame against the stored position. */
@@ -112,6 +114,14 @@ typedef struct sb_stream_producer_opts {
     size_t max_frames;      /* unacknowledged frames kept; 0 = 1000 */
     int64_t resend_ms;      /* resend when the oldest frame waited this long; 0 = 5000 */
     int64_t epoch;          /* 0 = the wall clock in ms at create */
+    /* The journal (stream_journal.h): NULL or "" = none, the window lives in memory only. With
+     * a directory, accepted items, sealed frames and acks are appended to
+     * <journal_dir>/<stream>.journal, and a producer created on it first publishes the frames
+     * still unacknowledged there, with their original epoch and seq (the consumer drops those it
+     * applied), then frames of a new epoch. */
+    const char *journal_dir;
+    bool journal_sync;            /* fdatasync after every record (power loss, not only a kill) */
+    size_t journal_compact_bytes; /* rewrite the journal past this size; 0 = 1 MiB */
 } sb_stream_producer_opts;
 
 typedef struct sb_stream_producer_stats {
@@ -124,12 +134,17 @@ typedef struct sb_stream_producer_stats {
     uint64_t unacked;    /* frames waiting for an ack now */
     uint64_t open_items; /* items in the frame being filled */
     int64_t epoch;
-    int64_t last_acked; /* highest seq acknowledged */
+    int64_t last_acked;         /* highest seq acknowledged */
+    uint64_t replayed;          /* frames taken over from the journal at create */
+    uint64_t replayed_items;    /* items taken over from the journal that were never sealed */
+    uint64_t journal_bad_lines; /* journal lines skipped at create (a torn last line included) */
+    uint64_t journal_errors;    /* journal writes that failed */
 } sb_stream_producer_stats;
 
 /*
  * Creates the producer, subscribes to "<p>/ack/<stream>" and starts its timer thread (batch
- * delay, resend). Destroy with sb_stream_producer_destroy().
+ * delay, resend). With opts->journal_dir, opens (SB_ERR_BUSY when another process holds it) and
+ * replays the journal first. Destroy with sb_stream_producer_destroy().
  */
 sb_err sb_stream_producer_create(const sb_stream_producer_opts *opts, sb_stream_producer **out,
                                  sb_errmsg *em);
@@ -158,7 +173,8 @@ void sb_stream_producer_get_stats(sb_stream_producer *p, sb_stream_producer_stat
 
 /*
  * Stops the timer, unsubscribes and frees; unacknowledged frames are lost with it (call
- * sb_stream_wait_acked first to drain). Accepts NULL.
+ * sb_stream_wait_acked first to drain) unless a journal keeps them for the next create. A
+ * journal with nothing pending is deleted. Accepts NULL.
  */
 void sb_stream_producer_destroy(sb_stream_producer *p);
 

@@ -6,7 +6,14 @@
  * what waited too long. The ack handler runs on paho's receive thread, which holds paho's own
  * lock while it runs, and publishing under our mutex takes paho's lock: so the handler never
  * takes our mutex. It only records the highest ack (and a gap report) in atomics, which the
- * timer and the API calls absorb under the mutex.
+ * timer and the API calls absorb under the mutex (ack_mu guards only those few fields and is
+ * never held while calling anything else).
+ *
+ * With a journal (opts.journal_dir, stream_journal.h) every accepted item, every sealed frame
+ * and every ack is also appended to a file, and a producer created on a journal starts with the
+ * frames still unacknowledged there, under their original epoch and seq. Frames of a newer
+ * epoch are published only once every older frame is acknowledged: a consumer that saw the new
+ * epoch would take the older frames for stale ones.
  */
 #include "core/stream.h"
 
@@ -18,10 +25,13 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/stream_journal.h"
 #include "core/time.h"
 
+#define COMPACT_BYTES_DEFAULT (1024 * 1024)
+
 typedef struct frame {
-    int64_t seq;
+    int64_t epoch, seq;
     char *text; /* the encoded envelope, published as is on every (re)send */
     size_t len;
     int64_t sent_at; /* monotonic ms of the last publish; 0 = not published yet */
@@ -45,16 +55,21 @@ struct sb_stream_producer {
      * added; a frame is sealed by wrapping the envelope around this text). */
     char *open;
     size_t open_len, open_cap, open_n; /* open_n == 0: no open frame */
+    size_t *open_offs, offs_cap;       /* where each open item starts in open (journal only) */
     int64_t open_deadline;             /* monotonic ms when the open frame must be sealed */
     int64_t last_seal;                 /* monotonic ms of the last frame sealed */
-    frame *ring;           /* unacked frames, oldest first: ring[(head + i) % max_frames] */
-    size_t head, count;
+    frame *ring;                       /* unacked frames, oldest first: ring[(head + i) % cap] */
+    size_t head, count, cap;           /* cap: max_frames + the frames replayed from the journal */
     int64_t next_seq, acked;
+    int64_t acked_epoch, acked_seq; /* the highest position acknowledged, absorbed */
+    sb_stream_journal *journal;     /* NULL without opts.journal_dir */
+    size_t compact_bytes;
     uint64_t last_connects;
     int64_t last_gap_resend;
     sb_stream_producer_stats st;
-    _Atomic int64_t ack_in; /* highest seq acked by the consumer, not yet absorbed */
-    atomic_bool gap_in;     /* the consumer reported a hole */
+    pthread_mutex_t ack_mu;
+    int64_t ack_epoch_in, ack_seq_in; /* highest position acked by the consumer (ack_mu) */
+    atomic_bool gap_in;               /* the consumer reported a hole */
     atomic_uint_fast64_t acks_in;
 };
 
@@ -62,11 +77,25 @@ struct sb_stream_producer {
 
 static frame *at(sb_stream_producer *p, size_t i)
 {
-    return &p->ring[(p->head + i) % p->max_frames];
+    return &p->ring[(p->head + i) % p->cap];
+}
+
+/* (e1, s1) before (e2, s2) in stream order. */
+static bool before(int64_t e1, int64_t s1, int64_t e2, int64_t s2)
+{
+    return e1 < e2 || (e1 == e2 && s1 < s2);
+}
+
+static void journal_note(sb_stream_producer *p, sb_err rc)
+{
+    if (rc != SB_OK)
+        p->st.journal_errors++;
 }
 
 static void publish_frame(sb_stream_producer *p, frame *f, bool resend)
 {
+    if (f->epoch != at(p, 0)->epoch)
+        return; /* a newer epoch waits until every older frame is acknowledged */
     if (sb_bus_publish(p->bus, p->topic, f->text, f->len, 1, false) != SB_OK)
         return; /* bus queue full: the timer tries again */
     f->sent_at = sb_time_mono_ms();
@@ -78,18 +107,7 @@ static void publish_frame(sb_stream_producer *p, frame *f, bool resend)
 /* The frame's text: the envelope of stream.h around the items (sb_stream_encode's form). */
 static char *envelope(sb_stream_producer *p, int64_t seq, size_t *len)
 {
-    char head[SB_STREAM_NAME_MAX * 6 + 96];
-    int k = snprintf(head, sizeof(head), "{\"stream\":%s,\"epoch\":%lld,\"seq\":%lld,\"items\":[",
-                     p->qname, (long long)p->st.epoch, (long long)seq);
-    size_t n = (size_t)k + p->open_len + 2;
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, head, (size_t)k);
-    memcpy(out + k, p->open, p->open_len);
-    memcpy(out + k + p->open_len, "]}", 3);
-    *len = n;
-    return out;
+    return sb_stream_journal_envelope(p->qname, p->st.epoch, seq, p->open, p->open_len, len);
 }
 
 /* Turns the open items into the next numbered frame and publishes it. */
@@ -97,12 +115,15 @@ static sb_err seal(sb_stream_producer *p)
 {
     if (!p->open_n)
         return SB_OK;
-    if (p->count == p->max_frames)
+    if (p->count == p->cap)
         return SB_ERR_FULL;
     frame *f = at(p, p->count);
     f->text = envelope(p, p->next_seq, &f->len);
     if (!f->text)
         return SB_ERR_NOMEM;
+    if (p->journal)
+        journal_note(p, sb_stream_journal_sealed(p->journal, p->st.epoch, p->next_seq, p->open_n));
+    f->epoch = p->st.epoch;
     f->seq = p->next_seq++;
     f->sent_at = 0;
     p->count++;
@@ -120,23 +141,69 @@ static void resend_all(sb_stream_producer *p)
         publish_frame(p, at(p, i), at(p, i)->sent_at != 0);
 }
 
-static void release_upto(sb_stream_producer *p, int64_t seq)
+/* Lets go of every frame up to (epoch, seq), older epochs included. */
+static void release_upto(sb_stream_producer *p, int64_t epoch, int64_t seq)
 {
-    while (p->count && at(p, 0)->seq <= seq) {
+    while (p->count && !before(epoch, seq, at(p, 0)->epoch, at(p, 0)->seq)) {
         SB_FREE(at(p, 0)->text);
-        p->head = (p->head + 1) % p->max_frames;
+        p->head = (p->head + 1) % p->cap;
         p->count--;
     }
-    if (seq > p->acked)
-        p->acked = seq;
+}
+
+/* The journal with only what is pending: the unacknowledged frames and the open items. */
+static sb_err compact(sb_stream_producer *p)
+{
+    size_t n = p->count + p->open_n;
+    sb_stream_journal_rec *recs = n ? calloc(n, sizeof(*recs)) : NULL;
+    if (n && !recs)
+        return SB_ERR_NOMEM;
+    for (size_t i = 0; i < p->count; i++)
+        recs[i] = (sb_stream_journal_rec){'F', at(p, i)->text, at(p, i)->len};
+    for (size_t i = 0; i < p->open_n; i++) {
+        size_t end = i + 1 < p->open_n ? p->open_offs[i + 1] - 1 : p->open_len;
+        recs[p->count + i] =
+            (sb_stream_journal_rec){'i', p->open + p->open_offs[i], end - p->open_offs[i]};
+    }
+    sb_err rc = sb_stream_journal_rewrite(p->journal, recs, n);
+    free(recs);
+    return rc;
+}
+
+/* Records an ack in the journal; empties the file when nothing is pending, rewrites it when
+ * it is large and mostly acknowledged. */
+static void journal_acked(sb_stream_producer *p)
+{
+    if (!p->count && !p->open_n) {
+        journal_note(p, sb_stream_journal_rewrite(p->journal, NULL, 0));
+        return;
+    }
+    journal_note(p, sb_stream_journal_acked(p->journal, p->acked_epoch, p->acked_seq));
+    size_t size = sb_stream_journal_size(p->journal);
+    if (size < p->compact_bytes)
+        return;
+    size_t pending = p->open_len;
+    for (size_t i = 0; i < p->count; i++)
+        pending += at(p, i)->len;
+    if (pending < size / 2)
+        journal_note(p, compact(p));
 }
 
 /* Applies what on_ack recorded. */
 static void absorb_acks(sb_stream_producer *p)
 {
-    int64_t seq = atomic_load(&p->ack_in);
-    if (seq > p->acked)
-        release_upto(p, seq);
+    pthread_mutex_lock(&p->ack_mu);
+    int64_t e = p->ack_epoch_in, s = p->ack_seq_in;
+    pthread_mutex_unlock(&p->ack_mu);
+    if (before(p->acked_epoch, p->acked_seq, e, s)) {
+        release_upto(p, e, s);
+        p->acked_epoch = e;
+        p->acked_seq = s;
+        if (e == p->st.epoch)
+            p->acked = s;
+        if (p->journal)
+            journal_acked(p);
+    }
     p->st.acks = atomic_load(&p->acks_in);
     if (atomic_exchange(&p->gap_in, false) && p->count) {
         int64_t now = sb_time_mono_ms();
@@ -205,14 +272,20 @@ static void on_ack(void *ctx, const sb_bus_msg *m)
     if (sb_json_parse(m->payload, m->len, &ack, NULL) != SB_OK)
         return;
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(ack, "seq");
-    double epoch = sb_json_num(ack, "epoch", 0);
+    int64_t epoch = (int64_t)sb_json_num(ack, "epoch", 0);
     bool gap = sb_json_bool(ack, "gap", false);
-    /* An ack without epoch ({"seq": N}, the short form) is taken as this epoch's. */
-    if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 &&
-        (epoch == 0 || (int64_t)epoch == p->st.epoch)) {
-        int64_t n = (int64_t)seq->valuedouble, cur = atomic_load(&p->ack_in);
-        while (n > cur && !atomic_compare_exchange_weak(&p->ack_in, &cur, n))
-            ;
+    /* An ack without epoch ({"seq": N}, the short form) is taken as this epoch's. An ack of an
+     * older epoch covers frames replayed from the journal; one of a newer epoch is not ours. */
+    if (epoch == 0)
+        epoch = p->st.epoch;
+    if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 && epoch > 0 && epoch <= p->st.epoch) {
+        int64_t n = (int64_t)seq->valuedouble;
+        pthread_mutex_lock(&p->ack_mu);
+        if (before(p->ack_epoch_in, p->ack_seq_in, epoch, n)) {
+            p->ack_epoch_in = epoch;
+            p->ack_seq_in = n;
+        }
+        pthread_mutex_unlock(&p->ack_mu);
         atomic_fetch_add(&p->acks_in, 1);
         if (gap)
             atomic_store(&p->gap_in, true);
@@ -221,6 +294,47 @@ static void on_ack(void *ctx, const sb_bus_msg *m)
         pthread_cond_signal(&p->cv);
     }
     cJSON_Delete(ack);
+}
+
+/* ---- the journal at start ------------------------------------------------------------------ */
+
+static bool open_append(sb_stream_producer *p, const char *item, size_t len);
+
+/*
+ * Opens the journal and takes over what it holds: the unacknowledged frames with their epoch
+ * and seq (published first, see publish_frame), the items never sealed (the open frame of the
+ * new epoch, which is after every epoch the journal names). Then the file is rewritten with
+ * just that, which also drops a torn last line.
+ */
+static sb_err replay(sb_stream_producer *p, const sb_stream_producer_opts *o, sb_errmsg *em)
+{
+    sb_stream_journal_replay rp;
+    sb_err rc =
+        sb_stream_journal_open(o->journal_dir, p->stream, o->journal_sync, &p->journal, &rp, em);
+    if (rc != SB_OK)
+        return rc;
+    p->cap = p->max_frames + rp.n_frames;
+    p->ring = calloc(p->cap, sizeof(frame));
+    rc = p->ring ? SB_OK : sb_fail(em, SB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SB_OK && i < rp.n_frames; i++) {
+        frame *f = &p->ring[i];
+        *f = (frame){rp.frames[i].epoch, rp.frames[i].seq, rp.frames[i].text, rp.frames[i].len, 0};
+        rp.frames[i].text = NULL;
+        p->count++;
+    }
+    if (rp.max_epoch >= p->st.epoch)
+        p->st.epoch = rp.max_epoch + 1;
+    for (size_t i = 0; rc == SB_OK && i < rp.n_items; i++)
+        if (!open_append(p, rp.items[i], strlen(rp.items[i])))
+            rc = sb_fail(em, SB_ERR_NOMEM, "out of memory");
+    p->st.replayed = rp.n_frames;
+    p->st.replayed_items = rp.n_items;
+    p->st.journal_bad_lines = rp.bad_lines + rp.torn;
+    sb_stream_journal_replay_free(&rp);
+    if (rc == SB_OK && (rc = compact(p)) != SB_OK)
+        rc = sb_fail(em, rc, "stream %s: cannot rewrite its journal in %s", p->stream,
+                     o->journal_dir);
+    return rc;
 }
 
 /* ---- public ------------------------------------------------------------------------------ */
@@ -245,10 +359,12 @@ sb_err sb_stream_producer_create(const sb_stream_producer_opts *o, sb_stream_pro
     p->resend_ms = o->resend_ms > 0 ? o->resend_ms : 5000;
     p->st.epoch = o->epoch > 0 ? o->epoch : sb_time_now_ms();
     p->next_seq = 1;
-    atomic_init(&p->ack_in, 0);
+    p->cap = p->max_frames;
+    p->compact_bytes = o->journal_compact_bytes ? o->journal_compact_bytes : COMPACT_BYTES_DEFAULT;
     atomic_init(&p->gap_in, false);
     atomic_init(&p->acks_in, 0);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->ack_mu, NULL);
     pthread_condattr_t a;
     pthread_condattr_init(&a);
     pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
@@ -258,12 +374,17 @@ sb_err sb_stream_producer_create(const sb_stream_producer_opts *o, sb_stream_pro
     sb_bus_get_stats(p->bus, &bs);
     p->last_connects = bs.connects;
     sb_err rc = SB_ERR_NOMEM;
-    p->ring = calloc(p->max_frames, sizeof(frame));
     /* The name is a plain topic level, but may hold '"' or '\\': let cJSON quote it. */
     cJSON *name = cJSON_CreateString(p->stream);
     p->qname = name ? cJSON_PrintUnformatted(name) : NULL;
     cJSON_Delete(name);
-    if (!p->ring || !p->qname)
+    if (!p->qname)
+        goto fail;
+    if (o->journal_dir && *o->journal_dir)
+        rc = replay(p, o, em);
+    else
+        rc = (p->ring = calloc(p->cap, sizeof(frame))) ? SB_OK : SB_ERR_NOMEM;
+    if (rc != SB_OK)
         goto fail;
     rc = sb_bus_topic(p->bus, p->ack_topic, sizeof(p->ack_topic), "ack/%s", p->stream);
     if (rc == SB_OK)
@@ -296,11 +417,25 @@ static bool open_append(sb_stream_producer *p, const char *item, size_t len)
         p->open = t;
         p->open_cap = cap;
     }
+    if (p->journal && p->open_n == p->offs_cap) {
+        size_t cap = p->offs_cap ? p->offs_cap * 2 : 64;
+        size_t *t = realloc(p->open_offs, cap * sizeof(*t));
+        if (!t)
+            return false;
+        p->open_offs = t;
+        p->offs_cap = cap;
+    }
     if (!p->open_n)
         p->open_deadline = sb_time_mono_ms() + p->batch_delay_ms;
     else
         p->open[p->open_len++] = ',';
-    memcpy(p->open + p->open_len, item, len);
+    if (p->journal)
+        p->open_offs[p->open_n] = p->open_len;
+    char *dst = p->open + p->open_len;
+    memcpy(dst, item, len);
+    /* One line per item in the journal: a '\n' can only be JSON white space here. */
+    for (char *nl = memchr(dst, '\n', len); nl; nl = memchr(nl, '\n', len - (size_t)(nl - dst)))
+        *nl = ' ';
     p->open_len += len;
     p->open_n++;
     return true;
@@ -315,14 +450,15 @@ sb_err sb_stream_add_text(sb_stream_producer *p, const char *item, size_t len)
         rc = seal(p);
     if (rc == SB_OK && !open_append(p, item, len))
         rc = SB_ERR_NOMEM;
+    if (rc == SB_OK && p->journal) /* the text as kept: line ends made spaces */
+        journal_note(p, sb_stream_journal_item(p->journal, p->open + p->open_len - len, len));
     if (rc == SB_OK) {
         p->st.items++;
         /* Sealed at once when the frame is full, when there is no batch delay, or when the
          * pipe is idle (like Nagle's algorithm, see idle()): batching only adds latency then.
          * Under load the acks come slower than items, so frames fill up to batch_max or
          * batch_delay. SB_ERR_FULL here leaves the item in the open frame: accepted. */
-        if (p->batch_delay_ms == 0 || p->open_n >= p->batch_max ||
-            idle(p, sb_time_mono_ms()))
+        if (p->batch_delay_ms == 0 || p->open_n >= p->batch_max || idle(p, sb_time_mono_ms()))
             seal(p);
     } else if (rc == SB_ERR_FULL) {
         p->st.full++;
@@ -358,7 +494,7 @@ sb_err sb_stream_wait_acked(sb_stream_producer *p, int64_t timeout_ms)
         int64_t left = deadline - sb_time_mono_ms();
         if (left <= 0)
             break;
-        if (p->open_n && p->count < p->max_frames)
+        if (p->open_n && p->count < p->cap)
             seal(p);
         struct timespec ts;
         sb_time_mono_deadline(left < 20 ? left : 20, &ts);
@@ -393,12 +529,20 @@ void sb_stream_producer_destroy(sb_stream_producer *p)
     }
     if (p->ack_topic[0])
         sb_bus_unsubscribe(p->bus, p->ack_topic);
+    if (p->journal) { /* what is pending stays in the journal for the next start */
+        pthread_mutex_lock(&p->mu);
+        absorb_acks(p);
+        pthread_mutex_unlock(&p->mu);
+        sb_stream_journal_close(p->journal, !p->count && !p->open_n);
+    }
     while (p->ring && p->count)
-        release_upto(p, at(p, 0)->seq);
+        release_upto(p, at(p, 0)->epoch, at(p, 0)->seq);
     free(p->ring);
     free(p->open);
+    free(p->open_offs);
     free(p->qname);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->ack_mu);
     pthread_cond_destroy(&p->cv);
     free(p);
 }

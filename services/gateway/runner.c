@@ -140,8 +140,7 @@ static void drain_overflow(gw_runner *r)
 
 /* Adds item behind the overflow queue's older messages; with the window full, queues it when
  * can_queue (*queued = true) or returns SB_ERR_FULL. */
-static sb_err add_or_queue(gw_runner *r, const char *item, size_t len, bool can_queue,
-                           bool *queued)
+static sb_err add_or_queue(gw_runner *r, const char *item, size_t len, bool can_queue, bool *queued)
 {
     pthread_mutex_lock(&r->inmu);
     gw_inq_drain(&r->inq, take, r->in);
@@ -430,12 +429,32 @@ static sb_err open_stream(gw_runner *r, sb_errmsg *em)
     if (rc != SB_OK)
         return sb_fail(em, rc, "gateway id '%s': topic too long", r->doc->id);
     const sb_config_bus *bus = &r->env.cfg->bus;
+    const sb_config_gateway *gc = &r->env.cfg->gateway;
+    char *dir = gc->journal_dir && *gc->journal_dir
+                    ? strdup(gc->journal_dir)
+                    : sb_config_data_path(r->env.cfg, "gateway-journal");
+    if (!dir)
+        return sb_fail(em, SB_ERR_NOMEM, "out of memory");
     sb_stream_producer_opts o = {.bus = r->env.bus,
                                  .stream = r->doc->id,
                                  .topic = r->in_topic,
                                  .batch_max = (size_t)bus->batch_max,
-                                 .batch_delay_ms = bus->batch_delay_ms};
-    return sb_stream_producer_create(&o, &r->in, em);
+                                 .batch_delay_ms = bus->batch_delay_ms,
+                                 .journal_dir = dir,
+                                 .journal_sync = gc->journal_sync};
+    rc = sb_stream_producer_create(&o, &r->in, em);
+    free(dir);
+    if (rc != SB_OK)
+        return rc;
+    sb_stream_producer_stats ps;
+    sb_stream_producer_get_stats(r->in, &ps);
+    if (ps.replayed || ps.replayed_items || ps.journal_bad_lines)
+        sb_info(&r->log,
+                "journal: %llu unacknowledged frames and %llu unsent messages taken over "
+                "(%llu bad lines skipped)",
+                (unsigned long long)ps.replayed, (unsigned long long)ps.replayed_items,
+                (unsigned long long)ps.journal_bad_lines);
+    return SB_OK;
 }
 
 static sb_err init_runner(gw_runner *r, sb_errmsg *em)
@@ -532,6 +551,8 @@ void gw_runner_stats(gw_runner *r, cJSON *obj)
         cJSON_AddNumberToObject(o, "frames", (double)ps.frames);
         cJSON_AddNumberToObject(o, "framesResent", (double)ps.resent);
         cJSON_AddNumberToObject(o, "framesUnacked", (double)ps.unacked);
+        cJSON_AddNumberToObject(o, "framesReplayed", (double)ps.replayed);
+        cJSON_AddNumberToObject(o, "journalErrors", (double)ps.journal_errors);
         cJSON_AddNumberToObject(o, "retries", (double)r->n_retries);
         cJSON_AddNumberToObject(o, "ackLost", (double)r->n_ack_lost);
         cJSON_AddNumberToObject(o, "dropped", (double)r->n_dropped);
@@ -571,7 +592,8 @@ void gw_runner_stop(gw_runner *r, bool deleted)
         }
         sb_stream_flush(r->in);
         if (sb_stream_wait_acked(r->in, deadline - sb_time_mono_ms()) != SB_OK)
-            sb_warn(&r->log, "stopping with received messages not acknowledged by a processor");
+            sb_warn(&r->log, "stopping with received messages not acknowledged by a processor "
+                             "(kept in the journal for the next start)");
         sb_stream_producer_destroy(r->in);
     }
     size_t lost = gw_inq_free(&r->inq);

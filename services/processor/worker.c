@@ -24,7 +24,7 @@
 #define SYNC_TIMEOUT_MS 5000
 /* Bounds of one group commit: its transaction and its event arrays stay moderate. */
 #define GROUP_MAX_FRAMES 64
-#define GROUP_MAX_ITEMS 2000
+#define GROUP_MAX_ITEMS  2000
 
 void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool reload)
 {
@@ -208,7 +208,11 @@ static bool admit(proc *p, const sb_stream_frame *f, stream_slot *s)
         return false;
     case SB_STREAM_STALE:
     default:
+        /* Acked too: a producer replaying its journal waits for older frames to be covered
+         * before it publishes its new epoch; this position covers them. */
         atomic_fetch_add(&p->st.stale, 1);
+        if (!s->in_group)
+            ack(p, f->stream, &s->pos, false);
         return false;
     }
 }

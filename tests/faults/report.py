@@ -73,10 +73,10 @@ def tally(sent, last, points, events, faults):
     }
 
 
-# Losses the suite knows of and reports without failing, by the fault they happen in:
-# the gateway keeps the frames it has not seen acknowledged in memory only, and the processor
-# publishes a frame's events after its commit (docs/processor.md "What survives what").
-KNOWN = {"influx": ("gateway SIGKILL",), "events": ("gateway SIGKILL", "processor SIGKILL")}
+# Losses the suite knows of and reports without failing, by the fault they happen in: the
+# processor publishes a frame's events after its commit (docs/processor.md "What survives
+# what").
+KNOWN = {"influx": (), "events": ("processor SIGKILL",)}
 
 
 def unexplained(by_fault, known):
