@@ -1,8 +1,9 @@
 /*
  * stream_sys_test - the stream protocol against a real mosquitto: frames numbered and batched,
  * acks release them, frames a consumer lost (taken but never applied, as after a kill -9) are
- * resent and applied exactly once and in order, the window is bounded (SB_ERR_FULL), and an
- * idle producer sends an item at once (batching only under load).
+ * resent and applied exactly once and in order, the window is bounded (SB_ERR_FULL), an
+ * idle producer sends an item at once (batching only under load), and a producer's journal
+ * hands its unacknowledged frames to the next producer of the stream.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static sb_config_bus cfg;
 
@@ -229,13 +231,84 @@ static void test_idle_sends_at_once(void **state)
     pthread_mutex_destroy(&c.mu);
 }
 
+static void set_drop(consumer *c, int n)
+{
+    pthread_mutex_lock(&c->mu);
+    c->drop_first = n;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void add_items(sb_stream_producer *p, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        assert_int_equal(sb_stream_add(p, cJSON_CreateNumber(i)), SB_OK);
+}
+
+/*
+ * A producer with a journal that goes away with frames unacknowledged (the consumer stopped
+ * applying them) and items still in its open frame: the next producer on the journal sends
+ * them first with their epoch and seq, then its own in a newer epoch; the consumer applies
+ * every item once and in order, and the journal is gone once everything is acknowledged.
+ */
+static void test_journal_replay(void **state)
+{
+    (void)state;
+    const char *dir = sbt_tmpdir("stream_journal");
+    consumer c = {0};
+    pthread_mutex_init(&c.mu, NULL);
+    c.bus = sbt_bus(&cfg, "consumer", "s5", true);
+    assert_int_equal(sb_bus_subscribe(c.bus, "sbtest/msg/in/s5", 1, on_frame, &c, NULL), SB_OK);
+    sb_bus *pbus = sbt_bus(&cfg, "producer", "s5", true);
+    sb_time_sleep_ms(100);
+    sb_stream_producer_opts o = {.bus = pbus,
+                                 .stream = "s5",
+                                 .topic = "sbtest/msg/in/s5",
+                                 .batch_max = 10,
+                                 .batch_delay_ms = 5,
+                                 .resend_ms = 300,
+                                 .journal_dir = dir};
+    sb_stream_producer *p = NULL, *busy = NULL;
+    assert_int_equal(sb_stream_producer_create(&o, &p, NULL), SB_OK);
+    assert_int_equal(sb_stream_producer_create(&o, &busy, NULL), SB_ERR_BUSY);
+    add_items(p, 0, 100);
+    assert_int_equal(sb_stream_wait_acked(p, 10000), SB_OK);
+    set_drop(&c, 1000000); /* taken, never applied: as a consumer that died */
+    add_items(p, 100, 300);
+    sb_time_sleep_ms(200);
+    sb_stream_producer_stats st1;
+    sb_stream_producer_get_stats(p, &st1);
+    assert_true(st1.unacked > 0);
+    sb_stream_producer_destroy(p);
+
+    set_drop(&c, 0);
+    assert_int_equal(sb_stream_producer_create(&o, &p, NULL), SB_OK);
+    sb_stream_producer_stats st2;
+    sb_stream_producer_get_stats(p, &st2);
+    assert_int_equal(st2.replayed, st1.unacked);
+    assert_int_equal(st2.replayed_items, st1.open_items);
+    assert_true(st2.epoch > st1.epoch);
+    add_items(p, 300, 400);
+    assert_int_equal(sb_stream_wait_acked(p, 15000), SB_OK);
+    pthread_mutex_lock(&c.mu);
+    assert_int_equal(c.applied_items, 400);
+    assert_int_equal(c.out_of_order, 0);
+    assert_int_equal(c.next_item, 400);
+    pthread_mutex_unlock(&c.mu);
+    sb_stream_producer_destroy(p);
+    char path[700];
+    snprintf(path, sizeof(path), "%s/s5.journal", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    sb_bus_destroy(pbus, 1000);
+    sb_bus_destroy(c.bus, 1000);
+    pthread_mutex_destroy(&c.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_batched_and_acked),
-        cmocka_unit_test(test_lost_frames_resent_once),
-        cmocka_unit_test(test_window_bounded),
-        cmocka_unit_test(test_idle_sends_at_once),
+        cmocka_unit_test(test_batched_and_acked), cmocka_unit_test(test_lost_frames_resent_once),
+        cmocka_unit_test(test_window_bounded),    cmocka_unit_test(test_idle_sends_at_once),
+        cmocka_unit_test(test_journal_replay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
