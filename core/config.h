@@ -112,6 +112,7 @@ typedef struct sb_config_gateway {
     int64_t out_queue_max; /* messages waiting to be sent, per gateway */
     int64_t in_queue_max;  /* received messages held while the msg/in window is full */
     /* the msg/in journal (docs/gateways.md "The journal") */
+    bool journal;      /* false: the window lives in memory only */
     char *journal_dir; /* empty = <data_dir>/gateway-journal */
     bool journal_sync; /* fdatasync every record */
 } sb_config_gateway;

@@ -188,6 +188,10 @@ static const sb_option gateway_table[] = {
                    "Received messages an MQTT provider holds per gateway while the processor "
                    "is behind (its window is full); more are dropped, counted and logged."),
     /* the msg/in journal */
+    SB_OPT_ROW_BOOL(sb_config_gateway, journal, "journal", "true",
+                    "Keep received messages the processor has not acknowledged in a journal "
+                    "file, so a crash of the gateway service loses none; false: in memory only "
+                    "(no disk write per message)."),
     SB_OPT_ROW_STR(sb_config_gateway, journal_dir, "journal_dir", "",
                    "Directory of the per-gateway journals of received messages not yet "
                    "acknowledged by the processor; empty = <data_dir>/gateway-journal."),

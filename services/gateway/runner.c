@@ -430,10 +430,11 @@ static sb_err open_stream(gw_runner *r, sb_errmsg *em)
         return sb_fail(em, rc, "gateway id '%s': topic too long", r->doc->id);
     const sb_config_bus *bus = &r->env.cfg->bus;
     const sb_config_gateway *gc = &r->env.cfg->gateway;
-    char *dir = gc->journal_dir && *gc->journal_dir
+    char *dir = !gc->journal ? NULL
+                : gc->journal_dir && *gc->journal_dir
                     ? strdup(gc->journal_dir)
                     : sb_config_data_path(r->env.cfg, "gateway-journal");
-    if (!dir)
+    if (gc->journal && !dir)
         return sb_fail(em, SB_ERR_NOMEM, "out of memory");
     sb_stream_producer_opts o = {.bus = r->env.bus,
                                  .stream = r->doc->id,
