@@ -34,7 +34,8 @@ static bool before(int64_t e1, int64_t s1, int64_t e2, int64_t s2)
     return e1 < e2 || (e1 == e2 && s1 < s2);
 }
 
-/* Reads "<int> <int>[ <int>]" of positive numbers; false when the line is not exactly that. */
+/* Reads "<int> <int>[ <int>]" of positive numbers; false when the line is not exactly that.
+ * Epochs and seqs travel as JSON numbers: at most 2^53, like sb_stream_decode accepts. */
 static bool read_nums(const char *s, size_t len, int64_t *out, int want)
 {
     char buf[96];
@@ -49,7 +50,7 @@ static bool read_nums(const char *s, size_t len, int64_t *out, int want)
         char *end = NULL;
         errno = 0;
         long long v = strtoll(p, &end, 10);
-        if (errno || v <= 0 || (i < want - 1 ? *end != ' ' : *end != '\0'))
+        if (errno || v <= 0 || v > (1LL << 53) || (i < want - 1 ? *end != ' ' : *end != '\0'))
             return false;
         out[i] = v;
         p = end + (i < want - 1);
@@ -195,7 +196,8 @@ static void line_acked(reader *rd, const char *s, size_t len)
 
 static sb_err parse_line(reader *rd, const char *s, size_t len)
 {
-    if (len < 2 || s[1] != ' ') {
+    /* A NUL never belongs to a record (JSON escapes it) and would cut the copied text short. */
+    if (len < 2 || s[1] != ' ' || memchr(s, '\0', len)) {
         rd->r->bad_lines += len > 0;
         return SB_OK;
     }

@@ -104,6 +104,21 @@ static void test_torn_and_bad_lines(void **state)
     assert_int_equal(r.n_items, 1); /* "2": its seal went back to seq 1 */
     assert_int_equal(r.bad_lines, 7);
     sb_stream_journal_replay_free(&r);
+
+    /* a NUL inside a record (found by fuzz_stream_journal): skipped, not cut short into an
+     * item that is no longer JSON */
+    static const char nul[] = "i {\"a\0\":1}\ni 2\n";
+    assert_int_equal(sb_stream_journal_parse(nul, sizeof(nul) - 1, "gw1", &r), SB_OK);
+    assert_int_equal(r.n_items, 1);
+    assert_string_equal(r.items[0], "2");
+    assert_int_equal(r.bad_lines, 1);
+    sb_stream_journal_replay_free(&r);
+
+    /* an epoch past 2^53 cannot travel as a JSON number (found by fuzz_stream_journal) */
+    parse("i 1\nf 111111111111110500 1 1\n", &r);
+    assert_int_equal(r.n_frames, 0);
+    assert_int_equal(r.bad_lines, 1);
+    sb_stream_journal_replay_free(&r);
 }
 
 static void test_whole_frames(void **state)
