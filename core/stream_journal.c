@@ -186,8 +186,10 @@ static void line_acked(reader *rd, const char *s, size_t len)
     size_t drop = 0;
     while (drop < r->n_frames && !before(v[0], v[1], r->frames[drop].epoch, r->frames[drop].seq))
         free(r->frames[drop++].text);
-    memmove(r->frames, r->frames + drop, (r->n_frames - drop) * sizeof(*r->frames));
-    r->n_frames -= drop;
+    if (drop) {
+        memmove(r->frames, r->frames + drop, (r->n_frames - drop) * sizeof(*r->frames));
+        r->n_frames -= drop;
+    }
     if (v[0] > r->max_epoch)
         r->max_epoch = v[0];
     if (before(rd->last_e, rd->last_s, v[0], v[1]))
