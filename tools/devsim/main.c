@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "tools/devsim/io.h"
 #include "tools/devsim/tasmota.h"
+#include "tools/devsim/z2m.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -28,6 +29,8 @@ typedef struct args {
     const char *record;
     bool sequence;
     bool tasmota;
+    bool zigbee2mqtt;
+    bool prefix_set;
     int64_t tele_ms;
 } args;
 
@@ -57,6 +60,9 @@ static void usage(FILE *f)
         "      --prefix P       mqtt: topics P-out/... and P-in/... (default mygateway1)\n"
         "  -t tasmota           instead: N Tasmota devices (sensor, 2-relay plug, light) on --url\n"
         "      --tele-period D  tasmota: tele STATE/SENSOR period (default 10s)\n"
+        "  -t zigbee2mqtt       instead: a Zigbee2MQTT bridge (plug, climate sensor, colour bulb,\n"
+        "                       a group) on --url; --prefix is its base topic (default\n"
+        "                       zigbee2mqtt), --tele-period how often devices publish state\n"
         "  -h, --help           this help\n"
         "The first stdout line says where the controller connects (\"devsim: pty /dev/pts/3\").\n");
 }
@@ -90,7 +96,8 @@ static int apply(args *a, int c, const char *v)
     switch (c) {
     case 't':
         a->tasmota = strcmp(v, "tasmota") == 0;
-        if (a->tasmota)
+        a->zigbee2mqtt = strcmp(v, "zigbee2mqtt") == 0;
+        if (a->tasmota || a->zigbee2mqtt)
             return 0;
         if (strcmp(v, "pty") && strcmp(v, "tcp") && strcmp(v, "mqtt")) {
             fprintf(stderr, "devsim: --transport '%s': expected pty, tcp or mqtt\n", v);
@@ -141,6 +148,7 @@ static int apply(args *a, int c, const char *v)
         return 0;
     case 'P':
         a->io.prefix = v;
+        a->prefix_set = true;
         return 0;
     case 'T':
         return dur_arg("--tele-period", v, &a->tele_ms);
@@ -239,6 +247,14 @@ int main(int argc, char **argv)
                               .duration_ms = a.duration_ms,
                               .record = a.record};
         return devsim_tasmota_run(&to, &stop_flag);
+    }
+    if (a.zigbee2mqtt) {
+        devsim_z2m_opts zo = {.url = a.io.url,
+                              .base_topic = a.prefix_set ? a.io.prefix : NULL,
+                              .period_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
+                              .duration_ms = a.duration_ms,
+                              .record = a.record};
+        return devsim_z2m_run(&zo, &stop_flag);
     }
 
     FILE *record = NULL;
