@@ -9,7 +9,8 @@
 
 #include "gateways/zigbee2mqtt/z2m_map.h"
 
-#define Z2M_DEPTH_MAX 4 /* nested objects flattened at most this deep */
+#define Z2M_DEPTH_MAX 4    /* nested objects flattened at most this deep */
+#define Z2M_SEEN_MAX  4096 /* names learnt from topics, until the next bridge/devices */
 
 typedef enum z2m_kind {
     Z_UNKNOWN = 0,
@@ -59,6 +60,8 @@ const z2m_entity *z2m_by_name(const sb_z2m_registry *reg, const char *name);
 const z2m_prop *z2m_prop_find(const z2m_entity *e, const char *key);
 /* Adds a name seen in a state topic (no exposes); false when out of memory. */
 bool z2m_remember(sb_z2m_registry *reg, const char *name);
+/* How many names were learnt that way (bounded by Z2M_SEEN_MAX). */
+size_t z2m_seen_count(const sb_z2m_registry *reg);
 
 /* One mapping in progress. */
 typedef struct z2m_ctx {

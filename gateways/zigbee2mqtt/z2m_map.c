@@ -216,6 +216,10 @@ static const z2m_entity *learn(z2m_ctx *c, const char *name)
         z2m_note(c, "%s: '%.60s' is not a usable friendly name", c->what, name);
         return NULL;
     }
+    if (!z2m_by_name(c->reg, name) && z2m_seen_count(c->reg) >= Z2M_SEEN_MAX) {
+        z2m_note(c, "%s: more than %d unknown names, skipped", c->what, Z2M_SEEN_MAX);
+        return NULL;
+    }
     if (!z2m_remember(c->reg, name)) {
         c->nomem = true;
         return NULL;

@@ -127,6 +127,14 @@ static z2m_entity *ent_add(sb_z2m_registry *reg, const char *name, z2m_ent_kind 
     return e;
 }
 
+size_t z2m_seen_count(const sb_z2m_registry *reg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < reg->n; i++)
+        n += reg->ents[i].kind == E_SEEN;
+    return n;
+}
+
 bool z2m_remember(sb_z2m_registry *reg, const char *name)
 {
     return z2m_by_name(reg, name) || ent_add(reg, name, E_SEEN);
@@ -182,7 +190,8 @@ static bool prop_add(z2m_ctx *c, z2m_entity *e, const cJSON *x, const char *pare
     p->parent = parent ? strdup(parent) : NULL;
     p->sub = parent ? strdup(property) : NULL;
     p->kind = kind_of(sb_json_str(x, "type", ""));
-    p->access = (unsigned)sb_json_num(x, "access", SB_Z2M_ACCESS_STATE) & 7u;
+    /* exposes of Zigbee2MQTT before 1.17 have no access: let the bridge decide */
+    p->access = (unsigned)sb_json_num(x, "access", 7) & 7u;
     const char *unit = sb_json_str(x, "unit", "");
     p->unit = *unit ? strdup(unit) : NULL;
     const cJSON *v;
