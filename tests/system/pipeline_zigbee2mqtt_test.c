@@ -8,8 +8,10 @@
  * "kitchen/climate" sensor, "living room/bulb") become nodes named from bridge/devices, their
  * state fields with the unit and type of their exposes (and InfluxDB points); a set on
  * <p>/msg/out reaches the device as <name>/set in its own form and the new state comes back; a
- * request becomes <name>/get; malformed publishes are logged and dropped while the good ones
- * still arrive; availability offline at devsim's end turns the nodes down.
+ * request becomes <name>/get; a group's set reaches its member bulb; malformed publishes are
+ * logged and dropped while the good ones still arrive; with attribute output, a second gateway
+ * with attributeTopics maps the <name>/<attribute> topics the first ignores; availability
+ * offline at devsim's end turns the nodes down.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +125,22 @@ static void check_malformed(void)
     }
 }
 
+/* With attribute output on, gwz (attributeTopics off) ignores <name>/<attribute>; gwa maps
+ * it, nested ones ("update-state") included. */
+static void check_attributes(void)
+{
+    publish_raw("zigbee2mqtt/kitchen/climate/co2", "415");
+    check_number_field("gwa.kitchen_climate.device.co2", "gauge_float", "ppm", 415, 415);
+    cJSON *d = wait_doc("field", "gwa.living_room_bulb.device.update_state", true, 5000);
+    assert_string_equal(sb_json_str(cJSON_GetObjectItem(d, "current"), "value", ""), "idle");
+    cJSON_Delete(d);
+    check_number_field("gwa.kitchen_climate.device.temperature", "gauge_float", "°C", 21, 21.95);
+    d = NULL;
+    assert_int_equal(
+        sb_store_get(sbt_pl.store, "field", "gwz.kitchen_climate.device.co2", &d, NULL),
+        SB_ERR_NOTFOUND);
+}
+
 static void test_zigbee2mqtt(void **state)
 {
     (void)state;
@@ -132,10 +150,16 @@ static void test_zigbee2mqtt(void **state)
              "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\"}}",
              sbt_pl.broker->url);
     put_gateway(doc);
-    sb_time_sleep_ms(500); /* the provider subscribes before devsim's first state */
+    /* a second gateway on the same bridge reads the attribute topics too */
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"gwa\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
+             "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\",\"attributeTopics\":true}}",
+             sbt_pl.broker->url);
+    put_gateway(doc);
+    sb_time_sleep_ms(500); /* the providers subscribe before devsim's first state */
     sbt_devsim s = {0};
-    const char *args[] = {"--transport",      "zigbee2mqtt", "--tele-period", "300ms", "--url",
-                          sbt_pl.broker->url, NULL};
+    const char *args[] = {"--transport", "zigbee2mqtt",      "--tele-period",      "300ms",
+                          "--url",       sbt_pl.broker->url, "--attribute-output", NULL};
     sbt_devsim_start(&s, "zigbee2mqtt", "devsim: zigbee2mqtt ", args);
     check_values();
     check_node_info();
@@ -153,10 +177,16 @@ static void test_zigbee2mqtt(void **state)
     sbt_wait_number("gwz.living_room_bulb.device.color_x", 0.15);
     sbt_send_out("gwz", "request", "living_room_bulb", "device", "brightness", "");
     sbt_devsim_wait_record(&s, "zigbee2mqtt/living room/bulb/get {\"brightness\":\"\"}");
+    /* a group's set reaches its members */
+    sbt_send_out("gwz", "set", "downstairs", "device", "brightness", "50");
+    sbt_devsim_wait_record(&s, "zigbee2mqtt/downstairs/set {\"brightness\":50}");
+    sbt_wait_number("gwz.living_room_bulb.device.brightness", 50);
+    sbt_wait_number("gwz.downstairs.device.brightness", 50);
     /* a read-only field is refused by the provider, never sent */
     sbt_send_out("gwz", "set", "kitchen_climate", "device", "temperature", "30");
 
     check_malformed();
+    check_attributes();
     check_influx("gwz", "kitchen_climate.device.temperature");
     check_influx("gwz", "kitchen.device.power");
 
@@ -167,7 +197,7 @@ static void test_zigbee2mqtt(void **state)
     wait_node_state("gwz.kitchen_climate", "down");
     wait_node_state("gwz._bridge", "down");
     assert_false(sbt_file_has_line(s.record, "zigbee2mqtt/kitchen/climate/set"));
-    assert_true(provider_stat("commandsOut") >= 4);
+    assert_true(provider_stat("commandsOut") >= 5);
 }
 
 int main(void)

@@ -31,6 +31,7 @@ typedef struct args {
     bool tasmota;
     bool zigbee2mqtt;
     bool prefix_set;
+    bool attribute_output;
     int64_t tele_ms;
 } args;
 
@@ -63,6 +64,7 @@ static void usage(FILE *f)
         "  -t zigbee2mqtt       instead: a Zigbee2MQTT bridge (plug, climate sensor, colour bulb,\n"
         "                       a group) on --url; --prefix is its base topic (default\n"
         "                       zigbee2mqtt), --tele-period how often devices publish state\n"
+        "      --attribute-output  zigbee2mqtt: also <name>/<attribute> topics\n"
         "  -h, --help           this help\n"
         "The first stdout line says where the controller connects (\"devsim: pty /dev/pts/3\").\n");
 }
@@ -129,6 +131,9 @@ static int apply(args *a, int c, const char *v)
     case 'S':
         a->sequence = true;
         return 0;
+    case 'A':
+        a->attribute_output = true;
+        return 0;
     case 'R':
         a->record = v;
         return 0;
@@ -164,12 +169,25 @@ static int apply(args *a, int c, const char *v)
 static int parse_args(int argc, char **argv, args *a)
 {
     static const struct option opts[] = {
-        {"transport", 1, NULL, 't'}, {"nodes", 1, NULL, 'n'},       {"first-id", 1, NULL, 'F'},
-        {"no-id", 1, NULL, 'K'},     {"rate", 1, NULL, 'r'},        {"count", 1, NULL, 'c'},
-        {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'},      {"record", 1, NULL, 'R'},
-        {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},        {"port", 1, NULL, 'p'},
-        {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'},      {"help", 0, NULL, 'h'},
-        {"garbage", 1, NULL, 'G'},   {"tele-period", 1, NULL, 'T'}, {"sequence", 0, NULL, 'S'},
+        {"transport", 1, NULL, 't'},
+        {"nodes", 1, NULL, 'n'},
+        {"first-id", 1, NULL, 'F'},
+        {"no-id", 1, NULL, 'K'},
+        {"rate", 1, NULL, 'r'},
+        {"count", 1, NULL, 'c'},
+        {"duration", 1, NULL, 'd'},
+        {"linger", 1, NULL, 'L'},
+        {"record", 1, NULL, 'R'},
+        {"link", 1, NULL, 'l'},
+        {"bind", 1, NULL, 'b'},
+        {"port", 1, NULL, 'p'},
+        {"url", 1, NULL, 'u'},
+        {"prefix", 1, NULL, 'P'},
+        {"help", 0, NULL, 'h'},
+        {"garbage", 1, NULL, 'G'},
+        {"tele-period", 1, NULL, 'T'},
+        {"sequence", 0, NULL, 'S'},
+        {"attribute-output", 0, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     *a = (args){.io = {.kind = DEVSIM_PTY,
@@ -253,7 +271,8 @@ int main(int argc, char **argv)
                               .base_topic = a.prefix_set ? a.io.prefix : NULL,
                               .period_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
                               .duration_ms = a.duration_ms,
-                              .record = a.record};
+                              .record = a.record,
+                              .attributes = a.attribute_output};
         return devsim_z2m_run(&zo, &stop_flag);
     }
 

@@ -37,6 +37,7 @@ typedef struct zdev {
 typedef struct zsim {
     sb_bus *bus;
     const char *base;
+    bool attributes; /* output attribute_and_json */
     pthread_mutex_t mu;
     zdev devs[4];
     FILE *record;
@@ -157,6 +158,32 @@ static const char *onoff(bool b)
     return b ? "ON" : "OFF";
 }
 
+/* Zigbee2MQTT's attribute output: <name>/<key> with the value as text, a nested object as
+ * <name>/<key>-<sub>. */
+static void attributes(zsim *s, const char *name, const char *prefix, const char *json)
+{
+    cJSON *o = cJSON_Parse(json), *it;
+    cJSON_ArrayForEach(it, o)
+    {
+        char sub[128], *text = NULL;
+        snprintf(sub, sizeof(sub), "%s%s", prefix, it->string);
+        if (cJSON_IsObject(it)) {
+            char *inner = cJSON_PrintUnformatted(it);
+            char deeper[140];
+            snprintf(deeper, sizeof(deeper), "%s-", sub);
+            if (inner)
+                attributes(s, name, deeper, inner);
+            free(inner);
+            continue;
+        }
+        text = cJSON_IsString(it) ? strdup(it->valuestring) : cJSON_PrintUnformatted(it);
+        if (text)
+            pub(s, name, sub, text, false);
+        free(text);
+    }
+    cJSON_Delete(o);
+}
+
 static void publish_state(zsim *s, zdev *d)
 {
     char buf[768];
@@ -189,6 +216,8 @@ static void publish_state(zsim *s, zdev *d)
         break;
     }
     pub(s, d->name, NULL, buf, false);
+    if (s->attributes)
+        attributes(s, d->name, "", buf);
 }
 
 /* "#rrggbb" to CIE xy, as a Hue bulb would report it. */
@@ -326,7 +355,7 @@ static void announce(zsim *s, bool online)
 
 int devsim_z2m_run(const devsim_z2m_opts *o, volatile sig_atomic_t *stop)
 {
-    zsim s = {.base = o->base_topic ? o->base_topic : "zigbee2mqtt"};
+    zsim s = {.base = o->base_topic ? o->base_topic : "zigbee2mqtt", .attributes = o->attributes};
     sb_errmsg em = {{0}};
     sb_config_bus c = {.url = (char *)o->url,
                        .topic_prefix = (char *)"devsim",

@@ -6,6 +6,7 @@
 #define SB_DEVSIM_Z2M_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct devsim_z2m_opts {
@@ -14,6 +15,7 @@ typedef struct devsim_z2m_opts {
     int64_t period_ms;      /* every device publishes its state this often */
     int64_t duration_ms;    /* 0 = until a signal */
     const char *record;     /* every received /set and /get, one line each; may be NULL */
+    bool attributes;        /* also per-attribute topics (output attribute_and_json) */
 } devsim_z2m_opts;
 
 /* Runs until *stop or the duration; at the end every device's availability and the bridge's
