@@ -279,10 +279,11 @@ static void known(z2m_ctx *c, const z2m_entity *e, const char *rest, const char 
         c->r->ignored = true;
     else if (strcmp(tail, "availability") == 0)
         availability(c, e->node_id, p, len);
-    else if (!slash && *tail)
+    else if (!slash && *tail && !(len && p[0] == '{'))
         attribute(c, e, tail, p, len);
-    else
-        z2m_note(c, "%s: not mapped", c->what);
+    else /* a longer name not known yet ("kitchen/pantry" next to "kitchen"): attribute
+            values are never JSON objects, and attributes have one level */
+        unknown(c, rest, p, len);
 }
 
 static void drop_empty(sb_z2m_result *r)

@@ -259,6 +259,15 @@ static void test_unknown_and_ignored(void **state)
     sb_z2m_result_free(&r);
     char name[64];
     assert_true(sb_z2m_friendly_name(reg, "garage_door", name, sizeof(name)));
+    /* longer than a known name ("kitchen"): a new device, not an attribute of kitchen */
+    map(&attrs, "zigbee2mqtt/kitchen/pantry", "{\"temperature\":12}", &r);
+    field(&r, "kitchen_pantry", "temperature", "12", SB_METRIC_GAUGE_FLOAT, "°C");
+    sb_z2m_result_free(&r);
+    map(&dflt, "zigbee2mqtt/kitchen/pantry2/availability", "online", &r);
+    find_msg(&r, SB_MSG_ACTION, "kitchen_pantry2", "");
+    sb_z2m_result_free(&r);
+    assert_true(sb_z2m_friendly_name(reg, "kitchen_pantry2", name, sizeof(name)));
+    assert_string_equal(name, "kitchen/pantry2");
     const char *ignored[][2] = {{"zigbee2mqtt/kitchen/set", "{\"state\":\"ON\"}"},
                                 {"zigbee2mqtt/new/thing/set/state", "ON"},
                                 {"zigbee2mqtt/bridge/logging", "{\"level\":\"info\"}"},
