@@ -240,13 +240,18 @@ static bool mount_field(const char **s, char *out, size_t len)
     return o > 0;
 }
 
+/* Pseudo file systems, and network ones: a server that does not answer would hang statvfs and
+ * with it the sampling, so those are reported only when configured by name. */
 static bool pseudo_fs(const char *fstype)
 {
+    if (strncmp(fstype, "fuse.", 5) == 0 || strncmp(fstype, "nfs", 3) == 0)
+        return true;
     static const char *const types[] = {
         "proc",       "sysfs",    "devtmpfs",   "devpts",    "tmpfs",     "cgroup",      "cgroup2",
         "overlay",    "squashfs", "autofs",     "mqueue",    "hugetlbfs", "debugfs",     "tracefs",
         "securityfs", "pstore",   "bpf",        "configfs",  "fusectl",   "binfmt_misc", "ramfs",
-        "nsfs",       "efivarfs", "rpc_pipefs", "selinuxfs", "iso9660",   NULL};
+        "nsfs",       "efivarfs", "rpc_pipefs", "selinuxfs", "iso9660",   "cifs",        "smb3",
+        "9p",         "ceph",     "glusterfs",  NULL};
     for (int i = 0; types[i]; i++)
         if (strcmp(fstype, types[i]) == 0)
             return true;

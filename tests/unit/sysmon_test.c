@@ -153,7 +153,7 @@ static void test_mounts(void **state)
     assert_string_equal(m[1].fstype, "vfat");
     assert_string_equal(m[2].device, "tank/data");
     assert_int_equal(sb_sysmon_parse_mounts(t, false, m, 16, &n, &em), SB_OK);
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 12);
     free(t);
     assert_int_equal(sb_sysmon_parse_mounts("/dev/sda1 /\n", true, m, 16, &n, &em), SB_ERR_PARSE);
     char src[64];
