@@ -33,6 +33,20 @@ sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_b
     return sb_bus_create(&bo, out, em);
 }
 
+void sb_gateway_raw_publish(const sb_gateway_host *host, bool inbound, const char *topic,
+                            const void *payload, size_t len)
+{
+    size_t tl = strlen(topic);
+    char *buf = malloc(tl + 1 + len);
+    if (!buf)
+        return;
+    memcpy(buf, topic, tl);
+    buf[tl] = ' ';
+    memcpy(buf + tl + 1, payload, len);
+    host->raw(host->ctx, inbound, buf, tl + 1 + len);
+    free(buf);
+}
+
 const char *sb_gateway_status_name(sb_gateway_status status)
 {
     switch (status) {

@@ -123,4 +123,8 @@ typedef struct sb_gateway_mqtt {
 sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_bus **out,
                               sb_errmsg *em);
 
+/* Hands one MQTT publish to the message logger as "<topic> <payload>" (host->raw). */
+void sb_gateway_raw_publish(const sb_gateway_host *host, bool inbound, const char *topic,
+                            const void *payload, size_t len);
+
 #endif

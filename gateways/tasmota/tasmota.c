@@ -110,31 +110,16 @@ static sb_err publish(tas_prov *p, const char *base, const char *cmd, const char
         atomic_fetch_add(&p->write_errors, 1);
         return rc;
     }
-    char raw[SB_TAS_TOPIC_MAX + 200];
-    int n = snprintf(raw, sizeof(raw), "%s %s", topic, value);
-    p->host->raw(p->host->ctx, false, raw, n < (int)sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
+    sb_gateway_raw_publish(p->host, false, topic, value, strlen(value));
     atomic_fetch_add(&p->out, 1);
     return SB_OK;
-}
-
-static void log_raw(tas_prov *p, const sb_bus_msg *bm)
-{
-    size_t tl = strlen(bm->topic);
-    char *buf = malloc(tl + 1 + bm->len);
-    if (!buf)
-        return;
-    memcpy(buf, bm->topic, tl);
-    buf[tl] = ' ';
-    memcpy(buf + tl + 1, bm->payload, bm->len);
-    p->host->raw(p->host->ctx, true, buf, tl + 1 + bm->len);
-    free(buf);
 }
 
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     tas_prov *p = ctx;
     atomic_fetch_add(&p->in, 1);
-    log_raw(p, bm);
+    sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
     sb_tas_topic t;
     sb_errmsg em = {{0}};
     if (sb_tas_topic_parse(&p->map, bm->topic, &t, &em) != SB_OK) {

@@ -52,19 +52,6 @@ typedef struct z2m_prov {
     atomic_uint_fast64_t in, out, malformed, skipped, write_errors, devices;
 } z2m_prov;
 
-static void log_raw(z2m_prov *p, const char *topic, const void *payload, size_t len)
-{
-    size_t tl = strlen(topic);
-    char *buf = malloc(tl + 1 + len);
-    if (!buf)
-        return;
-    memcpy(buf, topic, tl);
-    buf[tl] = ' ';
-    memcpy(buf + tl + 1, payload, len);
-    p->host->raw(p->host->ctx, true, buf, tl + 1 + len);
-    free(buf);
-}
-
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     z2m_prov *p = ctx;
@@ -82,7 +69,7 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_z2m_result_free(&r);
         return; /* our own /set, the bridge's logs: not device data */
     }
-    log_raw(p, bm->topic, bm->payload, bm->len);
+    sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
     atomic_fetch_add(&p->skipped, r.skipped);
     if (r.skipped && !r.n)
         atomic_fetch_add(&p->malformed, 1);
@@ -192,9 +179,7 @@ static sb_err z2m_send(void *inst, const sb_msg *m, sb_errmsg *em)
         atomic_fetch_add(&p->write_errors, 1);
         sb_fail(em, rc, "mqtt: cannot publish to %s", cmd.topic);
     } else {
-        char raw[SB_Z2M_NAME_MAX * 2 + 300];
-        int n = snprintf(raw, sizeof(raw), "%s %s", cmd.topic, cmd.payload);
-        p->host->raw(p->host->ctx, false, raw, n < (int)sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
+        sb_gateway_raw_publish(p->host, false, cmd.topic, cmd.payload, len);
         atomic_fetch_add(&p->out, 1);
     }
     free(cmd.payload);
