@@ -141,14 +141,29 @@ static void check_attributes(void)
         SB_ERR_NOTFOUND);
 }
 
+/* Whether the file at path has a line containing text. */
+static bool file_has(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
 static void test_zigbee2mqtt(void **state)
 {
     (void)state;
     char doc[1024];
     snprintf(doc, sizeof(doc),
              "{\"id\":\"gwz\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
+             "\"messageLogger\":{\"type\":\"file\",\"path\":\"%s/gwz.log\"},"
              "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\"}}",
-             sbt_pl.broker->url);
+             sbt_pl.tmp, sbt_pl.broker->url);
     put_gateway(doc);
     /* a second gateway on the same bridge reads the attribute topics too */
     snprintf(doc, sizeof(doc),
@@ -198,6 +213,12 @@ static void test_zigbee2mqtt(void **state)
     wait_node_state("gwz._bridge", "down");
     assert_false(sbt_file_has_line(s.record, "zigbee2mqtt/kitchen/climate/set"));
     assert_true(provider_stat("commandsOut") >= 5);
+    /* the message logger has the publishes both ways, and not the ignored ones */
+    char log[600];
+    snprintf(log, sizeof(log), "%s/gwz.log", sbt_pl.tmp);
+    assert_true(file_has(log, " out zigbee2mqtt/kitchen/set {\"state\":\"ON\"}"));
+    assert_true(file_has(log, " in  zigbee2mqtt/kitchen/climate {\"temperature\":"));
+    assert_false(file_has(log, "zigbee2mqtt/kitchen/climate/temperature "));
 }
 
 int main(void)
