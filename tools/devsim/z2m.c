@@ -10,6 +10,7 @@
  * "kitchen/climate" next to "kitchen" makes a controller resolve names by the longest match.
  */
 #include "tools/devsim/z2m.h"
+#include "tools/devsim/mqtt.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -353,25 +354,21 @@ static void announce(zsim *s, bool online)
     pub(s, "bridge", "state", state, true);
 }
 
+static void tick(void *ctx)
+{
+    zsim *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < 3; i++) {
+        publish_state(s, &s->devs[i]);
+        s->devs[i].round++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 int devsim_z2m_run(const devsim_z2m_opts *o, volatile sig_atomic_t *stop)
 {
     zsim s = {.base = o->base_topic ? o->base_topic : "zigbee2mqtt", .attributes = o->attributes};
-    sb_errmsg em = {{0}};
-    sb_config_bus c = {.url = (char *)o->url,
-                       .topic_prefix = (char *)"devsim",
-                       .mqtt_version = SB_MQTT_V311,
-                       .keepalive_ms = 30000,
-                       .connect_timeout_ms = 5000,
-                       .reconnect_min_ms = 100,
-                       .reconnect_max_ms = 2000,
-                       .max_pending = 100000,
-                       .tls = {.verify = true}};
-    sb_bus_opts bo = {.cfg = &c,
-                      .service = "devsim",
-                      .instance = "zigbee2mqtt",
-                      .client_id = "devsim-zigbee2mqtt",
-                      .clean_start = true,
-                      .no_status = true};
+    sb_config_bus c;
     char filter[300];
     snprintf(filter, sizeof(filter), "%s/#", s.base);
     pthread_mutex_init(&s.mu, NULL);
@@ -379,28 +376,12 @@ int devsim_z2m_run(const devsim_z2m_opts *o, volatile sig_atomic_t *stop)
     int rc = 1;
     if (o->record && !(s.record = fopen(o->record, "a")))
         goto fail;
-    if (sb_bus_create(&bo, &s.bus, &em) != SB_OK ||
-        sb_bus_subscribe(s.bus, filter, 1, on_message, &s, &em) != SB_OK ||
-        sb_bus_start(s.bus, 5000, &em) != SB_OK) {
-        fprintf(stderr, "devsim: zigbee2mqtt: %s\n", em.text);
+    if (devsim_mqtt_open(o->url, "zigbee2mqtt", filter, on_message, &s, &c, &s.bus) != SB_OK)
         goto fail;
-    }
     announce(&s, true);
     printf("devsim: zigbee2mqtt %s %s\n", o->url, s.base);
     fflush(stdout);
-    int64_t start = sb_time_mono_ms(), next = start;
-    while (!*stop && !(o->duration_ms && sb_time_mono_ms() - start >= o->duration_ms)) {
-        if (sb_time_mono_ms() >= next) {
-            pthread_mutex_lock(&s.mu);
-            for (size_t i = 0; i < 3; i++) {
-                publish_state(&s, &s.devs[i]);
-                s.devs[i].round++;
-            }
-            pthread_mutex_unlock(&s.mu);
-            next += o->period_ms;
-        }
-        sb_time_sleep_ms(20);
-    }
+    devsim_mqtt_loop(o->period_ms, o->duration_ms, stop, tick, &s);
     announce(&s, false);
     sb_bus_flush(s.bus, 2000);
     rc = 0;
