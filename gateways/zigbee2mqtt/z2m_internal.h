@@ -48,9 +48,17 @@ typedef struct z2m_entity {
     size_t n_props;
 } z2m_entity;
 
+/* The last availability said for a node; kept across bridge/devices. */
+typedef struct z2m_avail {
+    char node_id[SB_MSG_ID_MAX + 1];
+    bool online;
+} z2m_avail;
+
 struct sb_z2m_registry {
     z2m_entity *ents;
     size_t n;
+    z2m_avail *avail;
+    size_t n_avail;
 };
 
 /* The entity whose name is the longest one that rest starts with, followed by '/' or the end;
@@ -58,6 +66,9 @@ struct sb_z2m_registry {
 const z2m_entity *z2m_resolve(const sb_z2m_registry *reg, const char *rest);
 const z2m_entity *z2m_by_name(const sb_z2m_registry *reg, const char *name);
 const z2m_prop *z2m_prop_find(const z2m_entity *e, const char *key);
+/* Records node_id's availability; false when out of memory. */
+bool z2m_set_avail(sb_z2m_registry *reg, const char *node_id, bool online);
+
 /* Adds a name seen in a state topic (no exposes); false when out of memory. */
 bool z2m_remember(sb_z2m_registry *reg, const char *name);
 /* How many names were learnt that way (bounded by Z2M_SEEN_MAX). */

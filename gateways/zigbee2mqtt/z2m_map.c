@@ -104,6 +104,8 @@ static void availability(z2m_ctx *c, const char *node_id, const char *p, size_t 
             SB_METRIC_BINARY, NULL, NULL);
     z2m_add(c, z2m_msg(c, SB_MSG_ACTION, node_id, ""), "node_state", on ? "up" : "down",
             SB_METRIC_NONE, NULL, NULL);
+    if (!z2m_set_avail(c->reg, node_id, on))
+        c->nomem = true;
 }
 
 /* Parses a JSON payload; a note and NULL when it is not JSON. */
@@ -318,9 +320,40 @@ sb_err sb_z2m_map(const sb_z2m_opts *o, sb_z2m_registry *reg, const char *topic,
     else
         unknown(&c, rest, p, len);
     drop_empty(out);
+    if (!c.nomem && out->registry_changed && sb_z2m_keep_offline(o, reg, false, out) != SB_OK)
+        c.nomem = true;
     if (c.nomem) {
         sb_z2m_result_free(out);
         return SB_ERR_NOMEM;
+    }
+    return SB_OK;
+}
+
+sb_err sb_z2m_keep_offline(const sb_z2m_opts *o, const sb_z2m_registry *reg, bool sets_too,
+                           sb_z2m_result *r)
+{
+    size_t n = r->n;
+    for (size_t i = 0; i < n; i++) {
+        const sb_msg *m = r->msgs[i];
+        bool kind = m->type == SB_MSG_PRESENTATION || (sets_too && m->type == SB_MSG_SET);
+        if (!kind || sb_z2m_availability(reg, m->node_id) != 0)
+            continue;
+        bool said = false; /* one node_state per node, after all its messages */
+        for (size_t k = 0; k < r->n && !said; k++)
+            said =
+                r->msgs[k]->type == SB_MSG_ACTION && strcmp(r->msgs[k]->node_id, m->node_id) == 0;
+        if (said)
+            continue;
+        sb_msg **grown = realloc(r->msgs, (r->n + 1) * sizeof(*grown));
+        if (!grown)
+            return SB_ERR_NOMEM;
+        r->msgs = grown;
+        sb_msg *a = sb_msg_new(o->gateway_id, m->node_id, "", SB_MSG_ACTION);
+        if (!a || !sb_msg_add_payload(a, "node_state", "down", SB_METRIC_NONE, NULL)) {
+            sb_msg_free(a);
+            return SB_ERR_NOMEM;
+        }
+        r->msgs[r->n++] = a;
     }
     return SB_OK;
 }

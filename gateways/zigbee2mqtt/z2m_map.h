@@ -83,6 +83,19 @@ typedef struct sb_z2m_command {
 } sb_z2m_command;
 
 /*
+ * Keeps offline nodes down: the processor marks a node up on any message, so a presentation
+ * from bridge/devices, or a retained state (sets_too) replayed at subscription, would make an
+ * offline device look up. For each such message of a node whose last availability was offline
+ * this appends a node_state "down" action after it. Called by sb_z2m_map for the bridge's
+ * topics; the provider calls it with sets_too for retained publishes. SB_ERR_NOMEM only.
+ */
+sb_err sb_z2m_keep_offline(const sb_z2m_opts *o, const sb_z2m_registry *reg, bool sets_too,
+                           sb_z2m_result *r);
+
+/* The last availability of node_id: 1 online, 0 offline, -1 never said. */
+int sb_z2m_availability(const sb_z2m_registry *reg, const char *node_id);
+
+/*
  * The publish for a message to a device: a set of fields of the source "device" gives one /set
  * with every payload in the device's own form (binary fields as the expose's value_on/off/
  * toggle, numbers within the expose's range, "color_x" as {"color":{"x":..}}, "color" from

@@ -55,7 +55,34 @@ void sb_z2m_registry_free(sb_z2m_registry *reg)
     for (size_t i = 0; i < reg->n; i++)
         ent_free(&reg->ents[i]);
     free(reg->ents);
+    free(reg->avail);
     free(reg);
+}
+
+bool z2m_set_avail(sb_z2m_registry *reg, const char *node_id, bool online)
+{
+    for (size_t i = 0; i < reg->n_avail; i++) {
+        if (strcmp(reg->avail[i].node_id, node_id) == 0) {
+            reg->avail[i].online = online;
+            return true;
+        }
+    }
+    z2m_avail *grown = realloc(reg->avail, (reg->n_avail + 1) * sizeof(*grown));
+    if (!grown)
+        return false;
+    reg->avail = grown;
+    z2m_avail *a = &reg->avail[reg->n_avail++];
+    snprintf(a->node_id, sizeof(a->node_id), "%s", node_id);
+    a->online = online;
+    return true;
+}
+
+int sb_z2m_availability(const sb_z2m_registry *reg, const char *node_id)
+{
+    for (size_t i = 0; reg && i < reg->n_avail; i++)
+        if (strcmp(reg->avail[i].node_id, node_id) == 0)
+            return reg->avail[i].online ? 1 : 0;
+    return -1;
 }
 
 size_t sb_z2m_registry_count(const sb_z2m_registry *reg)

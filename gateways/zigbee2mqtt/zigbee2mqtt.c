@@ -59,6 +59,9 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
     sb_z2m_result r;
     pthread_mutex_lock(&p->mu);
     sb_err rc = sb_z2m_map(&p->map, p->reg, bm->topic, bm->payload, bm->len, &r);
+    if (rc == SB_OK && bm->retained && /* a retained state of an offline device: still down */
+        (rc = sb_z2m_keep_offline(&p->map, p->reg, true, &r)) != SB_OK)
+        sb_z2m_result_free(&r);
     atomic_store(&p->devices, sb_z2m_registry_count(p->reg));
     pthread_mutex_unlock(&p->mu);
     if (rc != SB_OK) {

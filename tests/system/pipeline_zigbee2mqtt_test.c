@@ -165,10 +165,11 @@ static void test_zigbee2mqtt(void **state)
              "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\"}}",
              sbt_pl.tmp, sbt_pl.broker->url);
     put_gateway(doc);
-    /* a second gateway on the same bridge reads the attribute topics too */
+    /* a second gateway on the same bridge reads the attribute topics too (at QoS 1) */
     snprintf(doc, sizeof(doc),
              "{\"id\":\"gwa\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
-             "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\",\"attributeTopics\":true}}",
+             "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\",\"qos\":1,"
+             "\"attributeTopics\":true}}",
              sbt_pl.broker->url);
     put_gateway(doc);
     sb_time_sleep_ms(500); /* the providers subscribe before devsim's first state */
@@ -211,6 +212,14 @@ static void test_zigbee2mqtt(void **state)
     wait_node_state("gwz.kitchen", "down");
     wait_node_state("gwz.kitchen_climate", "down");
     wait_node_state("gwz._bridge", "down");
+    /* a later bridge/devices names the offline plug again: it stays down */
+    publish_raw("zigbee2mqtt/bridge/devices",
+                "[{\"ieee_address\":\"0x00158d0002c4a7e1\",\"type\":\"Router\","
+                "\"friendly_name\":\"kitchen\",\"definition\":{\"model\":\"SP-EUC01-B\","
+                "\"vendor\":\"Aqara\",\"exposes\":[]}}]");
+    wait_node_info("gwz.kitchen", "model", "SP-EUC01-B");
+    sb_time_sleep_ms(300);
+    wait_node_state("gwz.kitchen", "down");
     assert_false(sbt_file_has_line(s.record, "zigbee2mqtt/kitchen/climate/set"));
     assert_true(provider_stat("commandsOut") >= 5);
     /* the message logger has the publishes both ways, and not the ignored ones */

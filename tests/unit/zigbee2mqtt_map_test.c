@@ -220,6 +220,39 @@ static void test_availability(void **state)
     sb_z2m_result_free(&r);
 }
 
+/* bridge/devices (and a retained state) must not make an offline device look up. */
+static void test_keep_offline(void **state)
+{
+    (void)state;
+    sb_z2m_result r;
+    map(&dflt, "zigbee2mqtt/kitchen/climate/availability", "online", &r);
+    sb_z2m_result_free(&r);
+    map(&dflt, "zigbee2mqtt/living room/bulb/availability", "offline", &r);
+    sb_z2m_result_free(&r);
+    assert_int_equal(sb_z2m_availability(reg, "living_room_bulb"), 0);
+    assert_int_equal(sb_z2m_availability(reg, "nowhere"), -1);
+    map(&dflt, "zigbee2mqtt/bridge/devices", devices, &r);
+    assert_int_equal(r.n, 4); /* three presentations and one node_state */
+    const sb_msg *a = r.msgs[3];
+    assert_int_equal(a->type, SB_MSG_ACTION);
+    assert_string_equal(a->node_id, "living_room_bulb");
+    assert_string_equal(a->payloads[0].value, "down");
+    sb_z2m_result_free(&r);
+    map(&dflt, "zigbee2mqtt/living room/bulb", "{\"state\":\"ON\"}", &r);
+    assert_int_equal(r.n, 1); /* live state: the bridge says online when it is */
+    assert_int_equal(sb_z2m_keep_offline(&dflt, reg, true, &r), SB_OK); /* as if retained */
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.msgs[1]->payloads[0].value, "down");
+    sb_z2m_result_free(&r);
+    map(&dflt, "zigbee2mqtt/living room/bulb/availability", "{\"state\":\"online\"}", &r);
+    assert_int_equal(sb_z2m_keep_offline(&dflt, reg, true, &r), SB_OK);
+    assert_int_equal(r.n, 2); /* its own set and action only */
+    sb_z2m_result_free(&r);
+    map(&dflt, "zigbee2mqtt/bridge/devices", devices, &r);
+    assert_int_equal(r.n, 3);
+    sb_z2m_result_free(&r);
+}
+
 static void test_bad_payloads(void **state)
 {
     (void)state;
@@ -380,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_nested),           cmocka_unit_test(test_availability),
         cmocka_unit_test(test_bad_payloads),     cmocka_unit_test(test_unknown_and_ignored),
         cmocka_unit_test(test_attribute_topics), cmocka_unit_test(test_commands),
+        cmocka_unit_test(test_keep_offline),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
