@@ -174,8 +174,8 @@ static void test_zigbee2mqtt(void **state)
     put_gateway(doc);
     sb_time_sleep_ms(500); /* the providers subscribe before devsim's first state */
     sbt_devsim s = {0};
-    const char *args[] = {"--transport", "zigbee2mqtt",      "--tele-period",      "300ms",
-                          "--url",       sbt_pl.broker->url, "--attribute-output", NULL};
+    const char *args[] = {"--transport", "zigbee2mqtt",      "--tele-period", "300ms",
+                          "--url",       sbt_pl.broker->url, "--attrs",       NULL};
     sbt_devsim_start(&s, "zigbee2mqtt", "devsim: zigbee2mqtt ", args);
     check_values();
     check_node_info();

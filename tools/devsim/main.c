@@ -31,7 +31,7 @@ typedef struct args {
     bool tasmota;
     bool zigbee2mqtt;
     bool prefix_set;
-    bool attribute_output;
+    int attribute_output; /* 0 json, 1 attribute_and_json, 2 attribute */
     int64_t tele_ms;
 } args;
 
@@ -64,7 +64,8 @@ static void usage(FILE *f)
         "  -t zigbee2mqtt       instead: a Zigbee2MQTT bridge (plug, climate sensor, colour bulb,\n"
         "                       a group) on --url; --prefix is its base topic (default\n"
         "                       zigbee2mqtt), --tele-period how often devices publish state\n"
-        "      --attribute-output  zigbee2mqtt: also <name>/<attribute> topics\n"
+        "      --attrs          zigbee2mqtt: also <name>/<attribute> topics (attribute_and_json)\n"
+        "      --attrs-only     zigbee2mqtt: only <name>/<attribute> topics (output attribute)\n"
         "  -h, --help           this help\n"
         "The first stdout line says where the controller connects (\"devsim: pty /dev/pts/3\").\n");
 }
@@ -132,7 +133,10 @@ static int apply(args *a, int c, const char *v)
         a->sequence = true;
         return 0;
     case 'A':
-        a->attribute_output = true;
+        a->attribute_output = 1;
+        return 0;
+    case 'O':
+        a->attribute_output = 2;
         return 0;
     case 'R':
         a->record = v;
@@ -169,26 +173,13 @@ static int apply(args *a, int c, const char *v)
 static int parse_args(int argc, char **argv, args *a)
 {
     static const struct option opts[] = {
-        {"transport", 1, NULL, 't'},
-        {"nodes", 1, NULL, 'n'},
-        {"first-id", 1, NULL, 'F'},
-        {"no-id", 1, NULL, 'K'},
-        {"rate", 1, NULL, 'r'},
-        {"count", 1, NULL, 'c'},
-        {"duration", 1, NULL, 'd'},
-        {"linger", 1, NULL, 'L'},
-        {"record", 1, NULL, 'R'},
-        {"link", 1, NULL, 'l'},
-        {"bind", 1, NULL, 'b'},
-        {"port", 1, NULL, 'p'},
-        {"url", 1, NULL, 'u'},
-        {"prefix", 1, NULL, 'P'},
-        {"help", 0, NULL, 'h'},
-        {"garbage", 1, NULL, 'G'},
-        {"tele-period", 1, NULL, 'T'},
-        {"sequence", 0, NULL, 'S'},
-        {"attribute-output", 0, NULL, 'A'},
-        {NULL, 0, NULL, 0},
+        {"transport", 1, NULL, 't'}, {"nodes", 1, NULL, 'n'},       {"first-id", 1, NULL, 'F'},
+        {"no-id", 1, NULL, 'K'},     {"rate", 1, NULL, 'r'},        {"count", 1, NULL, 'c'},
+        {"duration", 1, NULL, 'd'},  {"linger", 1, NULL, 'L'},      {"record", 1, NULL, 'R'},
+        {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},        {"port", 1, NULL, 'p'},
+        {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'},      {"help", 0, NULL, 'h'},
+        {"garbage", 1, NULL, 'G'},   {"tele-period", 1, NULL, 'T'}, {"sequence", 0, NULL, 'S'},
+        {"attrs", 0, NULL, 'A'},     {"attrs-only", 0, NULL, 'O'},  {NULL, 0, NULL, 0},
     };
     *a = (args){.io = {.kind = DEVSIM_PTY,
                        .port = 5003,
@@ -272,7 +263,8 @@ int main(int argc, char **argv)
                               .period_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
                               .duration_ms = a.duration_ms,
                               .record = a.record,
-                              .attributes = a.attribute_output};
+                              .attributes = a.attribute_output > 0,
+                              .no_json = a.attribute_output == 2};
         return devsim_z2m_run(&zo, &stop_flag);
     }
 

@@ -39,6 +39,7 @@ typedef struct zsim {
     sb_bus *bus;
     const char *base;
     bool attributes; /* output attribute_and_json */
+    bool no_json;    /* output attribute */
     pthread_mutex_t mu;
     zdev devs[4];
     FILE *record;
@@ -216,7 +217,8 @@ static void publish_state(zsim *s, zdev *d)
                  d->brightness);
         break;
     }
-    pub(s, d->name, NULL, buf, false);
+    if (!s->no_json)
+        pub(s, d->name, NULL, buf, false);
     if (s->attributes)
         attributes(s, d->name, "", buf);
 }
@@ -367,7 +369,9 @@ static void tick(void *ctx)
 
 int devsim_z2m_run(const devsim_z2m_opts *o, volatile sig_atomic_t *stop)
 {
-    zsim s = {.base = o->base_topic ? o->base_topic : "zigbee2mqtt", .attributes = o->attributes};
+    zsim s = {.base = o->base_topic ? o->base_topic : "zigbee2mqtt",
+              .attributes = o->attributes,
+              .no_json = o->attributes && o->no_json};
     sb_config_bus c;
     char filter[300];
     snprintf(filter, sizeof(filter), "%s/#", s.base);

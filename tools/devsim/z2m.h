@@ -15,7 +15,8 @@ typedef struct devsim_z2m_opts {
     int64_t period_ms;      /* every device publishes its state this often */
     int64_t duration_ms;    /* 0 = until a signal */
     const char *record;     /* every received /set and /get, one line each; may be NULL */
-    bool attributes;        /* also per-attribute topics (output attribute_and_json) */
+    bool attributes;        /* per-attribute topics too (output attribute_and_json) */
+    bool no_json;           /* with attributes: no JSON state (output attribute) */
 } devsim_z2m_opts;
 
 /* Runs until *stop or the duration; at the end every device's availability and the bridge's
