@@ -231,14 +231,12 @@ static sb_err sm_send(void *inst, const sb_msg *m, sb_errmsg *em)
                    m->node_id);
 }
 
-#define STAT(name, field) cJSON_AddNumberToObject(obj, name, (double)atomic_load(&p->field))
-
 static void sm_stats(void *inst, cJSON *obj)
 {
     sm_prov *p = inst;
-    STAT("samples", samples);
-    STAT("messages", messages);
-    STAT("readErrors", read_errors);
+    cJSON_AddNumberToObject(obj, "samples", (double)atomic_load(&p->samples));
+    cJSON_AddNumberToObject(obj, "messages", (double)atomic_load(&p->messages));
+    cJSON_AddNumberToObject(obj, "readErrors", (double)atomic_load(&p->read_errors));
 }
 
 const sb_gateway_plugin sb_gateway_plugin_system_monitoring = {

@@ -19,25 +19,19 @@
 #include "gateways/tasmota/tas_map.h"
 
 typedef struct tas_opts {
-    char *url, *username, *password, *full_topic, *cmnd, *stat, *tele;
-    int64_t qos, connect_timeout_ms;
+    sb_gateway_mqtt_opts mqtt;
+    char *full_topic, *cmnd, *stat, *tele;
     bool query_status;
 } tas_opts;
 
 static const sb_option tas_table[] = {
-    SB_OPT_ROW_STR(tas_opts, url, "url", "tcp://127.0.0.1:1883",
-                   "the broker the Tasmota devices publish to (may be the bus's own)"),
-    SB_OPT_ROW_STR(tas_opts, username, "username", "", "user name on that broker"),
-    SB_OPT_ROW_SECRET(tas_opts, password, "password", "password on that broker"),
+    SB_GATEWAY_MQTT_ROWS(tas_opts, mqtt),
     SB_OPT_ROW_STR(tas_opts, full_topic, "fullTopic", "%prefix%/%topic%/",
                    "the devices' FullTopic: levels of literals, %prefix%, %topic%, %hostname%, "
                    "%id%"),
     SB_OPT_ROW_STR(tas_opts, cmnd, "prefixCmnd", "cmnd", "the devices' Prefix1 (commands)"),
     SB_OPT_ROW_STR(tas_opts, stat, "prefixStat", "stat", "the devices' Prefix2 (answers)"),
     SB_OPT_ROW_STR(tas_opts, tele, "prefixTele", "tele", "the devices' Prefix3 (telemetry)"),
-    SB_OPT_ROW_INT(tas_opts, qos, "qos", "0", 0, 1, "QoS of subscriptions and commands"),
-    SB_OPT_ROW_DURATION(tas_opts, connect_timeout_ms, "connectTimeout", "5s", 100, 600000,
-                        "how long the first connect may take"),
     SB_OPT_ROW_BOOL(tas_opts, query_status, "queryStatus", "true",
                     "send 'Status 0' to a device that comes Online, for its node info"),
     SB_OPT_END,
@@ -59,7 +53,8 @@ typedef struct tas_prov {
     pthread_mutex_t mu; /* devs */
     tas_dev *devs;
     size_t n_devs;
-    atomic_uint_fast64_t in, out, malformed, skipped, write_errors, devices;
+    sb_gateway_mqtt_counters c;
+    atomic_uint_fast64_t devices;
 } tas_prov;
 
 /* Remembers where a device takes commands (its levels as it publishes them). */
@@ -104,26 +99,20 @@ static sb_err publish(tas_prov *p, const char *base, const char *cmd, const char
 {
     char topic[SB_TAS_TOPIC_MAX + 64];
     snprintf(topic, sizeof(topic), "%s%s", base, cmd);
-    sb_err rc = p->bus ? sb_bus_publish(p->bus, topic, value, strlen(value), (int)p->o->qos, false)
-                       : SB_ERR_CLOSED;
-    if (rc != SB_OK) {
-        atomic_fetch_add(&p->write_errors, 1);
-        return rc;
-    }
-    sb_gateway_raw_publish(p->host, false, topic, value, strlen(value));
-    atomic_fetch_add(&p->out, 1);
-    return SB_OK;
+    sb_err rc = sb_gateway_mqtt_send(p->host, p->bus, topic, value, (int)p->o->mqtt.qos, false);
+    atomic_fetch_add(rc == SB_OK ? &p->c.out : &p->c.write_errors, 1);
+    return rc;
 }
 
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     tas_prov *p = ctx;
-    atomic_fetch_add(&p->in, 1);
+    atomic_fetch_add(&p->c.in, 1);
     sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
     sb_tas_topic t;
     sb_errmsg em = {{0}};
     if (sb_tas_topic_parse(&p->map, bm->topic, &t, &em) != SB_OK) {
-        atomic_fetch_add(&p->malformed, 1);
+        atomic_fetch_add(&p->c.malformed, 1);
         sb_debug(p->host->log, "topic skipped: %s", em.text);
         return;
     }
@@ -135,13 +124,8 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_error(p->host->log, "%s: out of memory", bm->topic);
         return;
     }
-    atomic_fetch_add(&p->skipped, r.skipped);
-    for (size_t i = 0; i < r.n_notes; i++)
-        sb_info(p->host->log, "%s: %s", t.device, r.notes[i]);
-    for (size_t i = 0; i < r.n; i++) {
-        p->host->receive(p->host->ctx, r.msgs[i]);
-        r.msgs[i] = NULL;
-    }
+    atomic_fetch_add(&p->c.skipped, r.skipped);
+    sb_gateway_deliver(p->host, t.device, r.msgs, r.n, r.notes, r.n_notes);
     if (r.online_known && r.online && p->o->query_status)
         publish(p, t.cmnd_base, "STATUS", "0");
     sb_tas_result_free(&r);
@@ -175,35 +159,18 @@ static sb_err tas_create(const sb_gateway_host *host, const void *options, void 
 static void tas_stop(void *inst)
 {
     tas_prov *p = inst;
-    if (!p->bus)
-        return;
-    for (size_t i = 0; i < p->n_filters; i++)
-        sb_bus_unsubscribe(p->bus, p->filters[i]);
-    sb_bus *bus = p->bus;
-    p->bus = NULL;
-    sb_bus_destroy(bus, 500);
+    sb_gateway_mqtt_close(&p->bus);
 }
 
 static sb_err tas_start(void *inst, sb_errmsg *em)
 {
     tas_prov *p = inst;
-    sb_gateway_mqtt m = {.provider = "tasmota",
-                         .gateway_id = p->host->gateway_id,
-                         .url = p->o->url,
-                         .username = p->o->username,
-                         .password = p->o->password,
-                         .connect_timeout_ms = p->o->connect_timeout_ms};
-    sb_err rc = sb_gateway_mqtt_create(&m, &p->buscfg, &p->bus, em);
-    for (size_t i = 0; rc == SB_OK && i < p->n_filters; i++)
-        rc = sb_bus_subscribe(p->bus, p->filters[i], (int)p->o->qos, on_publish, p, em);
-    if (rc == SB_OK)
-        rc = sb_bus_start(p->bus, p->o->connect_timeout_ms, em);
-    if (rc != SB_OK) {
-        sb_fail_wrap(em, rc, "mqtt %s", p->o->url);
-        tas_stop(p);
+    const char *f[2] = {p->filters[0], p->filters[1]};
+    sb_err rc = sb_gateway_mqtt_open(p->host, "tasmota", &p->o->mqtt, &p->buscfg, f, p->n_filters,
+                                     on_publish, p, &p->bus, em);
+    if (rc != SB_OK)
         return rc;
-    }
-    sb_info(p->host->log, "link open: mqtt %s, %s%s%s", p->o->url, p->filters[0],
+    sb_info(p->host->log, "link open: mqtt %s, %s%s%s", p->o->mqtt.url, p->filters[0],
             p->n_filters > 1 ? " and " : "", p->n_filters > 1 ? p->filters[1] : "");
     return SB_OK;
 }
@@ -234,17 +201,11 @@ static sb_err tas_send(void *inst, const sb_msg *m, sb_errmsg *em)
     return rc;
 }
 
-#define STAT(name, field) cJSON_AddNumberToObject(obj, name, (double)atomic_load(&p->field))
-
 static void tas_stats(void *inst, cJSON *obj)
 {
     tas_prov *p = inst;
-    STAT("publishesIn", in);
-    STAT("commandsOut", out);
-    STAT("malformed", malformed);
-    STAT("skipped", skipped);
-    STAT("writeErrors", write_errors);
-    STAT("devices", devices);
+    sb_gateway_mqtt_stats(&p->c, obj);
+    cJSON_AddNumberToObject(obj, "devices", (double)atomic_load(&p->devices));
 }
 
 const sb_gateway_plugin sb_gateway_plugin_tasmota = {

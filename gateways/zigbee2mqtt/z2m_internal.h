@@ -78,15 +78,16 @@ size_t z2m_seen_count(const sb_z2m_registry *reg);
 typedef struct z2m_ctx {
     const sb_z2m_opts *o;
     sb_z2m_registry *reg;
-    const char *what; /* the topic after the base, for notes */
     sb_z2m_result *r;
-    bool nomem;
 } z2m_ctx;
 
-void z2m_note(z2m_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A note on something skipped (sb_mapped_note). */
+#define z2m_note(c, ...) sb_mapped_note(&(c)->r->out, __VA_ARGS__)
+/* An allocation failed on the way. */
+#define z2m_nomem(c) ((c)->r->out.nomem = true)
 /* The message of type for node/source, created once per publish. */
 sb_msg *z2m_msg(z2m_ctx *c, sb_msg_type type, const char *node_id, const char *src);
-/* Adds a payload; notes and skips a bad key or a key given twice. labels may be NULL (borrowed). */
+/* Adds a payload (sb_mapped_add) under the sanitized key; labels may be NULL (borrowed). */
 void z2m_add(z2m_ctx *c, sb_msg *m, const char *key, const char *value, sb_metric_type mt,
              const char *unit, const cJSON *labels);
 

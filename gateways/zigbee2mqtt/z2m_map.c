@@ -1,9 +1,8 @@
 /*
  * z2m_map.c - one Zigbee2MQTT publish to messages: the dispatch by topic (known friendly names,
- * longest first), availability, the bridge's own topics, and the helpers that collect messages
- * and notes (z2m_map.h).
+ * longest first), availability, the bridge's own topics, and how messages and notes are
+ * collected (core/mapped.h, with the exposes' labels) (z2m_map.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,44 +11,9 @@
 #include "core/json.h"
 #include "gateways/zigbee2mqtt/z2m_internal.h"
 
-void z2m_note(z2m_ctx *c, const char *fmt, ...)
-{
-    c->r->skipped++;
-    if (c->r->n_notes == SB_Z2M_NOTES_MAX)
-        return;
-    char buf[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    char *s = strdup(buf);
-    if (!s) {
-        c->nomem = true;
-        return;
-    }
-    c->r->notes[c->r->n_notes++] = s;
-}
-
 sb_msg *z2m_msg(z2m_ctx *c, sb_msg_type type, const char *node_id, const char *src)
 {
-    sb_z2m_result *r = c->r;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->msgs[i]->type == type && strcmp(r->msgs[i]->node_id, node_id) == 0 &&
-            strcmp(r->msgs[i]->source_id, src) == 0)
-            return r->msgs[i];
-    sb_msg **grown = realloc(r->msgs, (r->n + 1) * sizeof(*grown));
-    if (!grown) {
-        c->nomem = true;
-        return NULL;
-    }
-    r->msgs = grown;
-    sb_msg *m = sb_msg_new(c->o->gateway_id, node_id, src, type);
-    if (!m) {
-        c->nomem = true;
-        return NULL;
-    }
-    r->msgs[r->n++] = m;
-    return m;
+    return sb_mapped_msg(&c->r->out, c->o->gateway_id, node_id, src, type);
 }
 
 void z2m_add(z2m_ctx *c, sb_msg *m, const char *key, const char *value, sb_metric_type mt,
@@ -57,30 +21,17 @@ void z2m_add(z2m_ctx *c, sb_msg *m, const char *key, const char *value, sb_metri
 {
     if (!m)
         return;
+    if (strlen(key) > SB_MSG_ID_MAX) {
+        z2m_note(c, "%s: '%.40s': empty or too long", m->source_id, key);
+        return;
+    }
     char k[SB_MSG_ID_MAX + 1];
     sb_z2m_sanitize(key, k, sizeof(k));
-    if (!*k || strlen(key) > SB_MSG_ID_MAX || strlen(value) > SB_MSG_VALUE_MAX ||
-        (unit && strlen(unit) > SB_MSG_ID_MAX)) {
-        z2m_note(c, "%s: key '%.40s': empty or too long, or value or unit too long", c->what, key);
-        return;
-    }
-    for (size_t i = 0; i < m->n_payloads; i++) {
-        if (strcmp(m->payloads[i].key, k) == 0) {
-            z2m_note(c, "%s: key '%.40s' given twice, the first kept", c->what, key);
-            return;
-        }
-    }
-    if (m->n_payloads == SB_MSG_PAYLOADS_MAX) {
-        z2m_note(c, "%s: more than %d values", c->what, SB_MSG_PAYLOADS_MAX);
-        return;
-    }
-    sb_payload *p = sb_msg_add_payload(m, k, value, mt, unit);
-    if (!p) {
-        c->nomem = true;
-        return;
-    }
-    if (labels && !(p->labels = cJSON_Duplicate(labels, true)))
-        c->nomem = true;
+    size_t n = m->n_payloads;
+    sb_mapped_add(&c->r->out, m, k, value, mt, unit);
+    if (labels && m->n_payloads > n &&
+        !(m->payloads[m->n_payloads - 1].labels = cJSON_Duplicate(labels, true)))
+        z2m_nomem(c);
 }
 
 /* "online"/"offline", plain or {"state":"online"}; the node field "online" and its state. */
@@ -97,7 +48,7 @@ static void availability(z2m_ctx *c, const char *node_id, const char *p, size_t 
     }
     bool on = strcasecmp(text, "online") == 0, off = strcasecmp(text, "offline") == 0;
     if (!on && !off) {
-        z2m_note(c, "%s: '%.40s' is neither online nor offline", c->what, text);
+        z2m_note(c, "'%.40s' is neither online nor offline", text);
         return;
     }
     z2m_add(c, z2m_msg(c, SB_MSG_SET, node_id, ""), SB_Z2M_FIELD_ONLINE, on ? "true" : "false",
@@ -105,7 +56,7 @@ static void availability(z2m_ctx *c, const char *node_id, const char *p, size_t 
     z2m_add(c, z2m_msg(c, SB_MSG_ACTION, node_id, ""), "node_state", on ? "up" : "down",
             SB_METRIC_NONE, NULL, NULL);
     if (!z2m_set_avail(c->reg, node_id, on))
-        c->nomem = true;
+        z2m_nomem(c);
 }
 
 /* Parses a JSON payload; a note and NULL when it is not JSON. */
@@ -114,8 +65,7 @@ static cJSON *parse(z2m_ctx *c, const char *p, size_t len)
     cJSON *root = NULL;
     sb_errmsg em = {{0}};
     if (sb_json_parse(p, len, &root, &em) != SB_OK) {
-        z2m_note(c, "%s: payload is not JSON (%s): '%.*s'", c->what, em.text,
-                 (int)(len < 60 ? len : 60), p);
+        z2m_note(c, "payload is not JSON (%s): '%.*s'", em.text, (int)(len < 60 ? len : 60), p);
         return NULL;
     }
     return root;
@@ -169,7 +119,7 @@ static void state_json(z2m_ctx *c, const z2m_entity *e, const char *p, size_t le
     if (cJSON_IsObject(root))
         z2m_state(c, e, root);
     else
-        z2m_note(c, "%s: payload is not a JSON object", c->what);
+        z2m_note(c, "payload is not a JSON object");
     cJSON_Delete(root);
 }
 
@@ -187,13 +137,13 @@ static void attribute(z2m_ctx *c, const z2m_entity *e, const char *attr, const c
             *q = '_';
     char *text = malloc(len + 1);
     if (!text) {
-        c->nomem = true;
+        z2m_nomem(c);
         return;
     }
     memcpy(text, p, len);
     text[len] = '\0';
     if (strlen(text) != len)
-        z2m_note(c, "%s: a NUL byte in the value", c->what);
+        z2m_note(c, "a NUL byte in the value");
     else
         z2m_attribute(c, e, key, text);
     free(text);
@@ -215,15 +165,15 @@ static bool name_ok(const char *name)
 static const z2m_entity *learn(z2m_ctx *c, const char *name)
 {
     if (!name_ok(name)) {
-        z2m_note(c, "%s: '%.60s' is not a usable friendly name", c->what, name);
+        z2m_note(c, "'%.60s' is not a usable friendly name", name);
         return NULL;
     }
     if (!z2m_by_name(c->reg, name) && z2m_seen_count(c->reg) >= Z2M_SEEN_MAX) {
-        z2m_note(c, "%s: more than %d unknown names, skipped", c->what, Z2M_SEEN_MAX);
+        z2m_note(c, "more than %d unknown names, skipped", Z2M_SEEN_MAX);
         return NULL;
     }
     if (!z2m_remember(c->reg, name)) {
-        c->nomem = true;
+        z2m_nomem(c);
         return NULL;
     }
     return z2m_by_name(c->reg, name);
@@ -244,7 +194,7 @@ static void unknown(z2m_ctx *c, const char *rest, const char *p, size_t len)
         *last = '/';
     }
     if (strlen(rest) >= sizeof(name) || !*rest) {
-        z2m_note(c, "%s: no usable friendly name", c->what);
+        z2m_note(c, "no usable friendly name");
     } else if (command) {
         c->r->ignored = true; /* commands to devices, ours or another client's */
     } else if (last && strcmp(last + 1, "availability") == 0) {
@@ -262,7 +212,7 @@ static void unknown(z2m_ctx *c, const char *rest, const char *p, size_t len)
         if (e)
             attribute(c, e, last + 1, p, len);
     } else {
-        z2m_note(c, "%s: unknown device and not a JSON object, skipped", c->what);
+        z2m_note(c, "unknown device and not a JSON object, skipped");
     }
 }
 
@@ -288,18 +238,6 @@ static void known(z2m_ctx *c, const z2m_entity *e, const char *rest, const char 
         unknown(c, rest, p, len);
 }
 
-static void drop_empty(sb_z2m_result *r)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        if (r->msgs[i]->n_payloads)
-            r->msgs[k++] = r->msgs[i];
-        else
-            sb_msg_free(r->msgs[i]);
-    }
-    r->n = k;
-}
-
 sb_err sb_z2m_map(const sb_z2m_opts *o, sb_z2m_registry *reg, const char *topic,
                   const void *payload, size_t len, sb_z2m_result *out)
 {
@@ -307,10 +245,10 @@ sb_err sb_z2m_map(const sb_z2m_opts *o, sb_z2m_registry *reg, const char *topic,
     const char *base = o->base_topic && *o->base_topic ? o->base_topic : "zigbee2mqtt";
     size_t bl = strlen(base);
     const char *rest = topic + bl + 1;
-    z2m_ctx c = {.o = o, .reg = reg, .what = topic, .r = out};
+    z2m_ctx c = {.o = o, .reg = reg, .r = out};
     const char *p = payload;
     if (strncmp(topic, base, bl) != 0 || topic[bl] != '/' || !*rest)
-        z2m_note(&c, "%.80s: not under the base topic '%s'", topic, base);
+        z2m_note(&c, "not under the base topic '%s'", base);
     else if (strncmp(rest, "bridge/", 7) == 0 && !strchr(rest + 7, '/'))
         bridge(&c, rest + 7, p, len);
     else if (strncmp(rest, "bridge/", 7) == 0)
@@ -319,53 +257,37 @@ sb_err sb_z2m_map(const sb_z2m_opts *o, sb_z2m_registry *reg, const char *topic,
         known(&c, z2m_resolve(reg, rest), rest, p, len);
     else
         unknown(&c, rest, p, len);
-    drop_empty(out);
-    if (!c.nomem && out->registry_changed && sb_z2m_keep_offline(o, reg, false, out) != SB_OK)
-        c.nomem = true;
-    if (c.nomem) {
+    sb_err rc = sb_mapped_finish(&out->out);
+    if (rc == SB_OK && out->registry_changed && (rc = sb_z2m_keep_offline(o, reg, false, out)))
         sb_z2m_result_free(out);
-        return SB_ERR_NOMEM;
-    }
-    return SB_OK;
+    return rc;
 }
 
 sb_err sb_z2m_keep_offline(const sb_z2m_opts *o, const sb_z2m_registry *reg, bool sets_too,
                            sb_z2m_result *r)
 {
-    size_t n = r->n;
+    sb_mapped *out = &r->out;
+    size_t n = out->n;
     for (size_t i = 0; i < n; i++) {
-        const sb_msg *m = r->msgs[i];
+        const sb_msg *m = out->msgs[i];
         bool kind = m->type == SB_MSG_PRESENTATION || (sets_too && m->type == SB_MSG_SET);
         if (!kind || sb_z2m_availability(reg, m->node_id) != 0)
             continue;
         bool said = false; /* one node_state per node, after all its messages */
-        for (size_t k = 0; k < r->n && !said; k++)
-            said =
-                r->msgs[k]->type == SB_MSG_ACTION && strcmp(r->msgs[k]->node_id, m->node_id) == 0;
-        if (said)
-            continue;
-        sb_msg **grown = realloc(r->msgs, (r->n + 1) * sizeof(*grown));
-        if (!grown)
-            return SB_ERR_NOMEM;
-        r->msgs = grown;
-        sb_msg *a = sb_msg_new(o->gateway_id, m->node_id, "", SB_MSG_ACTION);
-        if (!a || !sb_msg_add_payload(a, "node_state", "down", SB_METRIC_NONE, NULL)) {
-            sb_msg_free(a);
-            return SB_ERR_NOMEM;
-        }
-        r->msgs[r->n++] = a;
+        for (size_t k = 0; k < out->n && !said; k++)
+            said = out->msgs[k]->type == SB_MSG_ACTION &&
+                   strcmp(out->msgs[k]->node_id, m->node_id) == 0;
+        if (!said)
+            sb_mapped_add(out, sb_mapped_msg(out, o->gateway_id, m->node_id, "", SB_MSG_ACTION),
+                          "node_state", "down", SB_METRIC_NONE, NULL);
     }
-    return SB_OK;
+    return out->nomem ? SB_ERR_NOMEM : SB_OK;
 }
 
 void sb_z2m_result_free(sb_z2m_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        sb_msg_free(r->msgs[i]);
-    free(r->msgs);
-    for (size_t i = 0; i < r->n_notes; i++)
-        free(r->notes[i]);
+    sb_mapped_free(&r->out);
     memset(r, 0, sizeof(*r));
 }

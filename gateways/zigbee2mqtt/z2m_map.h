@@ -20,10 +20,10 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/mapped.h"
 #include "core/msg.h"
 
-#define SB_Z2M_NAME_MAX  256 /* bytes of a friendly name or base topic */
-#define SB_Z2M_NOTES_MAX 16  /* notes kept per mapped publish */
+#define SB_Z2M_NAME_MAX 256 /* bytes of a friendly name or base topic */
 
 /* Source and field ids the mapping uses. */
 #define SB_Z2M_SRC_DEVICE   "device"
@@ -57,11 +57,7 @@ typedef struct sb_z2m_opts {
 
 /* What one received publish became. */
 typedef struct sb_z2m_result {
-    sb_msg **msgs; /* owned; hand each to the host and set the slot to NULL, or free */
-    size_t n;
-    char *notes[SB_Z2M_NOTES_MAX]; /* why parts were skipped, for the log (owned) */
-    size_t n_notes;
-    size_t skipped;        /* values or keys skipped (notes may hold fewer) */
+    sb_mapped out;         /* the messages, and notes on what was skipped (without the topic) */
     bool registry_changed; /* bridge/devices or bridge/groups was read */
     bool ignored;          /* a topic that carries no device data (our own /set, bridge logs) */
 } sb_z2m_result;

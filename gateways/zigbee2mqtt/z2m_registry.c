@@ -251,7 +251,7 @@ static void expose(z2m_ctx *c, z2m_entity *e, const cJSON *x, const char *parent
     bool composite = strcmp(type, "composite") == 0;
     if (*property && (composite || !cJSON_IsArray(features)) &&
         !prop_add(c, e, x, parent, property)) {
-        c->nomem = true;
+        z2m_nomem(c);
         return;
     }
     if (!cJSON_IsArray(features))
@@ -279,23 +279,23 @@ static void device(z2m_ctx *c, const cJSON *d)
 {
     const char *name = sb_json_str(d, "friendly_name", "");
     if (!*name || strlen(name) >= SB_Z2M_NAME_MAX) {
-        z2m_note(c, "bridge/devices: a device without a usable friendly_name, skipped");
+        z2m_note(c, "a device without a usable friendly_name, skipped");
         return;
     }
     if (strcmp(sb_json_str(d, "type", ""), "Coordinator") == 0)
         return; /* the bridge itself: bridge/info and bridge/state describe it */
     if (z2m_by_name(c->reg, name)) {
-        z2m_note(c, "bridge/devices: '%.60s' listed twice, the first kept", name);
+        z2m_note(c, "'%.60s' listed twice, the first kept", name);
         return;
     }
     z2m_entity *e = ent_add(c->reg, name, E_DEVICE);
     if (!e) {
-        c->nomem = true;
+        z2m_nomem(c);
         return;
     }
     const char *ieee = sb_json_str(d, "ieee_address", "");
     if (*ieee && !(e->ieee = strdup(ieee)))
-        c->nomem = true;
+        z2m_nomem(c);
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(d, "definition");
     const cJSON *x;
     cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(def, "exposes"))
@@ -316,7 +316,7 @@ static void device(z2m_ctx *c, const cJSON *d)
 void z2m_devices(z2m_ctx *c, const cJSON *root)
 {
     if (!cJSON_IsArray(root)) {
-        z2m_note(c, "bridge/devices: not a JSON array");
+        z2m_note(c, "not a JSON array");
         return;
     }
     drop_kind(c->reg, E_DEVICE);
@@ -327,7 +327,7 @@ void z2m_devices(z2m_ctx *c, const cJSON *root)
         if (cJSON_IsObject(d))
             device(c, d);
         else
-            z2m_note(c, "bridge/devices: an item is not an object, skipped");
+            z2m_note(c, "an item is not an object, skipped");
     }
 }
 
@@ -355,7 +355,7 @@ static void members(z2m_ctx *c, sb_msg *m, const cJSON *g)
 void z2m_groups(z2m_ctx *c, const cJSON *root)
 {
     if (!cJSON_IsArray(root)) {
-        z2m_note(c, "bridge/groups: not a JSON array");
+        z2m_note(c, "not a JSON array");
         return;
     }
     drop_kind(c->reg, E_GROUP);
@@ -365,16 +365,16 @@ void z2m_groups(z2m_ctx *c, const cJSON *root)
     {
         const char *name = sb_json_str(g, "friendly_name", "");
         if (!cJSON_IsObject(g) || !*name || strlen(name) >= SB_Z2M_NAME_MAX) {
-            z2m_note(c, "bridge/groups: a group without a usable friendly_name, skipped");
+            z2m_note(c, "a group without a usable friendly_name, skipped");
             continue;
         }
         if (z2m_by_name(c->reg, name)) {
-            z2m_note(c, "bridge/groups: '%.60s' is also a device's name, skipped", name);
+            z2m_note(c, "'%.60s' is also a device's name, skipped", name);
             continue;
         }
         z2m_entity *e = ent_add(c->reg, name, E_GROUP);
         if (!e) {
-            c->nomem = true;
+            z2m_nomem(c);
             return;
         }
         sb_msg *m = z2m_msg(c, SB_MSG_PRESENTATION, e->node_id, "");

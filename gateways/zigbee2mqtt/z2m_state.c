@@ -74,7 +74,7 @@ static void scalar(z2m_ctx *c, sb_msg *m, const z2m_entity *e, const char *key, 
     const z2m_prop *p = z2m_prop_find(e, key);
     cJSON *labels = p ? labels_of(p) : NULL;
     if (p && !labels)
-        c->nomem = true;
+        z2m_nomem(c);
     const char *unit = p ? p->unit : known_unit(key);
     char text[64];
     bool on;
@@ -82,7 +82,7 @@ static void scalar(z2m_ctx *c, sb_msg *m, const z2m_entity *e, const char *key, 
         if (binary_of(p, v, &on))
             z2m_add(c, m, key, on ? "true" : "false", SB_METRIC_BINARY, NULL, labels);
         else
-            z2m_note(c, "%s: %s: value is neither value_on nor value_off, skipped", c->what, key);
+            z2m_note(c, "%s: value is neither value_on nor value_off, skipped", key);
     } else if (cJSON_IsBool(v)) {
         z2m_add(c, m, key, cJSON_IsTrue(v) ? "true" : "false", SB_METRIC_BINARY, NULL, labels);
     } else if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
@@ -98,7 +98,7 @@ static void scalar(z2m_ctx *c, sb_msg *m, const z2m_entity *e, const char *key, 
     } else if (cJSON_IsString(v)) {
         z2m_add(c, m, key, v->valuestring, SB_METRIC_STRING, unit, labels);
     } else {
-        z2m_note(c, "%s: %s: no value (null), skipped", c->what, key);
+        z2m_note(c, "%s: no value (null), skipped", key);
     }
     cJSON_Delete(labels);
 }
@@ -108,7 +108,7 @@ static void value(z2m_ctx *c, sb_msg *m, const z2m_entity *e, const char *key, c
 {
     if (cJSON_IsObject(v)) {
         if (depth >= Z2M_DEPTH_MAX) {
-            z2m_note(c, "%s: %s: nested too deep, skipped", c->what, key);
+            z2m_note(c, "%s: nested too deep, skipped", key);
             return;
         }
         const cJSON *it;
@@ -117,14 +117,14 @@ static void value(z2m_ctx *c, sb_msg *m, const z2m_entity *e, const char *key, c
             char sub[SB_MSG_ID_MAX + 2];
             int n = snprintf(sub, sizeof(sub), "%s_%s", key, it->string);
             if (n < 0 || (size_t)n > SB_MSG_ID_MAX)
-                z2m_note(c, "%s: %.40s_%.40s: key too long, skipped", c->what, key, it->string);
+                z2m_note(c, "%.40s_%.40s: key too long, skipped", key, it->string);
             else
                 value(c, m, e, sub, it, depth + 1);
         }
     } else if (cJSON_IsArray(v)) {
         char *text = cJSON_PrintUnformatted(v); /* lists (schedules, scenes) as JSON text */
         if (!text) {
-            c->nomem = true;
+            z2m_nomem(c);
             return;
         }
         z2m_add(c, m, key, text, SB_METRIC_STRING, NULL, NULL);
@@ -143,7 +143,7 @@ void z2m_state(z2m_ctx *c, const z2m_entity *e, const cJSON *root)
     cJSON_ArrayForEach(it, root)
     {
         if (!*it->string) {
-            z2m_note(c, "%s: an empty key, skipped", c->what);
+            z2m_note(c, "an empty key, skipped");
             continue;
         }
         value(c, m, e, it->string, it, 1);
@@ -163,7 +163,7 @@ void z2m_attribute(z2m_ctx *c, const z2m_entity *e, const char *attr, const char
         v = NULL;
     }
     if (!v && !(v = cJSON_CreateString(text))) {
-        c->nomem = true;
+        z2m_nomem(c);
         return;
     }
     sb_msg *m = z2m_msg(c, SB_MSG_SET, e->node_id, SB_Z2M_SRC_DEVICE);

@@ -19,21 +19,15 @@
 #include "gateways/zigbee2mqtt/z2m_map.h"
 
 typedef struct z2m_opts {
-    char *url, *username, *password, *base_topic;
-    int64_t qos, connect_timeout_ms;
+    sb_gateway_mqtt_opts mqtt;
+    char *base_topic;
     bool attribute_topics;
 } z2m_opts;
 
 static const sb_option z2m_table[] = {
-    SB_OPT_ROW_STR(z2m_opts, url, "url", "tcp://127.0.0.1:1883",
-                   "the broker Zigbee2MQTT publishes to (may be the bus's own)"),
-    SB_OPT_ROW_STR(z2m_opts, username, "username", "", "user name on that broker"),
-    SB_OPT_ROW_SECRET(z2m_opts, password, "password", "password on that broker"),
+    SB_GATEWAY_MQTT_ROWS(z2m_opts, mqtt),
     SB_OPT_ROW_STR(z2m_opts, base_topic, "baseTopic", "zigbee2mqtt",
                    "Zigbee2MQTT's mqtt.base_topic (one or more levels, no wildcards)"),
-    SB_OPT_ROW_INT(z2m_opts, qos, "qos", "0", 0, 1, "QoS of the subscription and commands"),
-    SB_OPT_ROW_DURATION(z2m_opts, connect_timeout_ms, "connectTimeout", "5s", 100, 600000,
-                        "how long the first connect may take"),
     SB_OPT_ROW_BOOL(z2m_opts, attribute_topics, "attributeTopics", "false",
                     "map the per-attribute sub-topics <name>/<attribute> (Zigbee2MQTT's "
                     "advanced.output attribute or attribute_and_json)"),
@@ -49,13 +43,14 @@ typedef struct z2m_prov {
     sb_config_bus buscfg;
     pthread_mutex_t mu; /* reg: mapped on the delivery thread, read by send */
     sb_z2m_registry *reg;
-    atomic_uint_fast64_t in, out, malformed, skipped, write_errors, devices;
+    sb_gateway_mqtt_counters c;
+    atomic_uint_fast64_t devices;
 } z2m_prov;
 
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     z2m_prov *p = ctx;
-    atomic_fetch_add(&p->in, 1);
+    atomic_fetch_add(&p->c.in, 1);
     sb_z2m_result r;
     pthread_mutex_lock(&p->mu);
     sb_err rc = sb_z2m_map(&p->map, p->reg, bm->topic, bm->payload, bm->len, &r);
@@ -68,26 +63,21 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_error(p->host->log, "%s: out of memory", bm->topic);
         return;
     }
-    if (r.ignored && !r.n) {
+    if (r.ignored && !r.out.n) {
         sb_z2m_result_free(&r);
         return; /* our own /set, the bridge's logs: not device data */
     }
     sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
-    atomic_fetch_add(&p->skipped, r.skipped);
-    if (r.skipped && !r.n)
-        atomic_fetch_add(&p->malformed, 1);
-    for (size_t i = 0; i < r.n_notes; i++) { /* a publish dropped as a whole is a warning */
-        if (r.n)
-            sb_info(p->host->log, "%s", r.notes[i]);
-        else
-            sb_warn(p->host->log, "%s", r.notes[i]);
-    }
+    atomic_fetch_add(&p->c.skipped, r.out.skipped);
     if (r.registry_changed)
         sb_info(p->host->log, "%s: %zu devices and groups known", bm->topic,
                 (size_t)atomic_load(&p->devices));
-    for (size_t i = 0; i < r.n; i++) {
-        p->host->receive(p->host->ctx, r.msgs[i]);
-        r.msgs[i] = NULL;
+    if (r.out.skipped && !r.out.n) { /* a publish dropped as a whole is a warning */
+        atomic_fetch_add(&p->c.malformed, 1);
+        for (size_t i = 0; i < r.out.n_notes; i++)
+            sb_warn(p->host->log, "%s: %s", bm->topic, r.out.notes[i]);
+    } else {
+        sb_gateway_deliver(p->host, bm->topic, r.out.msgs, r.out.n, r.out.notes, r.out.n_notes);
     }
     sb_z2m_result_free(&r);
 }
@@ -122,34 +112,18 @@ static sb_err z2m_create(const sb_gateway_host *host, const void *options, void 
 static void z2m_stop(void *inst)
 {
     z2m_prov *p = inst;
-    if (!p->bus)
-        return;
-    sb_bus_unsubscribe(p->bus, p->filter);
-    sb_bus *bus = p->bus;
-    p->bus = NULL;
-    sb_bus_destroy(bus, 500);
+    sb_gateway_mqtt_close(&p->bus);
 }
 
 static sb_err z2m_start(void *inst, sb_errmsg *em)
 {
     z2m_prov *p = inst;
-    sb_gateway_mqtt m = {.provider = "zigbee2mqtt",
-                         .gateway_id = p->host->gateway_id,
-                         .url = p->o->url,
-                         .username = p->o->username,
-                         .password = p->o->password,
-                         .connect_timeout_ms = p->o->connect_timeout_ms};
-    sb_err rc = sb_gateway_mqtt_create(&m, &p->buscfg, &p->bus, em);
-    if (rc == SB_OK)
-        rc = sb_bus_subscribe(p->bus, p->filter, (int)p->o->qos, on_publish, p, em);
-    if (rc == SB_OK)
-        rc = sb_bus_start(p->bus, p->o->connect_timeout_ms, em);
-    if (rc != SB_OK) {
-        sb_fail_wrap(em, rc, "mqtt %s", p->o->url);
-        z2m_stop(p);
+    const char *f[1] = {p->filter};
+    sb_err rc = sb_gateway_mqtt_open(p->host, "zigbee2mqtt", &p->o->mqtt, &p->buscfg, f, 1,
+                                     on_publish, p, &p->bus, em);
+    if (rc != SB_OK)
         return rc;
-    }
-    sb_info(p->host->log, "link open: mqtt %s, %s", p->o->url, p->filter);
+    sb_info(p->host->log, "link open: mqtt %s, %s", p->o->mqtt.url, p->filter);
     return SB_OK;
 }
 
@@ -174,32 +148,19 @@ static sb_err z2m_send(void *inst, const sb_msg *m, sb_errmsg *em)
     pthread_mutex_unlock(&p->mu);
     if (rc != SB_OK)
         return rc;
-    size_t len = strlen(cmd.payload);
-    sb_bus *bus = p->bus;
-    rc = bus ? sb_bus_publish(bus, cmd.topic, cmd.payload, len, (int)p->o->qos, false)
-             : SB_ERR_CLOSED;
-    if (rc != SB_OK) {
-        atomic_fetch_add(&p->write_errors, 1);
+    rc = sb_gateway_mqtt_send(p->host, p->bus, cmd.topic, cmd.payload, (int)p->o->mqtt.qos, false);
+    atomic_fetch_add(rc == SB_OK ? &p->c.out : &p->c.write_errors, 1);
+    if (rc != SB_OK)
         sb_fail(em, rc, "mqtt: cannot publish to %s", cmd.topic);
-    } else {
-        sb_gateway_raw_publish(p->host, false, cmd.topic, cmd.payload, len);
-        atomic_fetch_add(&p->out, 1);
-    }
     free(cmd.payload);
     return rc;
 }
 
-#define STAT(name, field) cJSON_AddNumberToObject(obj, name, (double)atomic_load(&p->field))
-
 static void z2m_stats(void *inst, cJSON *obj)
 {
     z2m_prov *p = inst;
-    STAT("publishesIn", in);
-    STAT("commandsOut", out);
-    STAT("malformed", malformed);
-    STAT("skipped", skipped);
-    STAT("writeErrors", write_errors);
-    STAT("devices", devices);
+    sb_gateway_mqtt_stats(&p->c, obj);
+    cJSON_AddNumberToObject(obj, "devices", (double)atomic_load(&p->devices));
 }
 
 const sb_gateway_plugin sb_gateway_plugin_zigbee2mqtt = {

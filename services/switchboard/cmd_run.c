@@ -205,6 +205,26 @@ static int join_all(running *svcs, size_t n)
     return rc;
 }
 
+/*
+ * <data_dir>/run.json tells other commands on this machine (`switchboard status`) where the
+ * running all-in-one's bus and API are: a managed broker's port is only known at run time.
+ */
+static void write_run_file(const sb_config *cfg, bool present)
+{
+    char *path = sb_config_data_path(cfg, "run.json");
+    if (!path)
+        return;
+    FILE *f = present ? fopen(path, "w") : NULL;
+    if (f) {
+        fprintf(f, "{\"pid\":%d,\"busUrl\":\"%s\",\"topicPrefix\":\"%s\"}\n", (int)getpid(),
+                cfg->bus.url ? cfg->bus.url : "", cfg->bus.topic_prefix);
+        fclose(f);
+    } else if (!present) {
+        unlink(path);
+    }
+    free(path);
+}
+
 static int run(sb_config *cfg)
 {
     sb_errmsg em = {0};
@@ -233,6 +253,7 @@ static int run(sb_config *cfg)
             sb_stop_raise(&stop);
         }
     }
+    write_run_file(cfg, true);
     banner(cfg, svcs, n, first_start);
     while (!sb_stop_wait(&stop, 1000)) {
         if (cfg->bus.managed && broker.proc.pid && !sb_proc_alive(&broker.proc, NULL)) {
@@ -247,6 +268,7 @@ static int run(sb_config *cfg)
         }
     }
     int rc = join_all(svcs, n);
+    write_run_file(cfg, false);
     sb_broker_stop(&broker);
     sb_influxd_stop(&influxd);
     sb_info(NULL, "stopped");

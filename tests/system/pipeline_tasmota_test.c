@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "harness.h"
-#include "pipeline_devsim.h"
 #include "pipeline_util.h"
 
 #include "core/json.h"
@@ -32,33 +31,6 @@
 #include "services/processor/processor.h"
 #include "storage/metrics.h"
 #include "storage/store.h"
-
-static sb_broker *broker;
-static sb_store *store;
-static sb_metrics *metrics;
-static sb_bus *bus;
-static const char *tmp;
-
-/* The shared environment (pipeline_util.c), under the short names the tests use. */
-static int setup(void **state)
-{
-    int rc = sbt_pipeline_setup(state);
-    broker = sbt_pl.broker, store = sbt_pl.store, metrics = sbt_pl.metrics;
-    bus = sbt_pl.bus, tmp = sbt_pl.tmp;
-    return rc;
-}
-
-static void sim_start(sbt_devsim *s)
-{
-    const char *args[] = {"--transport", "tasmota", "--nodes",   "3", "--tele-period",
-                          "300ms",       "--url",   broker->url, NULL};
-    sbt_devsim_start(s, "tasmota", "devsim: tasmota ", args);
-}
-
-static void send_set(const char *node, const char *src, const char *key, const char *value)
-{
-    sbt_send_out("gwt", "set", node, src, key, value);
-}
 
 static void check_values(void)
 {
@@ -108,22 +80,22 @@ static void test_tasmota(void **state)
     snprintf(doc, sizeof(doc),
              "{\"id\":\"gwt\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
              "\"provider\":{\"type\":\"tasmota\",\"url\":\"%s\"}}",
-             broker->url);
+             sbt_pl.broker->url);
     put_gateway(doc);
     sb_time_sleep_ms(500); /* the provider subscribes before devsim's first tele */
     sbt_devsim s = {0};
-    sim_start(&s);
+    sbt_devsim_start(&s, "tasmota", "3", "300ms");
     check_values();
     check_node_info(&s);
 
     /* writes: a relay and the dimmer; the new state comes back from stat/RESULT */
-    send_set("plug1", "POWER2", "power", "on");
+    send_set("gwt", "plug1", "POWER2", "power", "on");
     sbt_devsim_wait_record(&s, "cmnd/plug1/POWER2 ON");
     wait_field_bool("gwt.plug1.POWER2.power", true);
     wait_field_bool("gwt.plug1.POWER1.power", false);
-    send_set("light1", "light", "Dimmer", "80");
+    send_set("gwt", "light1", "light", "Dimmer", "80");
     sbt_devsim_wait_record(&s, "cmnd/light1/Dimmer 80");
-    sbt_wait_number("gwt.light1.light.Dimmer", 80);
+    wait_number("gwt.light1.light.Dimmer", 80);
 
     check_influx("gwt", "sensor1.BME280.Temperature");
     check_influx("gwt", "plug1.ENERGY.Power");
@@ -141,5 +113,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tasmota),
     };
-    return cmocka_run_group_tests(tests, setup, sbt_pipeline_teardown);
+    return cmocka_run_group_tests(tests, sbt_pipeline_setup, sbt_pipeline_teardown);
 }

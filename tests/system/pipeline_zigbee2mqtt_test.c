@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "harness.h"
-#include "pipeline_devsim.h"
 #include "pipeline_util.h"
 
 #include "core/json.h"
@@ -174,32 +173,31 @@ static void test_zigbee2mqtt(void **state)
     put_gateway(doc);
     sb_time_sleep_ms(500); /* the providers subscribe before devsim's first state */
     sbt_devsim s = {0};
-    const char *args[] = {"--transport", "zigbee2mqtt",      "--tele-period", "300ms",
-                          "--url",       sbt_pl.broker->url, "--attrs",       NULL};
-    sbt_devsim_start(&s, "zigbee2mqtt", "devsim: zigbee2mqtt ", args);
+    const char *const attrs[] = {"--attrs", NULL};
+    sbt_devsim_start_with(&s, "zigbee2mqtt", NULL, "300ms", attrs);
     check_values();
     check_node_info();
 
     /* writes in the device's own form; the new state comes back */
-    sbt_send_out("gwz", "set", "kitchen", "device", "state", "on");
+    send_set("gwz", "kitchen", "device", "state", "on");
     sbt_devsim_wait_record(&s, "zigbee2mqtt/kitchen/set {\"state\":\"ON\"}");
     wait_field_bool("gwz.kitchen.device.state", true);
-    sbt_send_out("gwz", "set", "living_room_bulb", "device", "brightness", "200");
+    send_set("gwz", "living_room_bulb", "device", "brightness", "200");
     sbt_devsim_wait_record(&s, "zigbee2mqtt/living room/bulb/set {\"brightness\":200}");
-    sbt_wait_number("gwz.living_room_bulb.device.brightness", 200);
-    sbt_send_out("gwz", "set", "living_room_bulb", "device", "color", "#0000ff");
+    wait_number("gwz.living_room_bulb.device.brightness", 200);
+    send_set("gwz", "living_room_bulb", "device", "color", "#0000ff");
     sbt_devsim_wait_record(&s,
                            "zigbee2mqtt/living room/bulb/set {\"color\":{\"hex\":\"#0000ff\"}}");
-    sbt_wait_number("gwz.living_room_bulb.device.color_x", 0.15);
-    sbt_send_out("gwz", "request", "living_room_bulb", "device", "brightness", "");
+    wait_number("gwz.living_room_bulb.device.color_x", 0.15);
+    send_out("gwz", "request", "living_room_bulb", "device", "brightness", "");
     sbt_devsim_wait_record(&s, "zigbee2mqtt/living room/bulb/get {\"brightness\":\"\"}");
     /* a group's set reaches its members */
-    sbt_send_out("gwz", "set", "downstairs", "device", "brightness", "50");
+    send_set("gwz", "downstairs", "device", "brightness", "50");
     sbt_devsim_wait_record(&s, "zigbee2mqtt/downstairs/set {\"brightness\":50}");
-    sbt_wait_number("gwz.living_room_bulb.device.brightness", 50);
-    sbt_wait_number("gwz.downstairs.device.brightness", 50);
+    wait_number("gwz.living_room_bulb.device.brightness", 50);
+    wait_number("gwz.downstairs.device.brightness", 50);
     /* a read-only field is refused by the provider, never sent */
-    sbt_send_out("gwz", "set", "kitchen_climate", "device", "temperature", "30");
+    send_set("gwz", "kitchen_climate", "device", "temperature", "30");
 
     check_malformed();
     check_attributes();

@@ -62,18 +62,18 @@ static void map(const sb_z2m_opts *o, const char *topic, const char *payload, sb
 {
     assert_int_equal(sb_z2m_map(o, reg, topic, payload, strlen(payload), r), SB_OK);
     sb_errmsg em = {{0}};
-    for (size_t i = 0; i < r->n; i++)
-        if (sb_msg_validate(r->msgs[i], &em) != SB_OK)
+    for (size_t i = 0; i < r->out.n; i++)
+        if (sb_msg_validate(r->out.msgs[i], &em) != SB_OK)
             fail_msg("%s: message %zu invalid: %s", topic, i, em.text);
 }
 
 static const sb_msg *find_msg(const sb_z2m_result *r, sb_msg_type type, const char *node,
                               const char *src)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (r->msgs[i]->type == type && strcmp(r->msgs[i]->node_id, node) == 0 &&
-            strcmp(r->msgs[i]->source_id, src) == 0)
-            return r->msgs[i];
+    for (size_t i = 0; i < r->out.n; i++)
+        if (r->out.msgs[i]->type == type && strcmp(r->out.msgs[i]->node_id, node) == 0 &&
+            strcmp(r->out.msgs[i]->source_id, src) == 0)
+            return r->out.msgs[i];
     fail_msg("no %s message for %s/'%s'", sb_msg_type_name(type), node, src);
     return NULL;
 }
@@ -126,7 +126,7 @@ static void test_devices(void **state)
     sb_z2m_result r;
     map(&dflt, "zigbee2mqtt/bridge/devices", devices, &r);
     assert_true(r.registry_changed);
-    assert_int_equal(r.n, 3); /* the coordinator is not a node */
+    assert_int_equal(r.out.n, 3); /* the coordinator is not a node */
     const sb_msg *m = find_msg(&r, SB_MSG_PRESENTATION, "living_room_bulb", "");
     assert_string_equal(find_pl(m, "name")->value, "living room/bulb");
     assert_string_equal(find_pl(m, "model")->value, "9290022166");
@@ -155,19 +155,19 @@ static void test_longest_name(void **state)
         "{\"temperature\":21.5,\"humidity\":48,\"occupancy\":false,\"battery\":97,"
         "\"linkquality\":120}",
         &r);
-    assert_int_equal(r.n, 1);
+    assert_int_equal(r.out.n, 1);
     field(&r, "kitchen_climate", "temperature", "21.5", SB_METRIC_GAUGE_FLOAT, "°C");
     field(&r, "kitchen_climate", "humidity", "48", SB_METRIC_GAUGE_FLOAT, "%");
     field(&r, "kitchen_climate", "occupancy", "false", SB_METRIC_BINARY, NULL);
     field(&r, "kitchen_climate", "battery", "97", SB_METRIC_GAUGE_FLOAT, "%"); /* not exposed */
-    const sb_payload *p = find_pl(r.msgs[0], "temperature");
+    const sb_payload *p = find_pl(r.out.msgs[0], "temperature");
     assert_string_equal(cJSON_GetObjectItem(p->labels, "readonly")->valuestring, "true");
-    assert_null(find_pl(r.msgs[0], "battery")->labels);
+    assert_null(find_pl(r.out.msgs[0], "battery")->labels);
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/kitchen", "{\"state\":\"ON\",\"power\":12.5,\"linkquality\":99}", &r);
     field(&r, "kitchen", "state", "true", SB_METRIC_BINARY, NULL);
     field(&r, "kitchen", "power", "12.5", SB_METRIC_GAUGE_FLOAT, "W");
-    p = find_pl(r.msgs[0], "linkquality");
+    p = find_pl(r.out.msgs[0], "linkquality");
     assert_string_equal(cJSON_GetObjectItem(p->labels, "max")->valuestring, "255");
     sb_z2m_result_free(&r);
 }
@@ -191,7 +191,7 @@ static void test_nested(void **state)
     field(&r, "living_room_bulb", "update_installed_version", "16777216", SB_METRIC_GAUGE_FLOAT,
           NULL);
     field(&r, "living_room_bulb", "scenes", "[1,2]", SB_METRIC_STRING, NULL);
-    assert_int_equal(r.skipped, 0);
+    assert_int_equal(r.out.skipped, 0);
     sb_z2m_result_free(&r);
 }
 
@@ -200,7 +200,7 @@ static void test_availability(void **state)
     (void)state;
     sb_z2m_result r;
     map(&dflt, "zigbee2mqtt/kitchen/climate/availability", "{\"state\":\"offline\"}", &r);
-    assert_int_equal(r.n, 2);
+    assert_int_equal(r.out.n, 2);
     assert_string_equal(find_pl(find_msg(&r, SB_MSG_SET, "kitchen_climate", ""), "online")->value,
                         "false");
     assert_string_equal(
@@ -211,8 +211,8 @@ static void test_availability(void **state)
                         "up");
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/kitchen/availability", "{\"state\":\"maybe\"}", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.n_notes, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.n_notes, 1);
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/bridge/state", "{\"state\":\"online\"}", &r);
     assert_string_equal(find_pl(find_msg(&r, SB_MSG_ACTION, "_bridge", ""), "node_state")->value,
@@ -232,24 +232,24 @@ static void test_keep_offline(void **state)
     assert_int_equal(sb_z2m_availability(reg, "living_room_bulb"), 0);
     assert_int_equal(sb_z2m_availability(reg, "nowhere"), -1);
     map(&dflt, "zigbee2mqtt/bridge/devices", devices, &r);
-    assert_int_equal(r.n, 4); /* three presentations and one node_state */
-    const sb_msg *a = r.msgs[3];
+    assert_int_equal(r.out.n, 4); /* three presentations and one node_state */
+    const sb_msg *a = r.out.msgs[3];
     assert_int_equal(a->type, SB_MSG_ACTION);
     assert_string_equal(a->node_id, "living_room_bulb");
     assert_string_equal(a->payloads[0].value, "down");
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/living room/bulb", "{\"state\":\"ON\"}", &r);
-    assert_int_equal(r.n, 1); /* live state: the bridge says online when it is */
+    assert_int_equal(r.out.n, 1); /* live state: the bridge says online when it is */
     assert_int_equal(sb_z2m_keep_offline(&dflt, reg, true, &r), SB_OK); /* as if retained */
-    assert_int_equal(r.n, 2);
-    assert_string_equal(r.msgs[1]->payloads[0].value, "down");
+    assert_int_equal(r.out.n, 2);
+    assert_string_equal(r.out.msgs[1]->payloads[0].value, "down");
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/living room/bulb/availability", "{\"state\":\"online\"}", &r);
     assert_int_equal(sb_z2m_keep_offline(&dflt, reg, true, &r), SB_OK);
-    assert_int_equal(r.n, 2); /* its own set and action only */
+    assert_int_equal(r.out.n, 2); /* its own set and action only */
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/bridge/devices", devices, &r);
-    assert_int_equal(r.n, 3);
+    assert_int_equal(r.out.n, 3);
     sb_z2m_result_free(&r);
 }
 
@@ -258,25 +258,25 @@ static void test_bad_payloads(void **state)
     (void)state;
     sb_z2m_result r;
     map(&dflt, "zigbee2mqtt/kitchen/climate", "{\"temperature\":21.5,", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.n_notes, 1);
-    assert_non_null(strstr(r.notes[0], "not JSON"));
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.n_notes, 1);
+    assert_non_null(strstr(r.out.notes[0], "not JSON"));
     sb_z2m_result_free(&r);
     map(&dflt, "zigbee2mqtt/kitchen/climate", "[1,2]", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_z2m_result_free(&r);
     /* the good parts of a message are used */
     map(&dflt, "zigbee2mqtt/kitchen/climate",
         "{\"temperature\":null,\"humidity\":51,\"occupancy\":\"maybe\",\"\":1}", &r);
-    assert_int_equal(r.n, 1);
-    assert_int_equal(r.msgs[0]->n_payloads, 1);
+    assert_int_equal(r.out.n, 1);
+    assert_int_equal(r.out.msgs[0]->n_payloads, 1);
     field(&r, "kitchen_climate", "humidity", "51", SB_METRIC_GAUGE_FLOAT, "%");
-    assert_int_equal(r.skipped, 3);
+    assert_int_equal(r.out.skipped, 3);
     sb_z2m_result_free(&r);
     map(&dflt, "other/kitchen", "{}", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.out.n, 0);
+    assert_int_equal(r.out.skipped, 1);
     sb_z2m_result_free(&r);
 }
 
@@ -309,8 +309,8 @@ static void test_unknown_and_ignored(void **state)
     for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
         map(&dflt, ignored[i][0], ignored[i][1], &r);
         assert_true(r.ignored);
-        assert_int_equal(r.n, 0);
-        assert_int_equal(r.skipped, 0);
+        assert_int_equal(r.out.n, 0);
+        assert_int_equal(r.out.skipped, 0);
         sb_z2m_result_free(&r);
     }
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,4 +339,77 @@ void devsim_io_close(devsim_io *io)
     if (io->o.kind == DEVSIM_PTY && io->o.link)
         unlink(io->o.link);
     free(io);
+}
+
+sb_err devsim_mqtt_create(const char *url, const char *kind, sb_config_bus *cfg, sb_bus **out,
+                          sb_errmsg *em)
+{
+    *cfg = (sb_config_bus){.url = (char *)url,
+                           .topic_prefix = (char *)"devsim",
+                           .mqtt_version = SB_MQTT_V311,
+                           .keepalive_ms = 30000,
+                           .connect_timeout_ms = 5000,
+                           .reconnect_min_ms = 100,
+                           .reconnect_max_ms = 2000,
+                           .max_pending = 100000,
+                           .tls = {.verify = true}};
+    char client[64];
+    snprintf(client, sizeof(client), "devsim-%s", kind);
+    sb_bus_opts bo = {.cfg = cfg,
+                      .service = "devsim",
+                      .instance = kind,
+                      .client_id = client,
+                      .clean_start = true,
+                      .no_status = true};
+    return sb_bus_create(&bo, out, em);
+}
+
+bool devsim_mqtt_open(devsim_mqtt *m, const char *url, const char *kind, const char *record,
+                      const char *const *filters, size_t n, sb_bus_handler fn, void *ctx)
+{
+    pthread_mutex_init(&m->mu, NULL);
+    if (record && !(m->record = fopen(record, "a"))) {
+        fprintf(stderr, "devsim: %s: %s: %s\n", kind, record, strerror(errno));
+        return false;
+    }
+    sb_errmsg em = {{0}};
+    sb_err rc = devsim_mqtt_create(url, kind, &m->cfg, &m->bus, &em);
+    for (size_t i = 0; rc == SB_OK && i < n; i++)
+        rc = sb_bus_subscribe(m->bus, filters[i], 1, fn, ctx, &em);
+    if (rc == SB_OK)
+        rc = sb_bus_start(m->bus, 5000, &em);
+    if (rc != SB_OK)
+        fprintf(stderr, "devsim: %s: %s\n", kind, em.text);
+    return rc == SB_OK;
+}
+
+void devsim_mqtt_record(devsim_mqtt *m, const char *topic, const char *text)
+{
+    if (!m->record)
+        return;
+    fprintf(m->record, "%s %s\n", topic, text);
+    fflush(m->record);
+}
+
+void devsim_mqtt_close(devsim_mqtt *m)
+{
+    sb_bus_destroy(m->bus, 1000);
+    m->bus = NULL;
+    if (m->record)
+        fclose(m->record);
+    m->record = NULL;
+    pthread_mutex_destroy(&m->mu);
+}
+
+void devsim_mqtt_loop(int64_t period_ms, int64_t duration_ms, volatile sig_atomic_t *stop,
+                      void (*tick)(void *ctx), void *ctx)
+{
+    int64_t start = sb_time_mono_ms(), next = start;
+    while (!*stop && !(duration_ms && sb_time_mono_ms() - start >= duration_ms)) {
+        if (sb_time_mono_ms() >= next) {
+            tick(ctx);
+            next += period_ms;
+        }
+        sb_time_sleep_ms(20);
+    }
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/time.h"
+#include "tools/devsim/esphome.h"
 #include "tools/devsim/io.h"
 #include "tools/devsim/tasmota.h"
 #include "tools/devsim/z2m.h"
@@ -29,6 +30,7 @@ typedef struct args {
     const char *record;
     bool sequence;
     bool tasmota;
+    bool esphome;
     bool zigbee2mqtt;
     bool prefix_set;
     int attribute_output; /* 0 json, 1 attribute_and_json, 2 attribute */
@@ -61,6 +63,8 @@ static void usage(FILE *f)
         "      --prefix P       mqtt: topics P-out/... and P-in/... (default mygateway1)\n"
         "  -t tasmota           instead: N Tasmota devices (sensor, 2-relay plug, light) on --url\n"
         "      --tele-period D  tasmota: tele STATE/SENSOR period (default 10s)\n"
+        "  -t esphome           instead: N ESPHome devices (sensor node, plug, light) on --url;\n"
+        "                       --tele-period is how often their sensors publish\n"
         "  -t zigbee2mqtt       instead: a Zigbee2MQTT bridge (plug, climate sensor, colour bulb,\n"
         "                       a group) on --url; --prefix is its base topic (default\n"
         "                       zigbee2mqtt), --tele-period how often devices publish state\n"
@@ -99,8 +103,9 @@ static int apply(args *a, int c, const char *v)
     switch (c) {
     case 't':
         a->tasmota = strcmp(v, "tasmota") == 0;
+        a->esphome = strcmp(v, "esphome") == 0;
         a->zigbee2mqtt = strcmp(v, "zigbee2mqtt") == 0;
-        if (a->tasmota || a->zigbee2mqtt)
+        if (a->tasmota || a->esphome || a->zigbee2mqtt)
             return 0;
         if (strcmp(v, "pty") && strcmp(v, "tcp") && strcmp(v, "mqtt")) {
             fprintf(stderr, "devsim: --transport '%s': expected pty, tcp or mqtt\n", v);
@@ -256,6 +261,14 @@ int main(int argc, char **argv)
                               .duration_ms = a.duration_ms,
                               .record = a.record};
         return devsim_tasmota_run(&to, &stop_flag);
+    }
+    if (a.esphome) {
+        devsim_esph_opts eo = {.url = a.io.url,
+                               .devices = a.nodes,
+                               .period_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
+                               .duration_ms = a.duration_ms,
+                               .record = a.record};
+        return devsim_esphome_run(&eo, &stop_flag);
     }
     if (a.zigbee2mqtt) {
         devsim_z2m_opts zo = {.url = a.io.url,

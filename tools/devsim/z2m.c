@@ -10,7 +10,6 @@
  * "kitchen/climate" next to "kitchen" makes a controller resolve names by the longest match.
  */
 #include "tools/devsim/z2m.h"
-#include "tools/devsim/mqtt.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -23,6 +22,7 @@
 
 #include "core/bus.h"
 #include "core/time.h"
+#include "tools/devsim/io.h"
 
 typedef enum { PLUG, CLIMATE, BULB, GROUP } kind;
 
@@ -36,13 +36,11 @@ typedef struct zdev {
 } zdev;
 
 typedef struct zsim {
-    sb_bus *bus;
+    devsim_mqtt m;
     const char *base;
     bool attributes; /* output attribute_and_json */
     bool no_json;    /* output attribute */
-    pthread_mutex_t mu;
     zdev devs[4];
-    FILE *record;
 } zsim;
 
 /* An expose: type, property (also its name), access bits, unit (may be NULL). */
@@ -152,7 +150,7 @@ static void pub(zsim *s, const char *name, const char *sub, const char *payload,
 {
     char topic[256];
     snprintf(topic, sizeof(topic), "%s/%s%s%s", s->base, name, sub ? "/" : "", sub ? sub : "");
-    sb_bus_publish(s->bus, topic, payload, strlen(payload), 1, retain);
+    sb_bus_publish(s->m.bus, topic, payload, strlen(payload), 1, retain);
 }
 
 static const char *onoff(bool b)
@@ -310,15 +308,12 @@ static void on_message(void *ctx, const sb_bus_msg *bm)
         return;
     char payload[2048];
     snprintf(payload, sizeof(payload), "%.*s", (int)bm->len, (const char *)bm->payload);
-    pthread_mutex_lock(&s->mu);
-    if (s->record) {
-        fprintf(s->record, "%s %s\n", bm->topic, payload);
-        fflush(s->record);
-    }
+    pthread_mutex_lock(&s->m.mu);
+    devsim_mqtt_record(&s->m, bm->topic, payload);
     zdev *d = find(s, rest, (size_t)(end - 4 - rest));
     if (d)
         command(s, d, set, payload);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->m.mu);
 }
 
 static void devs_init(zsim *s)
@@ -359,12 +354,12 @@ static void announce(zsim *s, bool online)
 static void tick(void *ctx)
 {
     zsim *s = ctx;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->m.mu);
     for (size_t i = 0; i < 3; i++) {
         publish_state(s, &s->devs[i]);
         s->devs[i].round++;
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->m.mu);
 }
 
 int devsim_z2m_run(const devsim_z2m_opts *o, volatile sig_atomic_t *stop)
@@ -372,27 +367,20 @@ int devsim_z2m_run(const devsim_z2m_opts *o, volatile sig_atomic_t *stop)
     zsim s = {.base = o->base_topic ? o->base_topic : "zigbee2mqtt",
               .attributes = o->attributes,
               .no_json = o->attributes && o->no_json};
-    sb_config_bus c;
     char filter[300];
     snprintf(filter, sizeof(filter), "%s/#", s.base);
-    pthread_mutex_init(&s.mu, NULL);
+    const char *const filters[] = {filter};
     devs_init(&s);
     int rc = 1;
-    if (o->record && !(s.record = fopen(o->record, "a")))
-        goto fail;
-    if (devsim_mqtt_open(o->url, "zigbee2mqtt", filter, on_message, &s, &c, &s.bus) != SB_OK)
-        goto fail;
-    announce(&s, true);
-    printf("devsim: zigbee2mqtt %s %s\n", o->url, s.base);
-    fflush(stdout);
-    devsim_mqtt_loop(o->period_ms, o->duration_ms, stop, tick, &s);
-    announce(&s, false);
-    sb_bus_flush(s.bus, 2000);
-    rc = 0;
-fail:
-    sb_bus_destroy(s.bus, 1000);
-    if (s.record)
-        fclose(s.record);
-    pthread_mutex_destroy(&s.mu);
+    if (devsim_mqtt_open(&s.m, o->url, "zigbee2mqtt", o->record, filters, 1, on_message, &s)) {
+        announce(&s, true);
+        printf("devsim: zigbee2mqtt %s %s\n", o->url, s.base);
+        fflush(stdout);
+        devsim_mqtt_loop(o->period_ms, o->duration_ms, stop, tick, &s);
+        announce(&s, false);
+        sb_bus_flush(s.m.bus, 2000);
+        rc = 0;
+    }
+    devsim_mqtt_close(&s.m);
     return rc;
 }

@@ -38,22 +38,22 @@ static const sb_z2m_opts opts[] = {
 
 static void check(const sb_z2m_opts *o, sb_z2m_registry *reg, const sb_z2m_result *r)
 {
-    CHECK(r->n_notes <= r->skipped);
-    for (size_t i = 0; i < r->n; i++) {
+    CHECK(r->out.n_notes <= r->out.skipped);
+    for (size_t i = 0; i < r->out.n; i++) {
         sb_errmsg em = {{0}};
-        CHECK(r->msgs[i]->n_payloads > 0);
-        if (sb_msg_validate(r->msgs[i], &em) != SB_OK) {
+        CHECK(r->out.msgs[i]->n_payloads > 0);
+        if (sb_msg_validate(r->out.msgs[i], &em) != SB_OK) {
             fprintf(stderr, "invalid message: %s\n", em.text);
             abort();
         }
         sb_z2m_command c;
         em.text[0] = '\0';
-        sb_err rc = sb_z2m_command_build(o, reg, r->msgs[i], &c, &em);
+        sb_err rc = sb_z2m_command_build(o, reg, r->out.msgs[i], &c, &em);
         CHECK(rc == SB_OK ? c.payload && c.payload[0] == '{' : em.text[0] != '\0');
         if (rc == SB_OK)
             free(c.payload);
         /* the same fields written back as a set of the device */
-        sb_msg *w = sb_msg_dup(r->msgs[i]);
+        sb_msg *w = sb_msg_dup(r->out.msgs[i]);
         if (w) {
             free(w->source_id);
             w->source_id = strdup("device");
