@@ -2,6 +2,14 @@
 # Build stage: the same Debian packages and CMake build as ./setup.sh; runtime stage: only the
 # shared libraries, the binaries and the dashboard, run as an unprivileged user.
 
+# The dashboard: Vite needs Node.js 20 (Debian 12 has 18), so it builds in Node's own image.
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM debian:12-slim AS build
 ENV DEBIAN_FRONTEND=noninteractive
 COPY .ci/packages.txt /tmp/packages.txt
@@ -26,10 +34,12 @@ RUN apt-get update \
       switchboard \
  && mkdir -p /etc/switchboard && chown switchboard /etc/switchboard
 COPY --from=build /opt/switchboard /opt/switchboard
+COPY --from=web /web/dist /opt/switchboard/share/switchboard/web
 COPY deploy/switchboard.yaml /etc/switchboard/switchboard.yaml
 ENV PATH=/opt/switchboard/bin:$PATH \
     SWITCHBOARD_CONFIG=/etc/switchboard/switchboard.yaml \
-    SWITCHBOARD_DATA_DIR=/var/lib/switchboard
+    SWITCHBOARD_DATA_DIR=/var/lib/switchboard \
+    SWITCHBOARD_API_WEB_ROOT=/opt/switchboard/share/switchboard/web
 USER switchboard
 WORKDIR /var/lib/switchboard
 VOLUME /var/lib/switchboard

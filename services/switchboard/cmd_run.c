@@ -178,6 +178,9 @@ static void banner(const sb_config *cfg, const running *svcs, size_t n, bool fir
     printf("%s\n", n ? "" : "(none in this build yet)");
     if (runs_api(svcs, n)) {
         printf("  api:       http://%s:%lld/api\n", cfg->api.address, (long long)cfg->api.port);
+        if (cfg->api.web_root && *cfg->api.web_root)
+            printf("  web:       http://%s:%lld/ (dashboard)\n", cfg->api.address,
+                   (long long)cfg->api.port);
         print_admin_password(cfg, first_start);
     }
     printf("Press Ctrl-C to stop.\n\n");

@@ -155,6 +155,12 @@ def main():
     for b in bins:
         missing = needed_packages(b) - listed - BASE
         check(f"image has every library {os.path.basename(b)} links", not missing, missing)
+    for k in re.findall(r"\b(SWITCHBOARD_[A-Z_]+)=", runtime):
+        check(f"image ENV {k} is a config key", k in env_names or k == "SWITCHBOARD_CONFIG", k)
+    web_root = re.search(r"SWITCHBOARD_API_WEB_ROOT=(\S+)", runtime)
+    check("image serves the dashboard it builds",
+          web_root and re.search(rf"COPY --from=web /web/dist {re.escape(web_root.group(1))}\n",
+                                 runtime))
     check("image runs as a non-root user", re.search(r"^USER (?!root)\w+", runtime, re.M))
     check("image health check uses switchboard status",
           re.search(r"HEALTHCHECK[^\n]*\\?\n?\s*CMD switchboard status", runtime))

@@ -110,7 +110,7 @@ int sbt_pipeline_setup(void **state)
     if (sb_metrics_open_url(cfg, influx->url, &metrics, &em) != SB_OK)
         fail_msg("metrics: %s", em.text);
     assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus borrows it for its lifetime */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "e2etest", "t1", true);
     sbt_pl = (sbt_pipeline){
