@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gateways/system_monitoring/sysmon.h"
+#include "msg_check.h"
 
 #ifndef SB_FIXTURES
 #error "SB_FIXTURES: the fixture directory"
@@ -195,16 +196,9 @@ static const sb_payload *field(sb_msg **msgs, size_t n, const char *src, const c
 static void expect(sb_msg **msgs, size_t n, const char *src, const char *key, const char *value,
                    sb_metric_type mt, const char *unit)
 {
-    const sb_payload *p = field(msgs, n, src, key);
-    if (!p)
-        fail_msg("no field %s.%s", src, key);
-    if (value)
-        assert_string_equal(p->value, value);
-    assert_int_equal(p->metric_type, mt);
-    if (unit)
-        assert_string_equal(p->unit, unit);
-    else
-        assert_null(p->unit);
+    char what[200];
+    snprintf(what, sizeof(what), "%s.%s", src, key);
+    sbt_payload_check(field(msgs, n, src, key), what, value, mt, unit);
 }
 
 static void free_msgs(sb_msg **msgs, size_t n)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gateways/zigbee2mqtt/z2m_map.h"
+#include "msg_check.h"
 
 static const sb_z2m_opts dflt = {.gateway_id = "gw1"};
 static const sb_z2m_opts attrs = {.gateway_id = "gw1", .attribute_topics = true};
@@ -89,15 +90,9 @@ static const sb_payload *find_pl(const sb_msg *m, const char *key)
 static void field(const sb_z2m_result *r, const char *node, const char *key, const char *value,
                   sb_metric_type mt, const char *unit)
 {
-    const sb_payload *p = find_pl(find_msg(r, SB_MSG_SET, node, "device"), key);
-    if (!p)
-        fail_msg("%s: no field %s", node, key);
-    assert_string_equal(p->value, value);
-    assert_int_equal(p->metric_type, mt);
-    if (unit)
-        assert_string_equal(p->unit, unit);
-    else
-        assert_null(p->unit);
+    char what[200];
+    snprintf(what, sizeof(what), "%s.%s", node, key);
+    sbt_payload_check(find_pl(find_msg(r, SB_MSG_SET, node, "device"), key), what, value, mt, unit);
 }
 
 static int setup(void **state)
