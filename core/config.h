@@ -139,6 +139,12 @@ typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
 
+/* Where this installation is: used by schedules and by templates (sunrise, sunset, format). */
+typedef struct sb_config_site {
+    char *timezone; /* IANA zone of wall-clock times; empty = the system's local zone */
+    char *location; /* "latitude,longitude" in degrees (north/east positive); empty = none */
+} sb_config_site;
+
 typedef struct sb_config {
     char *data_dir;
     char *secret;
@@ -152,6 +158,7 @@ typedef struct sb_config {
     sb_config_task task;
     sb_config_api api;
     sb_config_run run;
+    sb_config_site site;
     char *source; /* the file it was loaded from, or "defaults" */
 } sb_config;
 

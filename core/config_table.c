@@ -236,6 +236,16 @@ static const sb_option run_table[] = {
     SB_OPT_END,
 };
 
+static const sb_option site_table[] = {
+    SB_OPT_ROW_STR(sb_config_site, timezone, "timezone", "",
+                   "IANA time zone of schedules and templates (Europe/Berlin); empty = the "
+                   "system's."),
+    SB_OPT_ROW_STR(sb_config_site, location, "location", "",
+                   "latitude,longitude in degrees for sunrise/sunset (52.52,13.405); empty = none. "
+                   "The settings entity's geoLocation overrides it."),
+    SB_OPT_END,
+};
+
 const sb_option sb_config_table[] = {
     {.type = SB_OPT_STRING,
      .key = "data_dir",
@@ -263,5 +273,7 @@ const sb_option sb_config_table[] = {
     SB_OPT_ROW_SECTION(sb_config, task, "task", task_table, "The task service (switchboard-task)."),
     SB_OPT_ROW_SECTION(sb_config, api, "api", api_table, "The HTTP API (switchboard-api)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
+    SB_OPT_ROW_SECTION(sb_config, site, "site", site_table,
+                       "Where this installation is (schedules, sunrise/sunset, templates)."),
     SB_OPT_END,
 };

@@ -299,19 +299,6 @@ void send_set(const char *gw, const char *node, const char *src, const char *key
 
 /* ---- devsim ---- */
 
-bool sbt_file_has_line(const char *path, const char *prefix)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    char line[1024];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, prefix, strlen(prefix)) == 0;
-    fclose(f);
-    return found;
-}
-
 void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, const char *period)
 {
     sbt_devsim_start_with(s, transport, nodes, period, NULL);
@@ -345,7 +332,7 @@ void sbt_devsim_start_with(sbt_devsim *s, const char *transport, const char *nod
     char ready[64];
     snprintf(ready, sizeof(ready), "devsim: %s ", transport);
     int64_t end = sb_time_mono_ms() + 5000;
-    while (!sbt_file_has_line(s->log, ready)) {
+    while (!sbt_file_count(s->log, ready)) {
         if (sb_time_mono_ms() > end)
             fail_msg("devsim did not start (%s)", s->log);
         sb_time_sleep_ms(10);
@@ -355,9 +342,22 @@ void sbt_devsim_start_with(sbt_devsim *s, const char *transport, const char *nod
 void sbt_devsim_wait_record(const sbt_devsim *s, const char *line)
 {
     int64_t end = sb_time_mono_ms() + 5000;
-    while (!sbt_file_has_line(s->record, line)) {
+    while (!sbt_file_count(s->record, line)) {
         if (sb_time_mono_ms() > end)
             fail_msg("devsim did not receive '%s'", line);
         sb_time_sleep_ms(20);
     }
+}
+
+int sbt_file_count(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
 }

@@ -71,9 +71,6 @@ void send_out(const char *gw, const char *type, const char *node, const char *sr
 void send_set(const char *gw, const char *node, const char *src, const char *key,
               const char *value);
 
-/* Whether the file at path has a line starting with prefix. */
-bool sbt_file_has_line(const char *path, const char *prefix);
-
 /* ---- devsim playing MQTT devices (--transport tasmota|esphome ...) ---- */
 
 typedef struct sbt_devsim {
@@ -92,5 +89,8 @@ void sbt_devsim_start_with(sbt_devsim *s, const char *transport, const char *nod
 
 /* Waits up to 5 s for a line starting with line among the commands devsim received. */
 void sbt_devsim_wait_record(const sbt_devsim *s, const char *line);
+
+/* How many lines of path start with prefix (0 when the file does not exist). */
+int sbt_file_count(const char *path, const char *prefix);
 
 #endif
