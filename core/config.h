@@ -135,6 +135,16 @@ typedef struct sb_config_api {
     char *web_root;            /* static files of the dashboard; empty = none */
 } sb_config_api;
 
+/* The handler service (switchboard-handler). */
+typedef struct sb_config_handler_filter {
+    cJSON *labels; /* a handler document must carry every one of these labels */
+} sb_config_handler_filter;
+
+typedef struct sb_config_handler {
+    sb_config_handler_filter filter;
+    int64_t queue_max; /* calls waiting for one handler; more are dropped and counted */
+} sb_config_handler;
+
 typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
@@ -157,6 +167,7 @@ typedef struct sb_config {
     sb_config_processor processor;
     sb_config_task task;
     sb_config_api api;
+    sb_config_handler handler;
     sb_config_run run;
     sb_config_site site;
     char *source; /* the file it was loaded from, or "defaults" */

@@ -229,6 +229,23 @@ static const sb_option api_table[] = {
     SB_OPT_END,
 };
 
+/* The handler service. */
+static const sb_option handler_filter_table[] = {
+    SB_OPT_ROW_MAP(sb_config_handler_filter, labels, "labels",
+                   "Run only the handlers whose labels include all of these; empty = every "
+                   "handler."),
+    SB_OPT_END,
+};
+
+static const sb_option handler_table[] = {
+    SB_OPT_ROW_SECTION(sb_config_handler, filter, "filter", handler_filter_table,
+                       "Which handler documents this instance runs."),
+    SB_OPT_ROW_INT(sb_config_handler, queue_max, "queue_max", "1000", 1, 1000000,
+                   "Calls waiting for one handler; more are dropped (and counted in the "
+                   "status)."),
+    SB_OPT_END,
+};
+
 static const sb_option run_table[] = {
     SB_OPT_ROW_LIST(sb_config_run, services, "services",
                     "gateway,processor,forward,task,scheduler,handler,api",
@@ -272,6 +289,8 @@ const sb_option sb_config_table[] = {
                        "The message processor (switchboard-processor)."),
     SB_OPT_ROW_SECTION(sb_config, task, "task", task_table, "The task service (switchboard-task)."),
     SB_OPT_ROW_SECTION(sb_config, api, "api", api_table, "The HTTP API (switchboard-api)."),
+    SB_OPT_ROW_SECTION(sb_config, handler, "handler", handler_table,
+                       "The handler service (switchboard-handler)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
     SB_OPT_ROW_SECTION(sb_config, site, "site", site_table,
                        "Where this installation is (schedules, sunrise/sunset, templates)."),

@@ -95,11 +95,27 @@ static void publish_raw(const char *topic, const char *payload)
     assert_int_equal(sb_bus_publish(sbt_pl.bus, topic, payload, strlen(payload), 1, false), SB_OK);
 }
 
-static double provider_stat(const char *name)
+static double gateway_stat(const char *gw, const char *name)
 {
     char path[128];
-    snprintf(path, sizeof(path), "stats.gateways.gwz.provider.%s", name);
+    snprintf(path, sizeof(path), "stats.gateways.%s.provider.%s", gw, name);
     return sbt_pipeline_status_num(path);
+}
+
+static double provider_stat(const char *name)
+{
+    return gateway_stat("gwz", name);
+}
+
+/* Waits until the gateway service reports gateway gw's provider (it runs). */
+static void wait_running(const char *gw)
+{
+    int64_t end = sb_time_mono_ms() + 10000;
+    while (gateway_stat(gw, "publishesIn") < 0) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("gateway %s did not start", gw);
+        sb_time_sleep_ms(20);
+    }
 }
 
 /* A payload that is not JSON is dropped and counted; from one with bad values the good ones
@@ -164,6 +180,8 @@ static void test_zigbee2mqtt(void **state)
              "\"provider\":{\"type\":\"zigbee2mqtt\",\"url\":\"%s\"}}",
              sbt_pl.tmp, sbt_pl.broker->url);
     put_gateway(doc);
+    /* the service subscribes to gateway events while it starts: the second one waits for it */
+    wait_running("gwz");
     /* a second gateway on the same bridge reads the attribute topics too (at QoS 1) */
     snprintf(doc, sizeof(doc),
              "{\"id\":\"gwa\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
@@ -171,6 +189,7 @@ static void test_zigbee2mqtt(void **state)
              "\"attributeTopics\":true}}",
              sbt_pl.broker->url);
     put_gateway(doc);
+    wait_running("gwa");
     sb_time_sleep_ms(500); /* the providers subscribe before devsim's first state */
     sbt_devsim s = {0};
     const char *const attrs[] = {"--attrs", NULL};
