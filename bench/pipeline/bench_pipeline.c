@@ -12,7 +12,8 @@
  * the event reaching a subscriber, the gateway's share of it (the same timestamp to the frame
  * reaching a subscriber of the processor's input topic), and CPU seconds and peak RSS per
  * process. rss: the RSS of a processor alone whose store holds N fields, after its start and
- * after a value for each field went through it (plain frames published by the bench). SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
+ * after a value for each field went through it (plain frames published by the bench).
+ * SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -281,8 +282,8 @@ static void touch_fields(sb_bus *bus, long n)
         }
         size_t len = 0;
         char *frame = sb_msg_encode_batch(msgs, k, &len);
-        while (frame && sb_bus_publish(bus, "sbtest/msg/in/gwb", frame, len, 1, false) ==
-                            SB_ERR_FULL)
+        while (frame &&
+               sb_bus_publish(bus, "sbtest/msg/in/gwb", frame, len, 1, false) == SB_ERR_FULL)
             sb_time_sleep_ms(10);
         free(frame);
         for (size_t j = 0; j < k; j++)

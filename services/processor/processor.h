@@ -105,15 +105,15 @@ typedef struct proc_stats {
 typedef struct event_buf {
     char *text;
     size_t len, cap;
-    size_t n;          /* events in text */
-    char *first_id;    /* entityId of the first event (the topic of a single event) */
-    size_t doc_hint;   /* bytes the last printed document needed */
+    size_t n;        /* events in text */
+    char *first_id;  /* entityId of the first event (the topic of a single event) */
+    size_t doc_hint; /* bytes the last printed document needed */
 } event_buf;
 
 /* What one frame (or one sweep) changed, collected until the commit. */
 typedef struct frame_ctx {
     event_buf events[T__COUNT]; /* per entity type */
-    tree_entry **touched;    /* entries to persist */
+    tree_entry **touched;       /* entries to persist */
     size_t n_touched, cap_touched;
 } frame_ctx;
 

@@ -24,7 +24,7 @@
 #define SYNC_TIMEOUT_MS 5000
 /* Bounds of one group commit: its transaction and its event arrays stay moderate. */
 #define GROUP_MAX_FRAMES 64
-#define GROUP_MAX_ITEMS 2000
+#define GROUP_MAX_ITEMS  2000
 
 void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool reload)
 {

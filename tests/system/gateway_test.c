@@ -60,7 +60,7 @@ static void on_frame(void *ctx, const sb_bus_msg *bm)
     sb_msg_batch_free(&b);
 }
 
-static int stream_frames; /* sequenced frames seen on msg/in */
+static int stream_frames;  /* sequenced frames seen on msg/in */
 static int ack_frames = 1; /* 0: act as a processor that stopped acknowledging */
 
 /* msg/in carries stream frames (core/stream.h): take the items, then ack as a processor does. */
@@ -433,8 +433,7 @@ static void test_message_logger_rotates(void **state)
 
 /* Which values 0..n-1 of node's V_VAR1 were seen on topic (resends counted once); *max_seen
  * gets the highest. */
-static int distinct_values(const char *topic, const char *node, bool *seen_v, int n,
-                           int *max_seen)
+static int distinct_values(const char *topic, const char *node, bool *seen_v, int n, int *max_seen)
 {
     memset(seen_v, 0, (size_t)n * sizeof(*seen_v));
     int k = 0;
@@ -447,8 +446,8 @@ static int distinct_values(const char *topic, const char *node, bool *seen_v, in
         if (strcmp(cJSON_GetObjectItem(o, "t")->valuestring, topic) != 0 ||
             strcmp(sb_json_str(m, "nodeId", ""), node) != 0)
             continue;
-        int v = atoi(sb_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "payloads"), 0),
-                                 "value", "-1"));
+        int v = atoi(
+            sb_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "payloads"), 0), "value", "-1"));
         if (v > *max_seen)
             *max_seen = v;
         if (v >= 0 && v < n && !seen_v[v]) {
@@ -471,7 +470,7 @@ static void test_overflow_queue_when_window_full(void **state)
     (void)state;
     /* accepted by the producer: 1000 frames in the window and one item in its open frame */
     enum { N = 1100, HELD = 50, WINDOW = 1000, ACCEPTED = WINDOW + 1 };
-    cfg->bus.batch_max = 1;          /* read by the runner of the gateway created below */
+    cfg->bus.batch_max = 1; /* read by the runner of the gateway created below */
     cfg->gateway.in_queue_max = HELD;
     __atomic_store_n(&ack_frames, 0, __ATOMIC_SEQ_CST);
     put_gateway("{\"id\":\"gw9\",\"enabled\":true,"
