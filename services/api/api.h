@@ -133,6 +133,9 @@ typedef struct api_route_info {
     const char *role;
 } api_route_info;
 size_t api_route_count(void);
+/* The largest body the route for method + path takes: api.firmware_limit for firmware uploads,
+ * api.restore_limit for restores, else api.body_limit. */
+int64_t api_body_limit(const api *a, api_method method, const char *path);
 /* Row i < api_route_count(). */
 api_route_info api_route_at(size_t i);
 
@@ -158,6 +161,11 @@ void api_entity_disable(api *a, api_req *rq, api_resp *rs);
 void api_metric_open(api *a);
 void api_metric_get(api *a, api_req *rq, api_resp *rs);
 void api_metric_post(api *a, api_req *rq, api_resp *rs);
+
+/* Firmware files (firmware.c): POST /api/firmware/upload/{id}; the file's path for an id. */
+void api_firmware_upload(api *a, api_req *rq, api_resp *rs);
+/* Removes the uploaded file of a deleted firmware document (borrowed), if it has one. */
+void api_firmware_forget(api *a, const cJSON *doc);
 
 /* Actions and quick ids (action.c). */
 void api_action(api *a, api_req *rq, api_resp *rs);

@@ -46,7 +46,11 @@ static const key_rule schedule_keys[] = {
     {"validity", T_OBJ},  {"handlerParameters", T_OBJ}, {"handlers", T_ARR},
     {"variables", T_OBJ}, {"customVariables", T_OBJ},   {NULL, T_STR},
 };
-static const key_rule firmware_keys[] = {{"file", T_OBJ}, {NULL, T_STR}};
+/* As gateways/mysensors/mys_fw.c reads them; file, size and checksum are set by an upload. */
+static const key_rule firmware_keys[] = {
+    {"type", T_NUM}, {"version", T_NUM},  {"data", T_STR},     {"file", T_STR},
+    {"size", T_NUM}, {"checksum", T_OBJ}, {NULL, T_STR},
+};
 static const key_rule dashboard_keys[] = {{"widgets", T_ARR}, {"favorite", T_BOOL}, {NULL, T_STR}};
 static const key_rule fwd_keys[] = {{"srcFieldId", T_STR}, {"dstFieldId", T_STR}, {NULL, T_STR}};
 static const key_rule user_keys[] = {
@@ -128,13 +132,23 @@ static bool type_ok(key_type t, const cJSON *v)
     return false;
 }
 
-/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc. */
-static int check_rules(const key_rule *rules, const cJSON *doc, sb_errmsg *em)
+static bool has_rule(const key_rule *rules, const char *key)
+{
+    for (const key_rule *r = rules; rules && r->key; r++)
+        if (strcmp(r->key, key) == 0)
+            return true;
+    return false;
+}
+
+/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc; keys that
+ * override names a rule of its own (a firmware's numeric "type") are skipped. */
+static int check_rules(const key_rule *rules, const key_rule *override, const cJSON *doc,
+                       sb_errmsg *em)
 {
     int bad = 0;
     for (const key_rule *r = rules; r->key; r++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, r->key);
-        if (!v || type_ok(r->type, v))
+        if (!v || type_ok(r->type, v) || has_rule(override, r->key))
             continue;
         size_t used = strlen(em->text);
         snprintf(em->text + used, sizeof(em->text) - used, "%s%s: expected %s", used ? "; " : "",
@@ -149,7 +163,8 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     if (!cJSON_IsObject(doc))
         return sb_fail(em, SB_ERR_INVALID, "the body must be a JSON object");
     sb_errmsg local = {{0}};
-    int bad = check_rules(common_keys, doc, &local) + check_rules(kind_keys(kind), doc, &local);
+    const key_rule *own = kind_keys(kind);
+    int bad = check_rules(common_keys, own, doc, &local) + check_rules(own, NULL, doc, &local);
     if (bad)
         return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");

@@ -14,6 +14,8 @@
 /* Keys other services own: a posted document without them keeps the stored ones. */
 static const char *const preserved[] = {"state",    "current",       "previous",
                                         "lastSeen", "noChangeSince", "passwordHash"};
+/* A firmware document keeps its uploaded file unless the body names another one. */
+static const char *const firmware_preserved[] = {"file", "size", "checksum"};
 
 /* Parses the JSON body into *out (caller frees); on failure rs holds 400/415. */
 static bool body_json(api_req *rq, api_resp *rs, cJSON **out)
@@ -130,13 +132,20 @@ static bool prepare_user(api *a, cJSON *doc, api_resp *rs)
     return true;
 }
 
-static void keep_owned_keys(cJSON *doc, const cJSON *old)
+static void keep_keys(cJSON *doc, const cJSON *old, const char *const *keys, size_t n)
 {
-    for (size_t i = 0; old && i < SB_ARRAY_LEN(preserved); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, preserved[i]);
-        if (v && !cJSON_GetObjectItemCaseSensitive(doc, preserved[i]))
-            sb_json_set(doc, preserved[i], cJSON_Duplicate(v, true));
+    for (size_t i = 0; old && i < n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, keys[i]);
+        if (v && !cJSON_GetObjectItemCaseSensitive(doc, keys[i]))
+            sb_json_set(doc, keys[i], cJSON_Duplicate(v, true));
     }
+}
+
+static void keep_owned_keys(sb_entity_kind kind, cJSON *doc, const cJSON *old)
+{
+    keep_keys(doc, old, preserved, SB_ARRAY_LEN(preserved));
+    if (kind == SB_KIND_FIRMWARE && !cJSON_GetObjectItemCaseSensitive(doc, "data"))
+        keep_keys(doc, old, firmware_preserved, SB_ARRAY_LEN(firmware_preserved));
 }
 
 void api_entity_save(api *a, api_req *rq, api_resp *rs)
@@ -159,7 +168,7 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs)
         goto done;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
-    keep_owned_keys(doc, old);
+    keep_owned_keys(rq->kind, doc, old);
     if (rq->kind == SB_KIND_USER && !prepare_user(a, doc, rs))
         goto done;
     set_now(doc);
@@ -256,9 +265,12 @@ void api_entity_delete(api *a, api_req *rq, api_resp *rs)
     if (rc == SB_OK)
         rc = sb_store_batch(a->store, ops, n, &em);
     if (rc == SB_OK) {
-        for (size_t i = 0; i < n; i++)
-            api_event(a, "deleted", (sb_entity_kind)cJSON_GetArrayItem(d.kinds, (int)i)->valueint,
-                      cJSON_GetArrayItem(d.docs, (int)i));
+        for (size_t i = 0; i < n; i++) {
+            sb_entity_kind k = (sb_entity_kind)cJSON_GetArrayItem(d.kinds, (int)i)->valueint;
+            api_event(a, "deleted", k, cJSON_GetArrayItem(d.docs, (int)i));
+            if (k == SB_KIND_FIRMWARE)
+                api_firmware_forget(a, cJSON_GetArrayItem(d.docs, (int)i));
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "deleted", (double)n);
         api_reply(rs, 200, o);

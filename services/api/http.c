@@ -21,6 +21,7 @@ typedef struct session {
     api_req rq;
     api_resp rs;
     size_t body_cap;
+    int64_t limit; /* the body limit of the request's route */
     size_t sent;
     bool too_large;
     bool active;
@@ -153,12 +154,13 @@ static int on_request(struct lws *wsi, api *a, session *s)
     char cl[32];
     copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
     long long len = cl[0] ? strtoll(cl, NULL, 10) : 0;
-    if (len > a->cfg->api.body_limit) {
+    s->limit = api_body_limit(a, s->rq.method, s->rq.path);
+    if (len > s->limit) {
         /* Refused unread: the connection closes after the answer, the body with it. */
         s->too_large = true;
         s->rs.close = true;
-        api_errorf(&s->rs, 413, "payload too large", "%lld bytes; api.body_limit is %lld", len,
-                   (long long)a->cfg->api.body_limit);
+        api_errorf(&s->rs, 413, "payload too large", "%lld bytes; the limit is %lld", len,
+                   (long long)s->limit);
         return respond(wsi, a, s);
     }
     if (s->rq.method == API_OPTIONS) {
@@ -177,7 +179,8 @@ static int on_body(api *a, session *s, const void *in, size_t len)
 {
     if (s->too_large || s->active)
         return 0;
-    if (s->rq.body_len + len > (size_t)a->cfg->api.body_limit) {
+    (void)a;
+    if (s->rq.body_len + len > (size_t)s->limit) {
         s->too_large = true;
         return 0;
     }
@@ -201,8 +204,8 @@ static int on_body_done(struct lws *wsi, api *a, session *s)
         return 0;
     if (s->too_large) {
         s->rs.close = true;
-        api_errorf(&s->rs, 413, "payload too large", "api.body_limit is %lld bytes",
-                   (long long)a->cfg->api.body_limit);
+        api_errorf(&s->rs, 413, "payload too large", "the limit is %lld bytes",
+                   (long long)s->limit);
     } else {
         api_dispatch(a, &s->rq, &s->rs);
     }

@@ -16,34 +16,40 @@
 
 typedef enum { AUTH_NONE = 0, AUTH_READ, AUTH_WRITE, AUTH_ADMIN } auth_need;
 
+/* Which limit applies to the request body (api.body_limit unless the route takes files). */
+typedef enum { BODY_JSON = 0, BODY_FIRMWARE, BODY_BACKUP } body_kind;
+
 typedef struct route {
     api_method method;
     const char *pattern;
     api_handler fn;
     auth_need need;
+    body_kind body;
 } route;
 
+static bool match(const char *pattern, const char *path, api_req *rq);
 static void status(api *a, api_req *rq, api_resp *rs);
 static void version(api *a, api_req *rq, api_resp *rs);
 
 static const route routes[] = {
-    {API_GET, "/api/status", status, AUTH_NONE},
-    {API_GET, "/api/version", version, AUTH_READ},
-    {API_GET, "/api/openapi.json", api_openapi, AUTH_NONE},
-    {API_GET, "/api/docs", api_docs, AUTH_NONE},
-    {API_POST, "/api/user/login", api_user_login, AUTH_NONE},
-    {API_POST, "/api/user/logout", api_user_logout, AUTH_NONE},
-    {API_GET, "/api/user/profile", api_user_profile, AUTH_READ},
-    {API_POST, "/api/action", api_action, AUTH_WRITE},
-    {API_GET, "/api/quickid", api_quickid, AUTH_READ},
-    {API_GET, "/api/metric", api_metric_get, AUTH_READ},
-    {API_POST, "/api/metric", api_metric_post, AUTH_READ},
-    {API_GET, "/api/{kind}", api_entity_list, AUTH_READ},
-    {API_POST, "/api/{kind}", api_entity_save, AUTH_WRITE},
-    {API_DELETE, "/api/{kind}", api_entity_delete, AUTH_WRITE},
-    {API_POST, "/api/{kind}/enable", api_entity_enable, AUTH_WRITE},
-    {API_POST, "/api/{kind}/disable", api_entity_disable, AUTH_WRITE},
-    {API_GET, "/api/{kind}/{id}", api_entity_get, AUTH_READ},
+    {API_GET, "/api/status", status, AUTH_NONE, BODY_JSON},
+    {API_GET, "/api/version", version, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/openapi.json", api_openapi, AUTH_NONE, BODY_JSON},
+    {API_GET, "/api/docs", api_docs, AUTH_NONE, BODY_JSON},
+    {API_POST, "/api/user/login", api_user_login, AUTH_NONE, BODY_JSON},
+    {API_POST, "/api/user/logout", api_user_logout, AUTH_NONE, BODY_JSON},
+    {API_GET, "/api/user/profile", api_user_profile, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/action", api_action, AUTH_WRITE, BODY_JSON},
+    {API_GET, "/api/quickid", api_quickid, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/metric", api_metric_get, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/firmware/upload/{id}", api_firmware_upload, AUTH_WRITE, BODY_FIRMWARE},
+    {API_POST, "/api/metric", api_metric_post, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/{kind}", api_entity_list, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/{kind}", api_entity_save, AUTH_WRITE, BODY_JSON},
+    {API_DELETE, "/api/{kind}", api_entity_delete, AUTH_WRITE, BODY_JSON},
+    {API_POST, "/api/{kind}/enable", api_entity_enable, AUTH_WRITE, BODY_JSON},
+    {API_POST, "/api/{kind}/disable", api_entity_disable, AUTH_WRITE, BODY_JSON},
+    {API_GET, "/api/{kind}/{id}", api_entity_get, AUTH_READ, BODY_JSON},
 };
 
 static const char *const method_names[] = {"GET",    "POST",    "PUT",  "PATCH",
@@ -60,6 +66,21 @@ api_route_info api_route_at(size_t i)
 {
     const route *r = &routes[i];
     return (api_route_info){method_names[r->method], r->pattern, need_names[r->need]};
+}
+
+int64_t api_body_limit(const api *a, api_method method, const char *path)
+{
+    api_req probe;
+    for (size_t i = 0; i < SB_ARRAY_LEN(routes); i++) {
+        if (routes[i].method != method || !match(routes[i].pattern, path, &probe))
+            continue;
+        if (routes[i].body == BODY_FIRMWARE)
+            return a->cfg->api.firmware_limit;
+        if (routes[i].body == BODY_BACKUP)
+            return a->cfg->api.restore_limit;
+        break;
+    }
+    return a->cfg->api.body_limit;
 }
 
 /* ---- replies ------------------------------------------------------------------------------- */

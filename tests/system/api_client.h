@@ -7,10 +7,12 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct api_res {
     long status;
-    char *raw;     /* the body as received, owned */
+    char *raw;     /* the body as received (NUL-terminated), owned */
+    size_t raw_len;
     cJSON *json;   /* parsed body or NULL, owned */
     char *headers; /* every response header line, owned */
 } api_res;
@@ -26,6 +28,9 @@ void apic_cleanup(void);
  */
 api_res apic_req(const char *method, const char *path, const char *token, const char *body,
                  const char *ctype, const char *header);
+/* The same with a body of len bytes (binary; NULL = none). */
+api_res apic_req_n(const char *method, const char *path, const char *token, const void *body,
+                   size_t len, const char *ctype, const char *header);
 /* Shorthands with JSON content. */
 api_res apic_get(const char *path, const char *token);
 api_res apic_post(const char *path, const char *token, const char *body);
