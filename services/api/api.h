@@ -88,6 +88,8 @@ const char *api_params_get(const api_params *p, const char *key);
 
 /* Sets the response to obj (taken, deleted) with status. */
 void api_reply(api_resp *rs, int status, cJSON *obj);
+/* Takes body (malloc'd, len bytes; NULL = a 500) as the response with a static content type. */
+void api_reply_raw(api_resp *rs, int status, const char *ctype, char *body, size_t len);
 /* {"error": msg, "detail": detail-or-null} with status. */
 void api_error(api_resp *rs, int status, const char *msg, const char *detail);
 void api_errorf(api_resp *rs, int status, const char *msg, const char *fmt, ...)
@@ -166,6 +168,13 @@ void api_metric_post(api *a, api_req *rq, api_resp *rs);
 void api_firmware_upload(api *a, api_req *rq, api_resp *rs);
 /* Removes the uploaded file of a deleted firmware document (borrowed), if it has one. */
 void api_firmware_forget(api *a, const cJSON *doc);
+
+/* Backups (backups.c): POST /api/backup/run, GET /api/backup, GET /api/backup/{name},
+ * POST /api/restore. */
+void api_backup_run(api *a, api_req *rq, api_resp *rs);
+void api_backup_list(api *a, api_req *rq, api_resp *rs);
+void api_backup_download(api *a, api_req *rq, api_resp *rs);
+void api_restore(api *a, api_req *rq, api_resp *rs);
 
 /* Actions and quick ids (action.c). */
 void api_action(api *a, api_req *rq, api_resp *rs);

@@ -171,6 +171,15 @@ static int on_request(struct lws *wsi, api *a, session *s)
     }
     if (len > 0)
         return 0; /* LWS_CALLBACK_HTTP_BODY follows */
+    char te[64];
+    copy_hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof(te));
+    if (te[0])
+        return 0; /* chunked: the body follows too */
+    /* lws 4.1 keeps waiting for the body of a POST, PUT, PATCH or DELETE that has no
+     * Content-Length: the next request on the connection would stall until its timeout.
+     * The body is empty (RFC 9112 6.3); answer and close instead. */
+    if (!cl[0] && s->rq.method != API_GET && s->rq.method != API_HEAD)
+        s->rs.close = true;
     api_dispatch(a, &s->rq, &s->rs);
     return respond(wsi, a, s);
 }

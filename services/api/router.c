@@ -43,6 +43,10 @@ static const route routes[] = {
     {API_GET, "/api/quickid", api_quickid, AUTH_READ, BODY_JSON},
     {API_GET, "/api/metric", api_metric_get, AUTH_READ, BODY_JSON},
     {API_POST, "/api/firmware/upload/{id}", api_firmware_upload, AUTH_WRITE, BODY_FIRMWARE},
+    {API_POST, "/api/backup/run", api_backup_run, AUTH_ADMIN, BODY_JSON},
+    {API_GET, "/api/backup", api_backup_list, AUTH_ADMIN, BODY_JSON},
+    {API_GET, "/api/backup/{id}", api_backup_download, AUTH_ADMIN, BODY_JSON},
+    {API_POST, "/api/restore", api_restore, AUTH_ADMIN, BODY_BACKUP},
     {API_POST, "/api/metric", api_metric_post, AUTH_READ, BODY_JSON},
     {API_GET, "/api/{kind}", api_entity_list, AUTH_READ, BODY_JSON},
     {API_POST, "/api/{kind}", api_entity_save, AUTH_WRITE, BODY_JSON},
@@ -96,6 +100,19 @@ void api_reply(api_resp *rs, int code, cJSON *obj)
     }
     rs->status = code;
     rs->len = rs->body ? strlen(rs->body) : 0;
+}
+
+void api_reply_raw(api_resp *rs, int code, const char *ctype, char *body, size_t len)
+{
+    if (!body) {
+        api_error(rs, 500, "out of memory", NULL);
+        return;
+    }
+    free(rs->body);
+    rs->body = body;
+    rs->len = len;
+    rs->status = code;
+    rs->content_type = ctype;
 }
 
 void api_error(api_resp *rs, int code, const char *msg, const char *detail)

@@ -85,6 +85,11 @@ api_res apic_req_n(const char *method, const char *path, const char *token, cons
         abort();
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    double tt = 0;
+    curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &tt);
+    if (tt > 0.5)
+        fprintf(stderr, "api_client: slow answer: %s %s: %.2f s -> %ld\n", method, path, tt,
+                r.status);
     r.raw = b.p ? b.p : strdup("");
     r.raw_len = b.n;
     r.headers = h.p ? h.p : strdup("");
