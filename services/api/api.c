@@ -36,6 +36,7 @@ static sb_err subscribe_events(api *a, sb_errmsg *em)
 static void api_free(api *a)
 {
     sb_service_close(a->svc, 2000);
+    api_system_close(a); /* after the bus: its handler writes the book */
     sb_store_close(a->store);
     sb_metrics_close(a->metrics, 0);
     ws_hub_free(a->hub);
@@ -66,6 +67,8 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     }
     if (rc == SB_OK)
         rc = subscribe_events(a, &em);
+    if (rc == SB_OK)
+        rc = api_system_open(a, &em);
     if (rc == SB_OK)
         api_metric_open(a);
     if (rc != SB_OK) {

@@ -118,9 +118,13 @@ typedef struct api {
     size_t secret_len;
     struct ws_hub *hub;         /* websocket clients (ws.h) */
     struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
+    struct api_status_book *status; /* the services' retained status documents (system.c) */
+    int64_t started_ms;
     /* counters for the status */
     uint64_t requests, errors;
 } api;
+
+typedef struct api_status_book api_status_book;
 
 typedef void (*api_handler)(api *a, api_req *rq, api_resp *rs);
 
@@ -168,6 +172,13 @@ void api_metric_post(api *a, api_req *rq, api_resp *rs);
 void api_firmware_upload(api *a, api_req *rq, api_resp *rs);
 /* Removes the uploaded file of a deleted firmware document (borrowed), if it has one. */
 void api_firmware_forget(api *a, const cJSON *doc);
+
+/* The installation (system.c): subscribes to <p>/status/+/+ and keeps what arrives; the
+ * routes GET /api/system and GET /metrics (Prometheus). */
+sb_err api_system_open(api *a, sb_errmsg *em);
+void api_system_close(api *a);
+void api_system(api *a, api_req *rq, api_resp *rs);
+void api_prometheus(api *a, api_req *rq, api_resp *rs);
 
 /* Backups (backups.c): POST /api/backup/run, GET /api/backup, GET /api/backup/{name},
  * POST /api/restore. */

@@ -34,6 +34,8 @@ static void version(api *a, api_req *rq, api_resp *rs);
 static const route routes[] = {
     {API_GET, "/api/status", status, AUTH_NONE, BODY_JSON},
     {API_GET, "/api/version", version, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/system", api_system, AUTH_READ, BODY_JSON},
+    {API_GET, "/metrics", api_prometheus, AUTH_READ, BODY_JSON},
     {API_GET, "/api/openapi.json", api_openapi, AUTH_NONE, BODY_JSON},
     {API_GET, "/api/docs", api_docs, AUTH_NONE, BODY_JSON},
     {API_POST, "/api/user/login", api_user_login, AUTH_NONE, BODY_JSON},
