@@ -249,8 +249,8 @@ const sb_option sb_config_table[] = {
      .desc = "Directory for databases, journals and managed brokers; relative to the working "
              "directory."},
     SB_OPT_ROW_SECRET(sb_config, secret, "secret",
-                      "Key that signs login tokens; empty = generated once into "
-                      "<data_dir>/secret."),
+                      "Key that signs login tokens and encrypts secrets inside stored entities; "
+                      "empty = generated once into <data_dir>/secret."),
     SB_OPT_ROW_STR(sb_config, instance, "instance", "",
                    "Name of this service instance in client ids and status topics; empty = "
                    "host name."),

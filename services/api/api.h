@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/quickid.h"
+#include "core/secret.h"
 #include "core/service.h"
 #include "storage/store.h"
 
@@ -116,6 +117,7 @@ typedef struct api {
     sb_logger log;
     unsigned char secret[64];
     size_t secret_len;
+    sb_secret_key seal; /* seals secrets inside entities (core/secret.h) */
     struct ws_hub *hub;         /* websocket clients (ws.h) */
     struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
     struct api_status_book *status; /* the services' retained status documents (system.c) */
@@ -197,8 +199,12 @@ void api_quickid(api *a, api_req *rq, api_resp *rs);
  */
 sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em);
 bool api_kind_has_enabled(sb_entity_kind kind);
-/* Removes what must never leave the server (password hashes) from a document in place. */
+/* Removes what must never leave the server from a document in place: password and token
+ * hashes; secrets (core/secret.h) read as "********". */
 void api_entity_redact(sb_entity_kind kind, cJSON *doc);
+/* Whether documents of kind may hold secrets that are sealed at rest (not users, service tokens,
+ * the device tree or firmware). */
+bool api_kind_has_secrets(sb_entity_kind kind);
 /* Publishes <p>/event/<kind>/<id> {type, entityType, entityId, quickId, entity}. Borrows doc. */
 void api_event(api *a, const char *type, sb_entity_kind kind, const cJSON *doc);
 
@@ -215,6 +221,16 @@ char *api_token_issue(api *a, const cJSON *user, int64_t *exp);
 /* Hashes password as "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>" into out (>= 160). */
 sb_err api_password_hash(const char *password, char *out, size_t len, sb_errmsg *em);
 bool api_password_verify(const char *password, const char *stored);
+/*
+ * Service tokens (token.c). api_token_prepare() readies a posted service_token document:
+ * checks role and expiresAt; for a new token makes the secret, stores its hash and writes the
+ * "<id>_<secret>" to show once into shown (an update keeps the hash; shown stays ""). False
+ * with rs set when the document is refused. api_token_authenticate() checks a bearer token
+ * that is not a JWT and fills rq's role and user.
+ */
+bool api_token_prepare(api *a, api_req *rq, cJSON *doc, const cJSON *old, api_resp *rs,
+                       char *shown, size_t len);
+sb_err api_token_authenticate(api *a, const char *token, api_req *rq, sb_errmsg *em);
 /* A random URL-safe string of n characters (n < len). */
 sb_err api_random_text(char *out, size_t n, size_t len);
 

@@ -133,6 +133,8 @@ sb_err api_auth_init(api *a, sb_errmsg *em)
     if (rc == SB_OK)
         rc = load_secret(a, em);
     if (rc == SB_OK)
+        rc = sb_secret_key_derive((const char *)a->secret, a->secret_len, &a->seal, em);
+    if (rc == SB_OK)
         rc = bootstrap_admin(a, em);
     return rc;
 }
@@ -202,6 +204,8 @@ sb_err api_authenticate(api *a, api_req *rq, sb_errmsg *em)
     const char *token = find_token(rq, buf, sizeof(buf));
     if (!token || !*token)
         return sb_fail(em, SB_ERR_AUTH, "no token: log in with POST /api/user/login");
+    if (!strchr(token, '.'))
+        return api_token_authenticate(a, token, rq, em);
     sb_err rc = token_verify(a, token, sub, sizeof(sub), em);
     if (rc != SB_OK)
         return rc;

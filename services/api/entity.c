@@ -57,7 +57,8 @@ static const key_rule user_keys[] = {
     {"username", T_STR}, {"password", T_STR}, {"email", T_STR},
     {"fullName", T_STR}, {"role", T_STR},     {NULL, T_STR},
 };
-static const key_rule token_keys[] = {{"userId", T_STR}, {"token", T_OBJ}, {NULL, T_STR}};
+static const key_rule token_keys[] = {
+    {"userId", T_STR}, {"role", T_STR}, {"expiresAt", T_STR}, {NULL, T_STR}};
 static const key_rule repo_keys[] = {{"readOnly", T_BOOL}, {"data", T_OBJ}, {NULL, T_STR}};
 static const key_rule no_keys[] = {{NULL, T_STR}};
 
@@ -180,12 +181,24 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     return SB_OK;
 }
 
+bool api_kind_has_secrets(sb_entity_kind k)
+{
+    return k != SB_KIND_USER && k != SB_KIND_SERVICE_TOKEN && k != SB_KIND_NODE &&
+           k != SB_KIND_SOURCE && k != SB_KIND_FIELD && k != SB_KIND_FIRMWARE;
+}
+
 void api_entity_redact(sb_entity_kind kind, cJSON *doc)
 {
-    if (kind != SB_KIND_USER || !doc)
+    if (!doc)
         return;
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    if (kind == SB_KIND_USER) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    } else if (kind == SB_KIND_SERVICE_TOKEN) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "tokenHash");
+    } else if (api_kind_has_secrets(kind)) {
+        sb_secret_redact_doc(doc);
+    }
 }
 
 /* "node:gw1.12" for device-tree records, "<kind>:<id>" for the rest. */

@@ -171,6 +171,15 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs)
     keep_owned_keys(rq->kind, doc, old);
     if (rq->kind == SB_KIND_USER && !prepare_user(a, doc, rs))
         goto done;
+    char shown[2 * SB_QUICKID_PART_MAX] = "";
+    if (rq->kind == SB_KIND_SERVICE_TOKEN &&
+        !api_token_prepare(a, rq, doc, old, rs, shown, sizeof(shown)))
+        goto done;
+    if (api_kind_has_secrets(rq->kind) &&
+        (rc = sb_secret_seal_doc(&a->seal, doc, old, &em)) != SB_OK) {
+        api_error(rs, api_status_of(rc), "secrets", sb_errmsg_str(&em, rc));
+        goto done;
+    }
     set_now(doc);
     if ((rc = sb_store_put(a->store, kind, doc, &em)) != SB_OK) {
         api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
@@ -178,6 +187,8 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs)
     }
     api_event(a, old ? "updated" : "created", rq->kind, doc);
     api_entity_redact(rq->kind, doc);
+    if (shown[0]) /* the only time the token is seen */
+        sb_json_set_str(doc, "token", shown);
     api_reply(rs, old ? 200 : 201, doc);
     doc = NULL;
 done:

@@ -242,8 +242,8 @@ static bool authorise(api *a, const route *r, api_req *rq, api_resp *rs)
     api_role need = r->need == AUTH_READ    ? API_ROLE_READONLY
                     : r->need == AUTH_WRITE ? API_ROLE_READWRITE
                                             : API_ROLE_ADMIN;
-    /* Users, their roles and passwords are the admin's to change. */
-    if (r->need == AUTH_WRITE && rq->kind == SB_KIND_USER)
+    /* Users, their roles and passwords, and service tokens, are the admin's to change. */
+    if (r->need == AUTH_WRITE && (rq->kind == SB_KIND_USER || rq->kind == SB_KIND_SERVICE_TOKEN))
         need = API_ROLE_ADMIN;
     if (rq->role < need) {
         api_errorf(rs, 403, "forbidden", "user '%s' may not %s %s", rq->username,
