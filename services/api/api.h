@@ -66,6 +66,7 @@ typedef struct api_req {
     char content_type[128];
     char authorization[2048];
     char cookie[2048];
+    char client[64]; /* the peer's address */
     /* filled by the router and the authentication step */
     sb_entity_kind kind;
     char id[SB_QUICKID_PART_MAX];
@@ -121,6 +122,7 @@ typedef struct api {
     struct ws_hub *hub;         /* websocket clients (ws.h) */
     struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
     struct api_status_book *status; /* the services' retained status documents (system.c) */
+    struct api_throttle *throttle;  /* per-client request and login counts (throttle.c) */
     int64_t started_ms;
     /* counters for the status */
     uint64_t requests, errors;
@@ -181,6 +183,18 @@ sb_err api_system_open(api *a, sb_errmsg *em);
 void api_system_close(api *a);
 void api_system(api *a, api_req *rq, api_resp *rs);
 void api_prometheus(api *a, api_req *rq, api_resp *rs);
+
+/*
+ * Throttling (throttle.c). api_throttle_request(): false with 429 and Retry-After in rs when the
+ * client (its token, else its address) is over api.rate_limit. api_throttle_login_allowed():
+ * false with 429 when its address had api.login_failures failed logins within
+ * api.login_window; api_throttle_login_result() counts a login's outcome.
+ */
+sb_err api_throttle_open(api *a);
+void api_throttle_close(api *a);
+bool api_throttle_request(api *a, const api_req *rq, api_resp *rs);
+bool api_throttle_login_allowed(api *a, const api_req *rq, api_resp *rs);
+void api_throttle_login_result(api *a, const api_req *rq, bool ok);
 
 /* Backups (backups.c): POST /api/backup/run, GET /api/backup, GET /api/backup/{name},
  * POST /api/restore. */

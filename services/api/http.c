@@ -147,6 +147,8 @@ static int on_request(struct lws *wsi, api *a, session *s)
     copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, s->rq.authorization, sizeof(s->rq.authorization));
     copy_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, s->rq.cookie, sizeof(s->rq.cookie));
     copy_hdr(wsi, WSI_TOKEN_ORIGIN, s->origin, sizeof(s->origin));
+    if (!lws_get_peer_simple(wsi, s->rq.client, sizeof(s->rq.client)))
+        snprintf(s->rq.client, sizeof(s->rq.client), "%s", "?");
     if (read_params(wsi, &s->rq.params) != SB_OK) {
         api_error(&s->rs, 500, "out of memory", NULL);
         return respond(wsi, a, s);

@@ -257,7 +257,7 @@ void api_dispatch(api *a, api_req *rq, api_resp *rs)
 {
     a->requests++;
     rq->kind = SB_KIND__COUNT;
-    const route *r = find_route(rq, rs);
+    const route *r = api_throttle_request(a, rq, rs) ? find_route(rq, rs) : NULL;
     if (r && authorise(a, r, rq, rs))
         r->fn(a, rq, rs);
     if (!rs->body)

@@ -57,12 +57,17 @@ void api_user_login(api *a, api_req *rq, api_resp *rs)
         cJSON_Delete(body);
         return;
     }
+    if (!api_throttle_login_allowed(a, rq, rs)) {
+        cJSON_Delete(body);
+        return;
+    }
     cJSON *user = find_user(a, name);
     bool ok = user && api_password_verify(pw, sb_json_str(user, "passwordHash", ""));
     if (!user)
         burn_time(pw);
+    api_throttle_login_result(a, rq, ok);
     if (!ok)
-        sb_info(&a->log, "login refused for '%.64s'", name);
+        sb_info(&a->log, "login refused for '%.64s' from %s", name, rq->client);
     cJSON_Delete(body); /* name and pw point into it */
     if (!ok) {
         api_error(rs, 401, "unauthorized", "invalid username or password");
