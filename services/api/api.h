@@ -79,7 +79,7 @@ typedef struct api_resp {
     int status;
     char *body; /* owned, JSON text */
     size_t len;
-    char headers[1024];       /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
+    char headers[2048];       /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
     const char *content_type; /* static; NULL = application/json */
     bool close;               /* close the connection after the response (413: body left unread) */
 } api_resp;
@@ -195,6 +195,15 @@ void api_throttle_close(api *a);
 bool api_throttle_request(api *a, const api_req *rq, api_resp *rs);
 bool api_throttle_login_allowed(api *a, const api_req *rq, api_resp *rs);
 void api_throttle_login_result(api *a, const api_req *rq, bool ok);
+
+/*
+ * gzip (gzip.c). api_accepts_gzip(): whether an Accept-Encoding value allows gzip (q > 0, or *).
+ * api_gzip(): in as a gzip stream into *out (caller frees). api_gzip_response(): compresses a
+ * JSON or text body of at least api.gzip_min bytes for a client that accepts it.
+ */
+bool api_accepts_gzip(const char *accept_encoding);
+sb_err api_gzip(const char *in, size_t len, char **out, size_t *out_len);
+void api_gzip_response(api *a, const char *accept_encoding, api_resp *rs);
 
 /* Backups (backups.c): POST /api/backup/run, GET /api/backup, GET /api/backup/{name},
  * POST /api/restore. */

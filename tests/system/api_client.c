@@ -85,6 +85,7 @@ api_res apic_req_n(const char *method, const char *path, const char *token, cons
         abort();
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &r.connects);
     double tt = 0;
     curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &tt);
     if (tt > 0.5)

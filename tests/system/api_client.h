@@ -15,6 +15,7 @@ typedef struct api_res {
     size_t raw_len;
     cJSON *json;   /* parsed body or NULL, owned */
     char *headers; /* every response header line, owned */
+    long connects; /* new connections the request needed (0: it reused the keep-alive one) */
 } api_res;
 
 /* Base URL "http://127.0.0.1:<port>" for the requests that follow. */
