@@ -239,6 +239,13 @@ api_role api_role_parse(const char *name);
 void api_user_login(api *a, api_req *rq, api_resp *rs);
 void api_user_logout(api *a, api_req *rq, api_resp *rs);
 void api_user_profile(api *a, api_req *rq, api_resp *rs);
+void api_user_profile_update(api *a, api_req *rq, api_resp *rs);
+void api_user_password(api *a, api_req *rq, api_resp *rs);
+/* Moves user (a stored document) to its next token generation: tokens issued before stop
+ * working once it is stored. */
+void api_user_revoke_tokens(cJSON *user);
+/* Reload (entity_write.c): POST /api/<kind>/reload [ids] -> <p>/ctl/<service>/reload. */
+void api_entity_reload(api *a, api_req *rq, api_resp *rs);
 /* A signed token for user; *exp its expiry (s since the epoch). Caller frees with free(). */
 char *api_token_issue(api *a, const cJSON *user, int64_t *exp);
 /* Hashes password as "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>" into out (>= 160). */

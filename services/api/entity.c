@@ -166,6 +166,21 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     sb_errmsg local = {{0}};
     const key_rule *own = kind_keys(kind);
     int bad = check_rules(common_keys, own, doc, &local) + check_rules(own, NULL, doc, &local);
+    /* A device-tree record is addressed by its parts: each one is required. */
+    static const char *const parts[] = {"gatewayId", "nodeId", "sourceId", "fieldId"};
+    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD &&
+                    i < sb_entity_kind_depth(kind);
+         i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, parts[i]);
+        if (v && cJSON_IsString(v) && sb_quickid_valid_part(v->valuestring))
+            continue;
+        if (v && !cJSON_IsString(v))
+            continue; /* already named as wrong-typed */
+        size_t used = strlen(local.text);
+        snprintf(local.text + used, sizeof(local.text) - used, "%s%s: %s", used ? "; " : "",
+                 parts[i], v ? "not a valid id (no '.', ':' or spaces)" : "required");
+        bad++;
+    }
     if (bad)
         return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");

@@ -41,6 +41,8 @@ static const route routes[] = {
     {API_POST, "/api/user/login", api_user_login, AUTH_NONE, BODY_JSON},
     {API_POST, "/api/user/logout", api_user_logout, AUTH_NONE, BODY_JSON},
     {API_GET, "/api/user/profile", api_user_profile, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/user/profile", api_user_profile_update, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/user/password", api_user_password, AUTH_READ, BODY_JSON},
     {API_POST, "/api/action", api_action, AUTH_WRITE, BODY_JSON},
     {API_GET, "/api/quickid", api_quickid, AUTH_READ, BODY_JSON},
     {API_GET, "/api/metric", api_metric_get, AUTH_READ, BODY_JSON},
@@ -55,6 +57,7 @@ static const route routes[] = {
     {API_DELETE, "/api/{kind}", api_entity_delete, AUTH_WRITE, BODY_JSON},
     {API_POST, "/api/{kind}/enable", api_entity_enable, AUTH_WRITE, BODY_JSON},
     {API_POST, "/api/{kind}/disable", api_entity_disable, AUTH_WRITE, BODY_JSON},
+    {API_POST, "/api/{kind}/reload", api_entity_reload, AUTH_WRITE, BODY_JSON},
     {API_GET, "/api/{kind}/{id}", api_entity_get, AUTH_READ, BODY_JSON},
 };
 
