@@ -240,6 +240,20 @@ static void test_secrets(void **state)
     const cJSON *h0 = cJSON_GetArrayItem(sb_json_path(doc, "spec.headers"), 0);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(h0, "value")), "hunter2-hdr");
     cJSON_Delete(doc);
+
+    /* A secret set through an action's key path is sealed too. */
+    r = apic_post("/api/action", admin_token(),
+                  "[{\"resource\":\"handler:hook\",\"keyPath\":\"spec.botToken\","
+                  "\"payload\":\"hunter2-act\"}]");
+    assert_int_equal(r.status, 200);
+    apic_free(&r);
+    r = apic_get("/api/quickid?id=handler:hook.spec.botToken", admin_token());
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "value")),
+                        SB_SECRET_PLACEHOLDER);
+    apic_free(&r);
+    doc = stored_clear("handler", "hook");
+    assert_string_equal(cJSON_GetStringValue(sb_json_path(doc, "spec.botToken")), "hunter2-act");
+    cJSON_Delete(doc);
 }
 
 int main(void)
