@@ -106,8 +106,15 @@ void gw_reload_one(gw_service *s, const char *id, bool force, cJSON *results)
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->env.store, "gateway", id, &doc, &em);
     if (rc == SB_OK && (rc = open_secrets(s, doc, &em)) != SB_OK) {
-        sb_error(NULL, "gateway '%s': its secrets: %s", id, sb_errmsg_str(&em, rc));
-        gw_state_publish(&s->env, id, "error", sb_errmsg_str(&em, rc), sb_time_now_ms(), false);
+        char msg[sizeof(em.text) + 32];
+        snprintf(msg, sizeof(msg), "its secrets: %s", sb_errmsg_str(&em, rc));
+        /* Published once: the state event this causes brings us back here. */
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "state");
+        if (strcmp(sb_json_str(st, "status", ""), "error") != 0 ||
+            strcmp(sb_json_str(st, "message", ""), msg) != 0) {
+            sb_error(NULL, "gateway '%s': %s", id, msg);
+            gw_state_publish(&s->env, id, "error", msg, sb_time_now_ms(), false);
+        }
         cJSON_Delete(doc);
         note(results, id, "error");
         return;
