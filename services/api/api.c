@@ -72,8 +72,10 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
         rc = api_system_open(a, &em);
     if (rc == SB_OK && (rc = api_throttle_open(a)) != SB_OK)
         sb_fail(&em, rc, "out of memory");
-    if (rc == SB_OK)
+    if (rc == SB_OK) {
         api_metric_open(a);
+        api_secrets_seal_stored(a);
+    }
     if (rc != SB_OK) {
         sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));
         api_free(a);

@@ -228,6 +228,8 @@ void api_entity_redact(sb_entity_kind kind, cJSON *doc);
 /* Whether documents of kind may hold secrets that are sealed at rest (not users, service tokens,
  * the device tree or firmware). */
 bool api_kind_has_secrets(sb_entity_kind kind);
+/* Seals every secret still stored in clear (secrets.c); logs what it did or could not do. */
+void api_secrets_seal_stored(api *a);
 /* Publishes <p>/event/<kind>/<id> {type, entityType, entityId, quickId, entity}. Borrows doc. */
 void api_event(api *a, const char *type, sb_entity_kind kind, const cJSON *doc);
 

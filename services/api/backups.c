@@ -293,6 +293,7 @@ void api_restore(api *a, api_req *rq, api_resp *rs)
         if (rc == SB_OK) {
             sb_info(&a->log, "restored %zu documents of %zu kinds (%zu cleared, %zu kept)", bs.docs,
                     bs.kinds, bs.removed, bs.skipped);
+            api_secrets_seal_stored(a); /* a backup from before encryption */
             tell_services(a);
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "documents", (double)bs.docs);

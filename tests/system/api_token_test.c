@@ -6,7 +6,7 @@
  * - secrets inside entities are never returned (responses and events show "********"), are
  *   sealed in the store (a second store connection opened the way the gateway service does
  *   reads the clear text back with the installation's key), and writing the placeholder back
- *   keeps the stored secret.
+ *   keeps the stored secret; a secret stored in clear is sealed when a restore brings it back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,18 +154,25 @@ static void test_tokens(void **state)
     assert_int_equal(status_as(ro, "GET", "/api/gateway", NULL), 401);
 }
 
-/* The stored gateway document read through a second store connection, secrets opened with the
- * installation's key as the gateway service does. */
-static cJSON *stored_clear(const char *kind, const char *id)
+/* A second connection to the service's sqlite store, as another service on the host has. */
+static sb_store *second_store(sb_config **cfg)
 {
     char yaml[1024];
     snprintf(yaml, sizeof(yaml), "data_dir: %s\nsecret: %s\n", apit_env()->data_dir, APIT_SECRET);
-    sb_config *cfg = NULL;
     sb_store *s = NULL;
+    assert_int_equal(sb_config_load_string(yaml, strlen(yaml), "t", cfg, NULL), SB_OK);
+    assert_int_equal(sb_store_open(*cfg, &s, NULL), SB_OK);
+    return s;
+}
+
+/* The stored document read through a second store connection, secrets opened with the
+ * installation's key as the gateway service does. */
+static cJSON *stored_clear(const char *kind, const char *id)
+{
+    sb_config *cfg = NULL;
+    sb_store *s = second_store(&cfg);
     cJSON *doc = NULL;
     sb_secret_key key;
-    assert_int_equal(sb_config_load_string(yaml, strlen(yaml), "t", &cfg, NULL), SB_OK);
-    assert_int_equal(sb_store_open(cfg, &s, NULL), SB_OK);
     assert_int_equal(sb_store_get(s, kind, id, &doc, NULL), SB_OK);
     char *raw = sb_json_print(doc);
     assert_null(strstr(raw, "hunter2")); /* sealed at rest */
@@ -175,6 +182,37 @@ static cJSON *stored_clear(const char *kind, const char *id)
     sb_store_close(s);
     sb_config_free(cfg);
     return doc;
+}
+
+/* A secret stored in clear (before encryption existed) is sealed when a restore brings it back,
+ * as at every start. */
+static void test_clear_secrets_sealed(void **state)
+{
+    sb_config *cfg = NULL;
+    sb_store *s = second_store(&cfg);
+    cJSON *doc = cJSON_Parse("{\"id\":\"legacy\",\"provider\":{\"type\":\"mysensors\","
+                             "\"password\":\"hunter2-legacy\"}}");
+    assert_int_equal(sb_store_put(s, "gateway", doc, NULL), SB_OK);
+    cJSON_Delete(doc);
+    sb_store_close(s);
+    sb_config_free(cfg);
+    api_res r = apic_get("/api/gateway/legacy", admin_token());
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.raw, "hunter2")); /* never shown, sealed or not */
+    apic_free(&r);
+    r = apic_post("/api/backup/run", admin_token(), NULL);
+    assert_int_equal(r.status, 201);
+    char path[300];
+    snprintf(path, sizeof(path), "/api/restore?name=%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "name")));
+    apic_free(&r);
+    r = apic_post(path, admin_token(), NULL);
+    assert_int_equal(r.status, 200);
+    apic_free(&r);
+    doc = stored_clear("gateway", "legacy");
+    assert_string_equal(cJSON_GetStringValue(sb_json_path(doc, "provider.password")),
+                        "hunter2-legacy");
+    cJSON_Delete(doc);
 }
 
 static void test_secrets(void **state)
@@ -262,6 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_clear_secrets_sealed),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apit_stop();
