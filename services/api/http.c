@@ -2,8 +2,9 @@
  * http.c - the HTTP/1.1 server on libwebsockets 4.1: one lws context serviced by the calling
  * thread; a watcher thread turns the stop flag into lws_cancel_service() (lws_service ignores
  * its timeout, see FIELD-NOTES). Each connection owns one session that collects a request
- * (method, path, query parameters, the headers the API reads, the body up to api.body_limit),
- * hands it to api_dispatch() and writes the JSON response in pieces as the socket allows.
+ * (method, path, query parameters, the headers the API reads, the body up to its route's limit:
+ * api.body_limit, or the firmware/restore limits), hands it to api_dispatch(), gzips a large
+ * answer the client accepts that way (gzip.c) and writes it in pieces as the socket allows.
  * Keep-alive comes from lws: a response has a Content-Length and the transaction is completed.
  */
 #include <libwebsockets.h>
