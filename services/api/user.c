@@ -48,6 +48,26 @@ static void set_cookie(api_resp *rs, const char *token, int64_t max_age)
     api_add_header(rs, "Set-Cookie", v);
 }
 
+/* A new login token for user, also set as the cookie: {"token","expiresAt"} (caller frees), or
+ * NULL with rs set. */
+static cJSON *new_session(api *a, const cJSON *user, api_resp *rs)
+{
+    int64_t exp = 0;
+    char *token = api_token_issue(a, user, &exp);
+    if (!token) {
+        api_error(rs, 500, "internal error", "could not sign a token");
+        return NULL;
+    }
+    char when[SB_TIME_RFC3339_LEN];
+    sb_time_format(exp * 1000, when, sizeof(when));
+    set_cookie(rs, token, a->cfg->api.token_lifetime_ms / 1000);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "token", token);
+    cJSON_AddStringToObject(o, "expiresAt", when);
+    free(token);
+    return o;
+}
+
 void api_user_login(api *a, api_req *rq, api_resp *rs)
 {
     cJSON *body = NULL;
@@ -82,22 +102,13 @@ void api_user_login(api *a, api_req *rq, api_resp *rs)
         cJSON_Delete(user);
         return;
     }
-    int64_t exp = 0;
-    char *token = api_token_issue(a, user, &exp);
-    if (!token) {
-        api_error(rs, 500, "internal error", "could not sign a token");
+    cJSON *o = new_session(a, user, rs);
+    if (!o) {
         cJSON_Delete(user);
         return;
     }
-    char when[SB_TIME_RFC3339_LEN];
-    sb_time_format(exp * 1000, when, sizeof(when));
-    set_cookie(rs, token, a->cfg->api.token_lifetime_ms / 1000);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "token", token);
-    cJSON_AddStringToObject(o, "expiresAt", when);
     api_entity_redact(SB_KIND_USER, user);
     cJSON_AddItemToObject(o, "user", user);
-    free(token);
     api_reply(rs, 200, o);
 }
 
@@ -228,20 +239,9 @@ void api_user_password(api *a, api_req *rq, api_resp *rs)
     if (store_own(a, user, rs) != SB_OK)
         goto done;
     sb_info(&a->log, "user '%s' changed their password", rq->username);
-    int64_t exp = 0;
-    char *token = api_token_issue(a, user, &exp);
-    if (!token) {
-        api_error(rs, 500, "internal error", "could not sign a token");
-        goto done;
-    }
-    char when[SB_TIME_RFC3339_LEN];
-    sb_time_format(exp * 1000, when, sizeof(when));
-    set_cookie(rs, token, a->cfg->api.token_lifetime_ms / 1000);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "token", token);
-    cJSON_AddStringToObject(o, "expiresAt", when);
-    free(token);
-    api_reply(rs, 200, o);
+    cJSON *o = new_session(a, user, rs);
+    if (o)
+        api_reply(rs, 200, o);
 done:
     cJSON_Delete(body);
     cJSON_Delete(user);
