@@ -2,8 +2,9 @@
 # setup.sh - the two quick-start commands, and what CI runs.
 #
 #   ./setup.sh run        install missing Debian packages, build, start `switchboard run`
-#   ./setup.sh test       the same set-up, then the whole test suite (ctest)
-#   ./setup.sh build      set-up and build only
+#                         (it serves the web dashboard from web/dist)
+#   ./setup.sh test       the same set-up, then the whole test suite (ctest), browser tests included
+#   ./setup.sh build      set-up and build only (the C build and the web dashboard)
 #   ./setup.sh format     check that every C file is clang-formatted (exit 1 if not)
 #   ./setup.sh sanitize   build with ASan+UBSan (build-asan/) and run the unit tests there
 #
@@ -54,9 +55,47 @@ configure_and_build() {
     }
 }
 
+# The web dashboard (web/, docs/web.md): npm ci when package-lock.json changed since the last
+# install, then the Vite build into web/dist (about 2 s). Fails the command, except for `run`
+# (build_web optional), which then starts without the dashboard.
+build_web() {
+    local web=$ROOT/web log=$BUILD_DIR/web-build.log optional=${1:-}
+    if ! command -v npm > /dev/null; then
+        log "installing Node.js and npm for the web dashboard"
+        as_root apt-get update -q
+        as_root apt-get install -y -q --no-install-recommends nodejs npm
+    fi
+    : > "$log"
+    if [ ! -f "$web/node_modules/.package-lock.json" ] ||
+        [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+        log "installing the web dashboard's packages (npm ci)"
+        (cd "$web" && npm ci --no-audit --no-fund) >> "$log" 2>&1 || {
+            web_failed "npm ci" "$optional"
+            return
+        }
+    fi
+    log "building the web dashboard"
+    (cd "$web" && npm run build) >> "$log" 2>&1 || {
+        web_failed "the web build" "$optional"
+        return
+    }
+    grep "first load" "$log" | tail -1
+}
+
+web_failed() {
+    tail -30 "$BUILD_DIR/web-build.log"
+    if [ "$2" = optional ]; then
+        log "$1 failed (whole log: $BUILD_DIR/web-build.log); starting without the web dashboard"
+        return
+    fi
+    log "$1 failed (whole log: $BUILD_DIR/web-build.log)"
+    exit 1
+}
+
 run_tests() {
     log "running the test suite"
-    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 "$@"
+    # The browser tests fail rather than skip when Chromium or the web build is missing.
+    SB_REQUIRE_BROWSER=1 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 "$@"
 }
 
 check_format() {
@@ -84,18 +123,22 @@ case "$cmd" in
 run)
     install_packages
     configure_and_build "$BUILD_DIR"
+    build_web optional
     shift
+    export SWITCHBOARD_API_WEB_ROOT=${SWITCHBOARD_API_WEB_ROOT:-$ROOT/web/dist}
     exec "$BUILD_DIR/services/switchboard/switchboard" "$@" run
     ;;
 test)
     install_packages
     configure_and_build "$BUILD_DIR"
+    build_web
     shift
     run_tests "$@"
     ;;
 build)
     install_packages
     configure_and_build "$BUILD_DIR"
+    build_web
     ;;
 format)
     check_format

@@ -117,6 +117,15 @@ typedef struct sb_config_processor {
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
 } sb_config_processor;
 
+typedef struct sb_config_task {
+    int64_t queue_max;          /* events waiting for the worker; more are dropped (counted) */
+    int64_t history;            /* entries kept in a task's state history */
+    int64_t state_flush_ms;     /* how often evaluation-only state changes are stored */
+    int64_t js_timeout_ms;      /* per javascript run */
+    int64_t js_memory;          /* bytes per javascript run */
+    int64_t webhook_timeout_ms; /* per webhook evaluation, unless the task sets its own */
+} sb_config_task;
+
 typedef struct sb_config_api {
     char *address;             /* listen address */
     int64_t port;              /* 0 = a free port, logged */
@@ -148,6 +157,7 @@ typedef struct sb_config {
     sb_config_metrics metrics;
     sb_config_gateway gateway;
     sb_config_processor processor;
+    sb_config_task task;
     sb_config_api api;
     sb_config_run run;
     char *source; /* the file it was loaded from, or "defaults" */

@@ -54,8 +54,8 @@ static sb_err copy_member(const cJSON *obj, const char *key, char *dst, size_t l
         return sb_fail(em, SB_ERR_INVALID, "event %zu: '%s' must be a non-empty string", index,
                        key);
     if (strlen(v->valuestring) >= len)
-        return sb_fail(em, SB_ERR_TOO_LARGE, "event %zu: '%s' is longer than %zu bytes", index,
-                       key, len - 1);
+        return sb_fail(em, SB_ERR_TOO_LARGE, "event %zu: '%s' is longer than %zu bytes", index, key,
+                       len - 1);
     memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
     return SB_OK;
 }
@@ -66,8 +66,8 @@ static sb_err parse_one(const cJSON *obj, size_t index, sb_event *ev, sb_errmsg 
         return sb_fail(em, SB_ERR_INVALID, "event %zu: not an object", index);
     sb_err rc;
     if ((rc = copy_member(obj, "type", ev->type, sizeof(ev->type), index, em)) ||
-        (rc = copy_member(obj, "entityType", ev->entity_type, sizeof(ev->entity_type), index,
-                          em)) ||
+        (rc =
+             copy_member(obj, "entityType", ev->entity_type, sizeof(ev->entity_type), index, em)) ||
         (rc = copy_member(obj, "entityId", ev->entity_id, sizeof(ev->entity_id), index, em)))
         return rc;
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(obj, "quickId");

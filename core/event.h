@@ -50,8 +50,7 @@ sb_err sb_handler_call_publish(sb_bus *bus, const char *handler_id, const char *
                                const cJSON *parameters, const cJSON *variables);
 
 /* Parses a handler call payload; id and source are required strings. */
-sb_err sb_handler_call_parse(const void *payload, size_t len, sb_handler_call *out,
-                             sb_errmsg *em);
+sb_err sb_handler_call_parse(const void *payload, size_t len, sb_handler_call *out, sb_errmsg *em);
 void sb_handler_call_free(sb_handler_call *call);
 
 #endif

@@ -142,6 +142,25 @@ void sb_payload_clear(sb_payload *p)
     p->labels = NULL;
 }
 
+void sb_msg_array_free(sb_msg **msgs, size_t n)
+{
+    for (size_t i = 0; msgs && i < n; i++)
+        sb_msg_free(msgs[i]);
+    free(msgs);
+}
+
+size_t sb_msg_drop_empty(sb_msg **msgs, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (msgs[i]->n_payloads)
+            msgs[k++] = msgs[i];
+        else
+            sb_msg_free(msgs[i]);
+    }
+    return k;
+}
+
 void sb_msg_free(sb_msg *msg)
 {
     if (!msg)

@@ -83,6 +83,13 @@ sb_payload *sb_msg_add_payload(sb_msg *msg, const char *key, const char *value,
 
 void sb_msg_free(sb_msg *msg);
 
+/* Frees msgs[0..n) and the array itself (accepts NULL). */
+void sb_msg_array_free(sb_msg **msgs, size_t n);
+
+/* Frees the messages of msgs[0..n) that have no payload and closes the gaps; returns how many
+ * are left (mappings drop the messages whose every value was skipped). */
+size_t sb_msg_drop_empty(sb_msg **msgs, size_t n);
+
 /* Deep copy; NULL on allocation failure. */
 sb_msg *sb_msg_dup(const sb_msg *msg);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/template_internal.h"
 #include "core/time.h"
 
@@ -20,16 +21,8 @@ static sb_err put(obuf *b, const char *s, size_t n, sb_errmsg *em)
 {
     if (b->len + n > b->max)
         return sb_fail(em, SB_ERR_TOO_LARGE, "template output exceeds %zu bytes", b->max);
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return sb_fail(em, SB_ERR_NOMEM, "template: out of memory");
-        b->p = np;
-        b->cap = cap;
-    }
+    if (sb_buf_reserve(&b->p, &b->cap, b->len + n + 1) != SB_OK)
+        return sb_fail(em, SB_ERR_NOMEM, "template: out of memory");
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';

@@ -40,6 +40,7 @@
 #include "core/log.h"
 #include "core/bus.h"
 #include "core/msg.h"
+#include "core/options.h"
 #include "core/registry.h"
 
 struct sb_store;
@@ -85,6 +86,13 @@ typedef struct sb_gateway_plugin {
     sb_err (*send)(void *inst, const sb_msg *msg, sb_errmsg *em); /* borrows msg */
     void (*stop)(void *inst);
     void (*destroy)(void *inst); /* accepts NULL */
+    /* Optional: a key of the provider object that the option table cannot describe (a list of
+     * objects, like generic_mqtt's "mappings"): sb_gateway_options_parse takes it out before
+     * the table applies and stores a copy of its value (NULL when absent) in the cJSON *
+     * member at raw_offset of the options struct; sb_gateway_options_free deletes it. The
+     * provider checks it in create. */
+    const char *raw_key;
+    size_t raw_offset;
     /* Optional: adds the instance's own counters to obj (any thread, between create and
      * destroy; must not block). The service reports them under the gateway's "provider". */
     void (*stats)(void *inst, cJSON *obj);
@@ -116,11 +124,63 @@ typedef struct sb_gateway_mqtt {
 } sb_gateway_mqtt;
 
 /*
- * Fills cfg (MQTT 3.1.1, which device firmware and its brokers speak; clean session; no
- * Switchboard status) and creates the client, not yet started: the caller subscribes, then
- * calls sb_bus_start. cfg is borrowed by the client and must outlive it; so must the strings.
+ * Fills cfg (MQTT 3.1.1, which device firmware and its brokers speak; no Switchboard status)
+ * and creates the client, not yet started: the caller subscribes, then calls sb_bus_start.
+ * The session is persistent under the fixed client id switchboard-<provider>-<gatewayId>, so
+ * what devices publish with QoS 1 to a QoS 1 subscription while the gateway is down or
+ * restarting waits in the broker (docs/gateways.md "Device brokers"). cfg is borrowed by the
+ * client and must outlive it; so must the strings.
  */
 sb_err sb_gateway_mqtt_create(const sb_gateway_mqtt *m, sb_config_bus *cfg, sb_bus **out,
                               sb_errmsg *em);
+
+/*
+ * The options of a provider whose devices use an MQTT broker (Tasmota, ESPHome, generic MQTT):
+ * a member of its options struct, described in its table by SB_GATEWAY_MQTT_ROWS(struct,
+ * member) (url, username, password, qos, connectTimeout).
+ */
+typedef struct sb_gateway_mqtt_opts {
+    char *url, *username, *password;
+    int64_t qos, connect_timeout_ms;
+} sb_gateway_mqtt_opts;
+
+#define SB_GATEWAY_MQTT_ROWS(st, m)                                                                \
+    SB_OPT_ROW_STR(st, m.url, "url", "tcp://127.0.0.1:1883",                                       \
+                   "the broker the devices publish to (may be the bus's own)"),                    \
+        SB_OPT_ROW_STR(st, m.username, "username", "", "user name on that broker"),                \
+        SB_OPT_ROW_SECRET(st, m.password, "password", "password on that broker"),                  \
+        SB_OPT_ROW_INT(st, m.qos, "qos", "0", 0, 1, "QoS of subscriptions and commands"),          \
+        SB_OPT_ROW_DURATION(st, m.connect_timeout_ms, "connectTimeout", "5s", 100, 600000,         \
+                            "how long the first connect may take")
+
+/*
+ * The provider's link: its own client of the devices' broker (sb_gateway_mqtt_create with o),
+ * fn subscribed to the n filters at o->qos, and the first connect (waiting up to
+ * o->connect_timeout_ms). On failure nothing is left open, *out is NULL and em names the url.
+ * cfg and o are borrowed by the client and must outlive it.
+ */
+sb_err sb_gateway_mqtt_open(const sb_gateway_host *host, const char *provider,
+                            const sb_gateway_mqtt_opts *o, sb_config_bus *cfg,
+                            const char *const *filters, size_t n, sb_bus_handler fn, void *ctx,
+                            sb_bus **out, sb_errmsg *em);
+
+/* Sets *bus to NULL (so a concurrent send sees the link closed), then disconnects and frees the
+ * client. Accepts *bus == NULL. */
+void sb_gateway_mqtt_close(sb_bus **bus);
+
+/* Publishes payload (text) on topic for a device and hands it to the message logger;
+ * SB_ERR_CLOSED when bus is NULL, else what sb_bus_publish returns. */
+sb_err sb_gateway_mqtt_send(const sb_gateway_host *host, sb_bus *bus, const char *topic,
+                            const char *payload, int qos, bool retain);
+
+/* What a mapping made of one device publish: logs each note at info level as "<where>: <note>"
+ * and hands every message to host->receive, which takes it (the slots become NULL). */
+void sb_gateway_deliver(const sb_gateway_host *host, const char *where, sb_msg **msgs, size_t n,
+                        char *const *notes, size_t n_notes);
+
+/* Hands one MQTT publish to the message logger as "<topic> <payload>" (inbound = from a
+ * device). */
+void sb_gateway_raw_publish(const sb_gateway_host *host, bool inbound, const char *topic,
+                            const void *payload, size_t len);
 
 #endif

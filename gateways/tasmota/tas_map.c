@@ -237,19 +237,6 @@ static void state_fn(tas_ctx *c, const cJSON *root)
     tas_state(c, root, c->t->name);
 }
 
-/* Drops messages that got no payload (everything in them was skipped). */
-static void drop_empty(sb_tas_result *r)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        if (r->msgs[i]->n_payloads)
-            r->msgs[k++] = r->msgs[i];
-        else
-            sb_msg_free(r->msgs[i]);
-    }
-    r->n = k;
-}
-
 sb_err sb_tas_map(const sb_tas_opts *o, const sb_tas_topic *t, const void *payload, size_t len,
                   sb_tas_result *out)
 {
@@ -273,7 +260,7 @@ sb_err sb_tas_map(const sb_tas_opts *o, const sb_tas_topic *t, const void *paylo
         tas_relay(&c, t->name, text);
     else
         tas_note(&c, "%s: not mapped", t->name);
-    drop_empty(out);
+    out->n = sb_msg_drop_empty(out->msgs, out->n); /* every value skipped */
     if (c.nomem) {
         sb_tas_result_free(out);
         return SB_ERR_NOMEM;
@@ -285,9 +272,7 @@ void sb_tas_result_free(sb_tas_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        sb_msg_free(r->msgs[i]);
-    free(r->msgs);
+    sb_msg_array_free(r->msgs, r->n);
     for (size_t i = 0; i < r->n_notes; i++)
         free(r->notes[i]);
     memset(r, 0, sizeof(*r));

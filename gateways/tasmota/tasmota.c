@@ -19,25 +19,19 @@
 #include "gateways/tasmota/tas_map.h"
 
 typedef struct tas_opts {
-    char *url, *username, *password, *full_topic, *cmnd, *stat, *tele;
-    int64_t qos, connect_timeout_ms;
+    sb_gateway_mqtt_opts mqtt;
+    char *full_topic, *cmnd, *stat, *tele;
     bool query_status;
 } tas_opts;
 
 static const sb_option tas_table[] = {
-    SB_OPT_ROW_STR(tas_opts, url, "url", "tcp://127.0.0.1:1883",
-                   "the broker the Tasmota devices publish to (may be the bus's own)"),
-    SB_OPT_ROW_STR(tas_opts, username, "username", "", "user name on that broker"),
-    SB_OPT_ROW_SECRET(tas_opts, password, "password", "password on that broker"),
+    SB_GATEWAY_MQTT_ROWS(tas_opts, mqtt),
     SB_OPT_ROW_STR(tas_opts, full_topic, "fullTopic", "%prefix%/%topic%/",
                    "the devices' FullTopic: levels of literals, %prefix%, %topic%, %hostname%, "
                    "%id%"),
     SB_OPT_ROW_STR(tas_opts, cmnd, "prefixCmnd", "cmnd", "the devices' Prefix1 (commands)"),
     SB_OPT_ROW_STR(tas_opts, stat, "prefixStat", "stat", "the devices' Prefix2 (answers)"),
     SB_OPT_ROW_STR(tas_opts, tele, "prefixTele", "tele", "the devices' Prefix3 (telemetry)"),
-    SB_OPT_ROW_INT(tas_opts, qos, "qos", "0", 0, 1, "QoS of subscriptions and commands"),
-    SB_OPT_ROW_DURATION(tas_opts, connect_timeout_ms, "connectTimeout", "5s", 100, 600000,
-                        "how long the first connect may take"),
     SB_OPT_ROW_BOOL(tas_opts, query_status, "queryStatus", "true",
                     "send 'Status 0' to a device that comes Online, for its node info"),
     SB_OPT_END,
@@ -104,37 +98,16 @@ static sb_err publish(tas_prov *p, const char *base, const char *cmd, const char
 {
     char topic[SB_TAS_TOPIC_MAX + 64];
     snprintf(topic, sizeof(topic), "%s%s", base, cmd);
-    sb_err rc = p->bus ? sb_bus_publish(p->bus, topic, value, strlen(value), (int)p->o->qos, false)
-                       : SB_ERR_CLOSED;
-    if (rc != SB_OK) {
-        atomic_fetch_add(&p->write_errors, 1);
-        return rc;
-    }
-    char raw[SB_TAS_TOPIC_MAX + 200];
-    int n = snprintf(raw, sizeof(raw), "%s %s", topic, value);
-    p->host->raw(p->host->ctx, false, raw, n < (int)sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
-    atomic_fetch_add(&p->out, 1);
-    return SB_OK;
-}
-
-static void log_raw(tas_prov *p, const sb_bus_msg *bm)
-{
-    size_t tl = strlen(bm->topic);
-    char *buf = malloc(tl + 1 + bm->len);
-    if (!buf)
-        return;
-    memcpy(buf, bm->topic, tl);
-    buf[tl] = ' ';
-    memcpy(buf + tl + 1, bm->payload, bm->len);
-    p->host->raw(p->host->ctx, true, buf, tl + 1 + bm->len);
-    free(buf);
+    sb_err rc = sb_gateway_mqtt_send(p->host, p->bus, topic, value, (int)p->o->mqtt.qos, false);
+    atomic_fetch_add(rc == SB_OK ? &p->out : &p->write_errors, 1);
+    return rc;
 }
 
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     tas_prov *p = ctx;
     atomic_fetch_add(&p->in, 1);
-    log_raw(p, bm);
+    sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
     sb_tas_topic t;
     sb_errmsg em = {{0}};
     if (sb_tas_topic_parse(&p->map, bm->topic, &t, &em) != SB_OK) {
@@ -151,12 +124,7 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         return;
     }
     atomic_fetch_add(&p->skipped, r.skipped);
-    for (size_t i = 0; i < r.n_notes; i++)
-        sb_info(p->host->log, "%s: %s", t.device, r.notes[i]);
-    for (size_t i = 0; i < r.n; i++) {
-        p->host->receive(p->host->ctx, r.msgs[i]);
-        r.msgs[i] = NULL;
-    }
+    sb_gateway_deliver(p->host, t.device, r.msgs, r.n, r.notes, r.n_notes);
     if (r.online_known && r.online && p->o->query_status)
         publish(p, t.cmnd_base, "STATUS", "0");
     sb_tas_result_free(&r);
@@ -190,35 +158,18 @@ static sb_err tas_create(const sb_gateway_host *host, const void *options, void 
 static void tas_stop(void *inst)
 {
     tas_prov *p = inst;
-    if (!p->bus)
-        return;
-    for (size_t i = 0; i < p->n_filters; i++)
-        sb_bus_unsubscribe(p->bus, p->filters[i]);
-    sb_bus *bus = p->bus;
-    p->bus = NULL;
-    sb_bus_destroy(bus, 500);
+    sb_gateway_mqtt_close(&p->bus);
 }
 
 static sb_err tas_start(void *inst, sb_errmsg *em)
 {
     tas_prov *p = inst;
-    sb_gateway_mqtt m = {.provider = "tasmota",
-                         .gateway_id = p->host->gateway_id,
-                         .url = p->o->url,
-                         .username = p->o->username,
-                         .password = p->o->password,
-                         .connect_timeout_ms = p->o->connect_timeout_ms};
-    sb_err rc = sb_gateway_mqtt_create(&m, &p->buscfg, &p->bus, em);
-    for (size_t i = 0; rc == SB_OK && i < p->n_filters; i++)
-        rc = sb_bus_subscribe(p->bus, p->filters[i], (int)p->o->qos, on_publish, p, em);
-    if (rc == SB_OK)
-        rc = sb_bus_start(p->bus, p->o->connect_timeout_ms, em);
-    if (rc != SB_OK) {
-        sb_fail_wrap(em, rc, "mqtt %s", p->o->url);
-        tas_stop(p);
+    const char *f[2] = {p->filters[0], p->filters[1]};
+    sb_err rc = sb_gateway_mqtt_open(p->host, "tasmota", &p->o->mqtt, &p->buscfg, f, p->n_filters,
+                                     on_publish, p, &p->bus, em);
+    if (rc != SB_OK)
         return rc;
-    }
-    sb_info(p->host->log, "link open: mqtt %s, %s%s%s", p->o->url, p->filters[0],
+    sb_info(p->host->log, "link open: mqtt %s, %s%s%s", p->o->mqtt.url, p->filters[0],
             p->n_filters > 1 ? " and " : "", p->n_filters > 1 ? p->filters[1] : "");
     return SB_OK;
 }

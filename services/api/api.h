@@ -82,6 +82,7 @@ typedef struct api_resp {
     char headers[2048];       /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
     const char *content_type; /* static; NULL = application/json */
     bool close;               /* close the connection after the response (413: body left unread) */
+    bool as_is;               /* never compressed on the fly (static files: own .gz and ETag) */
 } api_resp;
 
 void api_params_free(api_params *p);

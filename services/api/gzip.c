@@ -85,8 +85,8 @@ void api_gzip_response(api *a, const char *accept_encoding, api_resp *rs)
     int64_t min = a->cfg->api.gzip_min;
     if (min <= 0 || !rs->body || !compressible(rs->content_type))
         return;
-    /* A body already encoded (a pre-compressed static file) is sent as it is. */
-    if (strcasestr(rs->headers, "Content-Encoding:"))
+    /* A body already encoded, or one with validators of its own (static files), goes as it is. */
+    if (rs->as_is || strcasestr(rs->headers, "Content-Encoding:"))
         return;
     /* Caches must keep the two forms apart, whichever this client gets. */
     api_add_header(rs, "Vary", "Accept-Encoding");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "web.h"
 #include "ws.h"
 
 #define CHUNK 16384
@@ -177,6 +178,13 @@ static int on_request(struct lws *wsi, api *a, session *s)
         api_add_header(&s->rs, "Access-Control-Allow-Headers", "Authorization, Content-Type");
         api_add_header(&s->rs, "Access-Control-Max-Age", "600");
         api_reply(&s->rs, 200, cJSON_CreateObject());
+        return respond(wsi, a, s);
+    }
+    if (api_web_wants(a, &s->rq)) {
+        char enc[256], etag[128];
+        copy_hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, enc, sizeof(enc));
+        copy_hdr(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, etag, sizeof(etag));
+        api_web_serve(a, &s->rq, enc, etag, &s->rs);
         return respond(wsi, a, s);
     }
     if (len > 0)

@@ -231,9 +231,9 @@ int sb_gateway_run(const sb_config *cfg, sb_stop_flag *stop)
     code = 0;
 done:
     gw_stop_all(&s);
+    sb_service_close(svc, 2000); /* no bus callback runs after this: nothing more is queued */
     for (gw_ctl *c; (c = ctl_pop(&s));)
         ctl_free(c);
-    sb_service_close(svc, 2000);
     sb_store_close(s.env.store);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);

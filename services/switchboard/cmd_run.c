@@ -178,6 +178,9 @@ static void banner(const sb_config *cfg, const running *svcs, size_t n, bool fir
     printf("%s\n", n ? "" : "(none in this build yet)");
     if (runs_api(svcs, n)) {
         printf("  api:       http://%s:%lld/api\n", cfg->api.address, (long long)cfg->api.port);
+        if (cfg->api.web_root && *cfg->api.web_root)
+            printf("  web:       http://%s:%lld/ (dashboard)\n", cfg->api.address,
+                   (long long)cfg->api.port);
         print_admin_password(cfg, first_start);
     }
     printf("Press Ctrl-C to stop.\n\n");
@@ -203,6 +206,26 @@ static int join_all(running *svcs, size_t n)
         rc |= svcs[i].rc != 0;
     }
     return rc;
+}
+
+/*
+ * <data_dir>/run.json tells other commands on this machine (`switchboard status`) where the
+ * running all-in-one's bus and API are: a managed broker's port is only known at run time.
+ */
+static void write_run_file(const sb_config *cfg, bool present)
+{
+    char *path = sb_config_data_path(cfg, "run.json");
+    if (!path)
+        return;
+    FILE *f = present ? fopen(path, "w") : NULL;
+    if (f) {
+        fprintf(f, "{\"pid\":%d,\"busUrl\":\"%s\",\"topicPrefix\":\"%s\"}\n", (int)getpid(),
+                cfg->bus.url ? cfg->bus.url : "", cfg->bus.topic_prefix);
+        fclose(f);
+    } else if (!present) {
+        unlink(path);
+    }
+    free(path);
 }
 
 static int run(sb_config *cfg)
@@ -233,6 +256,7 @@ static int run(sb_config *cfg)
             sb_stop_raise(&stop);
         }
     }
+    write_run_file(cfg, true);
     banner(cfg, svcs, n, first_start);
     while (!sb_stop_wait(&stop, 1000)) {
         if (cfg->bus.managed && broker.proc.pid && !sb_proc_alive(&broker.proc, NULL)) {
@@ -247,6 +271,7 @@ static int run(sb_config *cfg)
         }
     }
     int rc = join_all(svcs, n);
+    write_run_file(cfg, false);
     sb_broker_stop(&broker);
     sb_influxd_stop(&influxd);
     sb_info(NULL, "stopped");

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/service.h"
+
 int sb_cmd_version(const char *config_path, int argc, char **argv)
 {
     (void)config_path, (void)argv;
@@ -22,5 +24,9 @@ int sb_cmd_version(const char *config_path, int argc, char **argv)
     }
     printf("  cJSON %s\n", cJSON_Version());
     printf("  libyaml %s\n", yaml_get_version_string());
+    printf("services:");
+    for (size_t i = 0; sb_service_defs[i]; i++)
+        printf(" %s", sb_service_defs[i]->name);
+    printf("\n");
     return 0;
 }

@@ -25,5 +25,11 @@ int sb_cmd_version(const char *config_path, int argc, char **argv);
 int sb_cmd_backup(const char *config_path, int argc, char **argv);
 /* switchboard store copy --from CONFIG --to CONFIG */
 int sb_cmd_store(const char *config_path, int argc, char **argv);
+/* switchboard ctl ...: the REST API from the command line (ctl.h) */
+int sb_cmd_ctl(const char *config_path, int argc, char **argv);
+/* switchboard status [SERVICE] */
+int sb_cmd_status(const char *config_path, int argc, char **argv);
+/* switchboard bus acl [--dir DIR] */
+int sb_cmd_bus(const char *config_path, int argc, char **argv);
 
 #endif

@@ -17,6 +17,13 @@ static const sb_cmd commands[] = {
      "export the store to a backup, or import one (--replace)", sb_cmd_backup},
     {"store", "store copy --from CONFIG --to CONFIG",
      "copy every document from one store to another", sb_cmd_store},
+    {"ctl", "ctl [--url URL] [--json] COMMAND ...",
+     "the REST API from the command line (ctl --help lists the commands)", sb_cmd_ctl},
+    {"status", "status [SERVICE]",
+     "the services online (exit 0 when all are; with SERVICE: this host's instance)",
+     sb_cmd_status},
+    {"bus", "bus acl [--dir DIR]",
+     "print the bus ACL, or write a deployment's broker users and ACL", sb_cmd_bus},
     {"version", "version", "print the version and the library versions", sb_cmd_version},
 };
 

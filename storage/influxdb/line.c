@@ -9,18 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
+
 sb_err sb_lp_buf_append(sb_lp_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return SB_ERR_NOMEM;
-        b->data = d;
-        b->cap = cap;
-    }
+    if (sb_buf_reserve(&b->data, &b->cap, b->len + n + 1) != SB_OK)
+        return SB_ERR_NOMEM;
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';

@@ -60,6 +60,18 @@ run_and_stop() {
     check "run ($sig): the managed broker carries messages" \
         'timeout 5 mosquitto_sub -p "$port" -t sbcli/x -C 1 -W 4 > "$dir/got" & local sub=$!; sleep 0.3;
          mosquitto_pub -p "$port" -t sbcli/x -m hello -q 1; wait $sub; grep -q hello "$dir/got"'
+    if [ "$sig" = TERM ]; then
+        local st=""
+        for _ in $(seq 1 100); do
+            st=$("$SB" -c "$dir/sb.yaml" status processor 2>&1) && break
+            sleep 0.1
+        done
+        check "status: the all-in-one's processor is online ($st)" \
+            '"$SB" -c "$dir/sb.yaml" status processor | grep -q "processor .*: online"'
+        check "status: lists the services, exit 0" \
+            '"$SB" -c "$dir/sb.yaml" status > "$dir/st" && grep -q "^gateway .* online" "$dir/st"'
+        check "status: a service not running exits 1" '! "$SB" -c "$dir/sb.yaml" status nosuch'
+    fi
     local broker_pid
     broker_pid=$(pgrep -f "mosquitto -c $dir/data/mosquitto/mosquitto.conf" | head -1)
     local t0
@@ -69,6 +81,7 @@ run_and_stop() {
     local rc=$?
     local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     check "run ($sig): exits 0 within 2 s (took ${ms} ms, rc $rc)" '[ $rc -eq 0 ] && [ $ms -lt 2000 ]'
+    check "run ($sig): run.json is removed" '[ ! -e "$dir/data/run.json" ]'
     check "run ($sig): the managed broker is gone" \
         '[ -n "$broker_pid" ] && ! kill -0 "$broker_pid" 2>/dev/null'
 }

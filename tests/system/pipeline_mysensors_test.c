@@ -237,6 +237,38 @@ static void test_mqtt(void **state)
     sim_stop(&s);
 }
 
+/* A device's QoS 1 publishes while its gateway is disabled wait in the device broker (the
+ * provider's persistent session) and arrive when the gateway is enabled again. */
+static void test_mqtt_held_while_down(void **state)
+{
+    (void)state;
+    char prov[512], doc[1024], off[1024];
+    snprintf(prov, sizeof(prov),
+             "\"transport\":\"mqtt\",\"url\":\"%s\",\"topicPrefix\":\"heldsim\",\"qos\":1",
+             broker->url);
+    gateway_doc(doc, sizeof(doc), "gwq", prov);
+    put_gateway(doc);
+    sb_time_sleep_ms(700); /* subscribed: the session now holds the subscription */
+    snprintf(off, sizeof(off), "%s", doc);
+    char *en = strstr(off, "\"enabled\":true");
+    assert_non_null(en);
+    memcpy(en, "\"enabled\":0   ", 14);
+    put_gateway(off);
+    sb_time_sleep_ms(700); /* the provider has disconnected */
+    const char *topic = "heldsim-out/5/1/1/0/0";
+    assert_int_equal(sb_bus_publish(bus, topic, "23.5", 4, 1, false), SB_OK);
+    assert_int_equal(sb_bus_flush(bus, 5000), SB_OK);
+    sb_time_sleep_ms(300);
+    cJSON *early = NULL;
+    assert_int_not_equal(sb_store_get(store, "field", "gwq.5.1.V_TEMP", &early, NULL), SB_OK);
+    put_gateway(doc);
+    cJSON *f = wait_doc("field", "gwq.5.1.V_TEMP", true, 10000);
+    char text[32] = "";
+    sb_json_scalar_text(sb_json_path(f, "current.value"), text, sizeof(text));
+    assert_string_equal(text, "23.5");
+    cJSON_Delete(f);
+}
+
 /* What the provider sent to MySensors node 7 over MQTT: "<topic>|<payload>" lines. */
 static pthread_mutex_t ota_mu = PTHREAD_MUTEX_INITIALIZER;
 static char ota_rx[4][128];
@@ -343,11 +375,9 @@ static void test_malformed_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_serial),
-        cmocka_unit_test(test_ethernet),
-        cmocka_unit_test(test_mqtt),
-        cmocka_unit_test(test_mqtt_ota),
-        cmocka_unit_test(test_malformed_counted),
+        cmocka_unit_test(test_serial),   cmocka_unit_test(test_ethernet),
+        cmocka_unit_test(test_mqtt),     cmocka_unit_test(test_mqtt_held_while_down),
+        cmocka_unit_test(test_mqtt_ota), cmocka_unit_test(test_malformed_counted),
     };
     return cmocka_run_group_tests(tests, setup, sbt_pipeline_teardown);
 }

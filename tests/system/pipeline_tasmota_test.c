@@ -32,102 +32,6 @@
 #include "storage/metrics.h"
 #include "storage/store.h"
 
-static sb_broker *broker;
-static sb_store *store;
-static sb_metrics *metrics;
-static sb_bus *bus;
-static const char *tmp;
-
-/* The shared environment (pipeline_util.c), under the short names the tests use. */
-static int setup(void **state)
-{
-    int rc = sbt_pipeline_setup(state);
-    broker = sbt_pl.broker, store = sbt_pl.store, metrics = sbt_pl.metrics;
-    bus = sbt_pl.bus, tmp = sbt_pl.tmp;
-    return rc;
-}
-
-typedef struct sim {
-    sb_proc proc;
-    char log[700], record[700];
-} sim;
-
-static bool log_has(const char *path, const char *prefix)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, prefix, strlen(prefix)) == 0;
-    fclose(f);
-    return found;
-}
-
-static void sim_start(sim *s)
-{
-    snprintf(s->log, sizeof(s->log), "%s/devsim-tasmota.log", tmp);
-    snprintf(s->record, sizeof(s->record), "%s/devsim-tasmota.rx", tmp);
-    const char *argv[] = {sbt_build_path("../../tools/devsim/devsim"),
-                          "--transport",
-                          "tasmota",
-                          "--nodes",
-                          "3",
-                          "--tele-period",
-                          "300ms",
-                          "--url",
-                          broker->url,
-                          "--record",
-                          s->record,
-                          NULL};
-    sb_errmsg em = {{0}};
-    if (sb_proc_spawn(&s->proc, argv, s->log, &em) != SB_OK)
-        fail_msg("devsim: %s", em.text);
-    int64_t end = sb_time_mono_ms() + 5000;
-    while (!log_has(s->log, "devsim: tasmota ")) {
-        if (sb_time_mono_ms() > end)
-            fail_msg("devsim did not start (%s)", s->log);
-        sb_time_sleep_ms(10);
-    }
-}
-
-static void wait_record(const sim *s, const char *line)
-{
-    int64_t end = sb_time_mono_ms() + 5000;
-    while (!log_has(s->record, line)) {
-        if (sb_time_mono_ms() > end)
-            fail_msg("devsim did not receive '%s'", line);
-        sb_time_sleep_ms(20);
-    }
-}
-
-static void wait_number(const char *id, double want)
-{
-    int64_t end = sb_time_mono_ms() + 10000;
-    for (;;) {
-        cJSON *d = NULL;
-        bool ok = sb_store_get(store, "field", id, &d, NULL) == SB_OK &&
-                  sb_json_num(cJSON_GetObjectItem(d, "current"), "value", -1e9) == want;
-        cJSON_Delete(d);
-        if (ok)
-            return;
-        if (sb_time_mono_ms() > end)
-            fail_msg("field %s did not become %g", id, want);
-        sb_time_sleep_ms(20);
-    }
-}
-
-static void send_set(const char *node, const char *src, const char *key, const char *value)
-{
-    char msg[512];
-    snprintf(msg, sizeof(msg),
-             "{\"gatewayId\":\"gwt\",\"nodeId\":\"%s\",\"sourceId\":\"%s\",\"type\":\"set\","
-             "\"payloads\":[{\"key\":\"%s\",\"value\":\"%s\"}]}",
-             node, src, key, value);
-    assert_int_equal(sb_bus_publish(bus, "sbtest/msg/out/gwt", msg, strlen(msg), 1, false), SB_OK);
-}
-
 static void check_values(void)
 {
     check_number_field("gwt.sensor1.BME280.Temperature", "gauge_float", "°C", 21.0, 21.95);
@@ -149,9 +53,9 @@ static void check_values(void)
 }
 
 /* Status 0 was asked for when the LWT said Online; its answer names the node. */
-static void check_node_info(const sim *s)
+static void check_node_info(const sbt_devsim *s)
 {
-    wait_record(s, "cmnd/plug1/STATUS 0");
+    sbt_devsim_wait_record(s, "cmnd/plug1/STATUS 0");
     int64_t end = sb_time_mono_ms() + 10000;
     for (;;) {
         cJSON *n = wait_doc("node", "gwt.plug1", false, 5000);
@@ -176,21 +80,21 @@ static void test_tasmota(void **state)
     snprintf(doc, sizeof(doc),
              "{\"id\":\"gwt\",\"enabled\":true,\"reconnectDelay\":\"200ms\","
              "\"provider\":{\"type\":\"tasmota\",\"url\":\"%s\"}}",
-             broker->url);
+             sbt_pl.broker->url);
     put_gateway(doc);
     sb_time_sleep_ms(500); /* the provider subscribes before devsim's first tele */
-    sim s = {0};
-    sim_start(&s);
+    sbt_devsim s = {0};
+    sbt_devsim_start(&s, "tasmota", "3", "300ms");
     check_values();
     check_node_info(&s);
 
     /* writes: a relay and the dimmer; the new state comes back from stat/RESULT */
-    send_set("plug1", "POWER2", "power", "on");
-    wait_record(&s, "cmnd/plug1/POWER2 ON");
+    send_set("gwt", "plug1", "POWER2", "power", "on");
+    sbt_devsim_wait_record(&s, "cmnd/plug1/POWER2 ON");
     wait_field_bool("gwt.plug1.POWER2.power", true);
     wait_field_bool("gwt.plug1.POWER1.power", false);
-    send_set("light1", "light", "Dimmer", "80");
-    wait_record(&s, "cmnd/light1/Dimmer 80");
+    send_set("gwt", "light1", "light", "Dimmer", "80");
+    sbt_devsim_wait_record(&s, "cmnd/light1/Dimmer 80");
     wait_number("gwt.light1.light.Dimmer", 80);
 
     check_influx("gwt", "sensor1.BME280.Temperature");
@@ -209,5 +113,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tasmota),
     };
-    return cmocka_run_group_tests(tests, setup, sbt_pipeline_teardown);
+    return cmocka_run_group_tests(tests, sbt_pipeline_setup, sbt_pipeline_teardown);
 }

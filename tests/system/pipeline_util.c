@@ -110,7 +110,7 @@ int sbt_pipeline_setup(void **state)
     if (sb_metrics_open_url(cfg, influx->url, &metrics, &em) != SB_OK)
         fail_msg("metrics: %s", em.text);
     assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus borrows it for its lifetime */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "e2etest", "t1", true);
     sbt_pl = (sbt_pipeline){
@@ -260,6 +260,87 @@ void wait_node_state(const char *id, const char *status)
             return;
         if (sb_time_mono_ms() > end)
             fail_msg("node %s did not become %s (it is '%s')", id, status, now);
+        sb_time_sleep_ms(20);
+    }
+}
+
+void wait_number(const char *id, double want)
+{
+    int64_t end = sb_time_mono_ms() + 10000;
+    for (;;) {
+        cJSON *d = NULL;
+        bool ok = sb_store_get(sbt_pl.store, "field", id, &d, NULL) == SB_OK &&
+                  sb_json_num(cJSON_GetObjectItem(d, "current"), "value", -1e9) == want;
+        cJSON_Delete(d);
+        if (ok)
+            return;
+        if (sb_time_mono_ms() > end)
+            fail_msg("field %s did not become %g", id, want);
+        sb_time_sleep_ms(20);
+    }
+}
+
+void send_set(const char *gw, const char *node, const char *src, const char *key, const char *value)
+{
+    char msg[512], topic[256];
+    snprintf(msg, sizeof(msg),
+             "{\"gatewayId\":\"%s\",\"nodeId\":\"%s\",\"sourceId\":\"%s\",\"type\":\"set\","
+             "\"payloads\":[{\"key\":\"%s\",\"value\":\"%s\"}]}",
+             gw, node, src, key, value);
+    snprintf(topic, sizeof(topic), "sbtest/msg/out/%s", gw);
+    assert_int_equal(sb_bus_publish(sbt_pl.bus, topic, msg, strlen(msg), 1, false), SB_OK);
+}
+
+/* ---- devsim ---- */
+
+static bool log_has(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return found;
+}
+
+void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, const char *period)
+{
+    snprintf(s->log, sizeof(s->log), "%s/devsim-%s.log", sbt_pl.tmp, transport);
+    snprintf(s->record, sizeof(s->record), "%s/devsim-%s.rx", sbt_pl.tmp, transport);
+    const char *argv[] = {sbt_build_path("../../tools/devsim/devsim"),
+                          "--transport",
+                          transport,
+                          "--nodes",
+                          nodes,
+                          "--tele-period",
+                          period,
+                          "--url",
+                          sbt_pl.broker->url,
+                          "--record",
+                          s->record,
+                          NULL};
+    sb_errmsg em = {{0}};
+    if (sb_proc_spawn(&s->proc, argv, s->log, &em) != SB_OK)
+        fail_msg("devsim: %s", em.text);
+    char ready[64];
+    snprintf(ready, sizeof(ready), "devsim: %s ", transport);
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (!log_has(s->log, ready)) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("devsim did not start (%s)", s->log);
+        sb_time_sleep_ms(10);
+    }
+}
+
+void sbt_devsim_wait_record(const sbt_devsim *s, const char *line)
+{
+    int64_t end = sb_time_mono_ms() + 5000;
+    while (!log_has(s->record, line)) {
+        if (sb_time_mono_ms() > end)
+            fail_msg("devsim did not receive '%s'", line);
         sb_time_sleep_ms(20);
     }
 }

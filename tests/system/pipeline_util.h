@@ -13,6 +13,7 @@
 #include "core/broker.h"
 #include "core/bus.h"
 #include "core/config.h"
+#include "core/proc.h"
 #include "storage/metrics.h"
 #include "storage/store.h"
 
@@ -57,5 +58,26 @@ void wait_field_bool(const char *id, bool want);
 
 /* Waits up to 10 s until node id's state.status is status. */
 void wait_node_state(const char *id, const char *status);
+
+/* Waits up to 10 s until the field's current value is the number want. */
+void wait_number(const char *id, double want);
+
+/* Publishes a set of node/src/key = value on <p>/msg/out/<gw>. */
+void send_set(const char *gw, const char *node, const char *src, const char *key,
+              const char *value);
+
+/* ---- devsim playing MQTT devices (--transport tasmota|esphome ...) ---- */
+
+typedef struct sbt_devsim {
+    sb_proc proc;
+    char log[700], record[700]; /* its output; the commands it received */
+} sbt_devsim;
+
+/* Starts devsim --transport transport with nodes devices publishing every period on the test
+ * broker, and waits for its "devsim: <transport> " line. Stop it with sb_proc_stop. */
+void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, const char *period);
+
+/* Waits up to 5 s for a line starting with line among the commands devsim received. */
+void sbt_devsim_wait_record(const sbt_devsim *s, const char *line);
 
 #endif

@@ -15,8 +15,9 @@
 static void parses_single_event(void **state)
 {
     (void)state;
-    const char *p = "{\"type\":\"updated\",\"entityType\":\"field\",\"entityId\":\"gw1.1.2.V_TEMP\","
-                    "\"quickId\":\"field:gw1.1.2.V_TEMP\",\"entity\":{\"name\":\"t\"}}";
+    const char *p =
+        "{\"type\":\"updated\",\"entityType\":\"field\",\"entityId\":\"gw1.1.2.V_TEMP\","
+        "\"quickId\":\"field:gw1.1.2.V_TEMP\",\"entity\":{\"name\":\"t\"}}";
     sb_event *ev;
     size_t n;
     sb_errmsg em = {{0}};

@@ -339,3 +339,39 @@ void devsim_io_close(devsim_io *io)
         unlink(io->o.link);
     free(io);
 }
+
+sb_err devsim_mqtt_create(const char *url, const char *kind, sb_config_bus *cfg, sb_bus **out,
+                          sb_errmsg *em)
+{
+    *cfg = (sb_config_bus){.url = (char *)url,
+                           .topic_prefix = (char *)"devsim",
+                           .mqtt_version = SB_MQTT_V311,
+                           .keepalive_ms = 30000,
+                           .connect_timeout_ms = 5000,
+                           .reconnect_min_ms = 100,
+                           .reconnect_max_ms = 2000,
+                           .max_pending = 100000,
+                           .tls = {.verify = true}};
+    char client[64];
+    snprintf(client, sizeof(client), "devsim-%s", kind);
+    sb_bus_opts bo = {.cfg = cfg,
+                      .service = "devsim",
+                      .instance = kind,
+                      .client_id = client,
+                      .clean_start = true,
+                      .no_status = true};
+    return sb_bus_create(&bo, out, em);
+}
+
+void devsim_mqtt_loop(int64_t period_ms, int64_t duration_ms, volatile sig_atomic_t *stop,
+                      void (*tick)(void *ctx), void *ctx)
+{
+    int64_t start = sb_time_mono_ms(), next = start;
+    while (!*stop && !(duration_ms && sb_time_mono_ms() - start >= duration_ms)) {
+        if (sb_time_mono_ms() >= next) {
+            tick(ctx);
+            next += period_ms;
+        }
+        sb_time_sleep_ms(20);
+    }
+}

@@ -5,9 +5,11 @@
 #ifndef SB_DEVSIM_IO_H
 #define SB_DEVSIM_IO_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/bus.h"
 #include "core/err.h"
 #include "tools/devsim/sim.h"
 
@@ -52,5 +54,18 @@ bool devsim_io_poll(devsim_io *io, devsim *sim, int timeout_ms);
 uint64_t devsim_io_dropped(const devsim_io *io);
 
 void devsim_io_close(devsim_io *io);
+
+/*
+ * The MQTT client of simulated MQTT devices (Tasmota, ESPHome ...): MQTT 3.1.1, client id
+ * "devsim-<kind>", clean session, no status. cfg is filled here and must outlive the client;
+ * the caller subscribes, then starts it.
+ */
+sb_err devsim_mqtt_create(const char *url, const char *kind, sb_config_bus *cfg, sb_bus **out,
+                          sb_errmsg *em);
+
+/* Calls tick(ctx) at once and then every period_ms until *stop or duration_ms (0 = no limit)
+ * has passed: the publishing loop of the simulated MQTT devices. */
+void devsim_mqtt_loop(int64_t period_ms, int64_t duration_ms, volatile sig_atomic_t *stop,
+                      void (*tick)(void *ctx), void *ctx);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/time.h"
+#include "tools/devsim/esphome.h"
 #include "tools/devsim/io.h"
 #include "tools/devsim/tasmota.h"
 
@@ -28,6 +29,7 @@ typedef struct args {
     const char *record;
     bool sequence;
     bool tasmota;
+    bool esphome;
     int64_t tele_ms;
 } args;
 
@@ -57,6 +59,8 @@ static void usage(FILE *f)
         "      --prefix P       mqtt: topics P-out/... and P-in/... (default mygateway1)\n"
         "  -t tasmota           instead: N Tasmota devices (sensor, 2-relay plug, light) on --url\n"
         "      --tele-period D  tasmota: tele STATE/SENSOR period (default 10s)\n"
+        "  -t esphome           instead: N ESPHome devices (sensor node, plug, light) on --url;\n"
+        "                       --tele-period is how often their sensors publish\n"
         "  -h, --help           this help\n"
         "The first stdout line says where the controller connects (\"devsim: pty /dev/pts/3\").\n");
 }
@@ -90,7 +94,8 @@ static int apply(args *a, int c, const char *v)
     switch (c) {
     case 't':
         a->tasmota = strcmp(v, "tasmota") == 0;
-        if (a->tasmota)
+        a->esphome = strcmp(v, "esphome") == 0;
+        if (a->tasmota || a->esphome)
             return 0;
         if (strcmp(v, "pty") && strcmp(v, "tcp") && strcmp(v, "mqtt")) {
             fprintf(stderr, "devsim: --transport '%s': expected pty, tcp or mqtt\n", v);
@@ -239,6 +244,14 @@ int main(int argc, char **argv)
                               .duration_ms = a.duration_ms,
                               .record = a.record};
         return devsim_tasmota_run(&to, &stop_flag);
+    }
+    if (a.esphome) {
+        devsim_esph_opts eo = {.url = a.io.url,
+                               .devices = a.nodes,
+                               .period_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
+                               .duration_ms = a.duration_ms,
+                               .record = a.record};
+        return devsim_esphome_run(&eo, &stop_flag);
     }
 
     FILE *record = NULL;

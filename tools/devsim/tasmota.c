@@ -20,6 +20,7 @@
 
 #include "core/bus.h"
 #include "core/time.h"
+#include "tools/devsim/io.h"
 
 typedef enum { SENSOR, PLUG, LIGHT } kind;
 
@@ -229,45 +230,27 @@ static bool devs_init(tsim *s, long n)
     return true;
 }
 
-static void loop(tsim *s, const devsim_tas_opts *o, volatile sig_atomic_t *stop)
+/* One period: every device publishes. */
+static void tick(void *ctx)
 {
-    int64_t start = sb_time_mono_ms(), next = start;
-    while (!*stop && !(o->duration_ms && sb_time_mono_ms() - start >= o->duration_ms)) {
-        if (sb_time_mono_ms() >= next) {
-            pthread_mutex_lock(&s->mu);
-            for (size_t i = 0; i < s->n; i++)
-                tele(s, &s->devs[i]);
-            pthread_mutex_unlock(&s->mu);
-            next += o->tele_ms;
-        }
-        sb_time_sleep_ms(20);
-    }
+    tsim *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n; i++)
+        tele(s, &s->devs[i]);
+    pthread_mutex_unlock(&s->mu);
 }
 
 int devsim_tasmota_run(const devsim_tas_opts *o, volatile sig_atomic_t *stop)
 {
     tsim s = {0};
     sb_errmsg em = {{0}};
-    sb_config_bus c = {.url = (char *)o->url,
-                       .topic_prefix = (char *)"devsim",
-                       .mqtt_version = SB_MQTT_V311,
-                       .keepalive_ms = 30000,
-                       .connect_timeout_ms = 5000,
-                       .reconnect_min_ms = 100,
-                       .reconnect_max_ms = 2000,
-                       .max_pending = 100000,
-                       .tls = {.verify = true}};
-    sb_bus_opts bo = {.cfg = &c,
-                      .service = "devsim",
-                      .instance = "tasmota",
-                      .client_id = "devsim-tasmota",
-                      .clean_start = true,
-                      .no_status = true};
+    sb_config_bus c;
     pthread_mutex_init(&s.mu, NULL);
     int rc = 1;
     if (o->record && !(s.record = fopen(o->record, "a")))
         goto fail;
-    if (!devs_init(&s, o->devices) || sb_bus_create(&bo, &s.bus, &em) != SB_OK ||
+    if (!devs_init(&s, o->devices) ||
+        devsim_mqtt_create(o->url, "tasmota", &c, &s.bus, &em) != SB_OK ||
         sb_bus_subscribe(s.bus, "cmnd/+/+", 1, on_cmnd, &s, &em) != SB_OK ||
         sb_bus_start(s.bus, 5000, &em) != SB_OK) {
         fprintf(stderr, "devsim: tasmota: %s\n", em.text);
@@ -277,7 +260,7 @@ int devsim_tasmota_run(const devsim_tas_opts *o, volatile sig_atomic_t *stop)
         pub(&s, &s.devs[i], "tele", "LWT", "Online", true);
     printf("devsim: tasmota %s %zu\n", o->url, s.n);
     fflush(stdout);
-    loop(&s, o, stop);
+    devsim_mqtt_loop(o->tele_ms, o->duration_ms, stop, tick, &s);
     for (size_t i = 0; i < s.n; i++)
         pub(&s, &s.devs[i], "tele", "LWT", "Offline", true);
     sb_bus_flush(s.bus, 2000);

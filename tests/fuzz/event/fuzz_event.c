@@ -26,8 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sb_errmsg em = {{0}};
     if (sb_event_parse(data, size, &ev, &n, &em) == SB_OK) {
         for (size_t i = 0; i < n; i++)
-            CHECK(ev[i].type[0] && ev[i].entity_type[0] && ev[i].entity_id[0] &&
-                  ev[i].quick_id[0]);
+            CHECK(ev[i].type[0] && ev[i].entity_type[0] && ev[i].entity_id[0] && ev[i].quick_id[0]);
         sb_event_free_all(ev, n);
     } else {
         CHECK(em.text[0]);

@@ -1,0 +1,16 @@
+/*
+ * buf.h - growing a heap buffer geometrically: the one place for the "double until it fits"
+ * loop that text builders (templates, line protocol, HTTP bodies) share.
+ */
+#ifndef SB_BUF_H
+#define SB_BUF_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* Makes *data hold at least need bytes (capacity doubles from 256). SB_ERR_NOMEM leaves the
+ * buffer as it was. */
+sb_err sb_buf_reserve(char **data, size_t *cap, size_t need);
+
+#endif
