@@ -63,7 +63,8 @@ bool sb_secret_key_name(const char *name)
 {
     static const char *const names[] = {"password",    "passwd",     "secret",    "token",
                                         "apikey",      "apitoken",   "bottoken",  "authtoken",
-                                        "accesstoken", "privatekey", "clientsecret"};
+                                        "accesstoken", "privatekey", "clientsecret",
+                                        "authorization"};
     char low[32];
     size_t n = 0;
     for (const char *c = name; c && *c; c++) {
@@ -249,4 +250,18 @@ sb_err sb_secret_open_doc(const sb_secret_key *key, cJSON *doc, sb_errmsg *em)
 {
     visit v = {key, em};
     return doc ? walk(doc, NULL, open_one, &v, 0) : SB_OK;
+}
+
+sb_err sb_secret_open_with(const sb_config *cfg, cJSON *doc, sb_errmsg *em)
+{
+    sb_secret_key key;
+    sb_errmsg kem = {{0}};
+    sb_err krc = sb_secret_key_load(cfg, &key, &kem);
+    if (krc != SB_OK)
+        memset(&key, 0, sizeof(key)); /* fine while nothing is sealed */
+    sb_err rc = sb_secret_open_doc(&key, doc, em);
+    if (rc != SB_OK && krc != SB_OK)
+        rc = sb_fail_wrap(em, rc, "%s", kem.text);
+    OPENSSL_cleanse(&key, sizeof(key));
+    return rc;
 }

@@ -9,8 +9,8 @@
  * provider's broker password) opens the document it read from the store (sb_secret_open_doc).
  *
  * Which values are secrets: a string under a key named password, passwd, secret, token,
- * apiKey, api_key, apiToken, botToken, authToken, accessToken, privateKey, clientSecret (any
- * case, '_' ignored), and the "value" of an object marked {"secret": true, "value": "..."}
+ * apiKey, api_key, apiToken, botToken, authToken, accessToken, privateKey, clientSecret,
+ * authorization (any case, '_' and '-' ignored: an "Authorization" or "Api-Key" header too), and the "value" of an object marked {"secret": true, "value": "..."}
  * (for example a webhook header).
  */
 #ifndef SB_SECRET_H
@@ -63,5 +63,10 @@ void sb_secret_redact_doc(cJSON *doc);
 /* Opens every sealed string of doc in place; the first failure is returned (naming the key)
  * and the rest are still opened. */
 sb_err sb_secret_open_doc(const sb_secret_key *key, cJSON *doc, sb_errmsg *em);
+
+/* What a service that reads entities does: sb_secret_key_load(cfg) and sb_secret_open_doc(doc).
+ * Without a key a document with nothing sealed is fine; one with sealed values fails saying
+ * why there is no key. */
+sb_err sb_secret_open_with(const sb_config *cfg, cJSON *doc, sb_errmsg *em);
 
 #endif

@@ -85,27 +85,14 @@ static void start_doc(gw_service *s, const cJSON *doc, const char *id, cJSON *re
     note(results, id, what);
 }
 
-/* Opens the secrets the API sealed in doc (core/secret.h) in place, so the provider gets the
- * clear text and the fingerprint compares clear documents on both sides. */
-static sb_err open_secrets(gw_service *s, cJSON *doc, sb_errmsg *em)
-{
-    sb_secret_key key;
-    sb_errmsg kem = {{0}};
-    sb_err krc = sb_secret_key_load(s->env.cfg, &key, &kem);
-    if (krc != SB_OK)
-        memset(&key, 0, sizeof(key)); /* fine while nothing is sealed */
-    sb_err rc = sb_secret_open_doc(&key, doc, em);
-    if (rc != SB_OK && krc != SB_OK)
-        rc = sb_fail_wrap(em, rc, "%s", kem.text);
-    return rc;
-}
-
 void gw_reload_one(gw_service *s, const char *id, bool force, cJSON *results)
 {
     cJSON *doc = NULL;
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->env.store, "gateway", id, &doc, &em);
-    if (rc == SB_OK && (rc = open_secrets(s, doc, &em)) != SB_OK) {
+    /* Secrets the API sealed: the provider gets them in clear, and the fingerprint compares
+     * clear documents on both sides. */
+    if (rc == SB_OK && (rc = sb_secret_open_with(s->env.cfg, doc, &em)) != SB_OK) {
         char msg[sizeof(em.text) + 32];
         snprintf(msg, sizeof(msg), "its secrets: %s", sb_errmsg_str(&em, rc));
         /* Published once: the state event this causes brings us back here. */

@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/json.h"
 #include "core/secret.h"
@@ -64,8 +66,9 @@ static void test_refused(void **state)
 
 static void test_names(void **state)
 {
-    static const char *const yes[] = {"password", "Password", "api_key", "apiKey", "botToken",
-                                      "client_secret", "token", "SECRET"};
+    static const char *const yes[] = {"password", "Password",      "api_key", "apiKey",
+                                      "botToken", "client_secret", "token",   "SECRET",
+                                      "Authorization", "Api-Key"};
     static const char *const no[] = {"username", "passwordHash", "tokens", "host", "value", ""};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
         assert_true(sb_secret_key_name(yes[i]));
@@ -136,6 +139,45 @@ static void test_docs(void **state)
     cJSON_Delete(copy);
 }
 
+/* sb_secret_open_with: the key from cfg->secret, else <data_dir>/secret; without either,
+ * documents with nothing sealed still pass. */
+static void test_open_with(void **state)
+{
+    sb_config *cfg = NULL;
+    assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
+    char dir[] = "/tmp/secret_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    free(cfg->data_dir);
+    cfg->data_dir = strdup(dir);
+    free(cfg->secret);
+    cfg->secret = strdup("");
+    cJSON *plain = parse("{\"password\":\"as-stored\"}");
+    assert_int_equal(sb_secret_open_with(cfg, plain, NULL), SB_OK);
+    assert_string_equal(str_at(plain, "password"), "as-stored");
+    sb_secret_key k = key("from the file");
+    char *sealed = NULL, text[256];
+    assert_int_equal(sb_secret_seal(&k, "hunter2", &sealed, NULL), SB_OK);
+    snprintf(text, sizeof(text), "{\"password\":\"%s\"}", sealed);
+    cJSON *doc = parse(text);
+    sb_errmsg em = {{0}};
+    assert_int_equal(sb_secret_open_with(cfg, doc, &em), SB_ERR_AUTH);
+    assert_non_null(strstr(em.text, "no secret configured"));
+    char path[300];
+    snprintf(path, sizeof(path), "%s/secret", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("from the file\n", f);
+    fclose(f);
+    assert_int_equal(sb_secret_open_with(cfg, doc, NULL), SB_OK);
+    assert_string_equal(str_at(doc, "password"), "hunter2");
+    unlink(path);
+    rmdir(dir);
+    free(sealed);
+    cJSON_Delete(plain);
+    cJSON_Delete(doc);
+    sb_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_docs),
+        cmocka_unit_test(test_open_with),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
