@@ -110,11 +110,13 @@ typedef struct sb_config_gateway {
     sb_config_gateway_filter filter;
     char *log_dir;         /* message logger files; empty = <data_dir>/gateway-logs */
     int64_t out_queue_max; /* messages waiting to be sent, per gateway */
+    int64_t in_queue_max;  /* received messages held while the msg/in window is full */
 } sb_config_gateway;
 
 typedef struct sb_config_processor {
     int64_t node_down_after_ms; /* inactivity that turns a node down; 0 = never */
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
+    int64_t field_cache;        /* field records kept in memory (the rest stay in the store) */
 } sb_config_processor;
 
 typedef struct sb_config_task {
@@ -143,9 +145,25 @@ typedef struct sb_config_api {
     int64_t gzip_min;          /* responses from this size are gzipped when accepted; 0 = never */
 } sb_config_api;
 
+/* The handler service (switchboard-handler). */
+typedef struct sb_config_handler_filter {
+    cJSON *labels; /* a handler document must carry every one of these labels */
+} sb_config_handler_filter;
+
+typedef struct sb_config_handler {
+    sb_config_handler_filter filter;
+    int64_t queue_max; /* calls waiting for one handler; more are dropped and counted */
+} sb_config_handler;
+
 typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
+
+/* Where this installation is: used by schedules and by templates (sunrise, sunset, format). */
+typedef struct sb_config_site {
+    char *timezone; /* IANA zone of wall-clock times; empty = the system's local zone */
+    char *location; /* "latitude,longitude" in degrees (north/east positive); empty = none */
+} sb_config_site;
 
 typedef struct sb_config {
     char *data_dir;
@@ -159,7 +177,9 @@ typedef struct sb_config {
     sb_config_processor processor;
     sb_config_task task;
     sb_config_api api;
+    sb_config_handler handler;
     sb_config_run run;
+    sb_config_site site;
     char *source; /* the file it was loaded from, or "defaults" */
 } sb_config;
 

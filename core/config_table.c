@@ -184,6 +184,9 @@ static const sb_option gateway_table[] = {
                    "<data_dir>/gateway-logs."),
     SB_OPT_ROW_INT(sb_config_gateway, out_queue_max, "out_queue_max", "10000", 1, 10000000,
                    "Messages waiting to be sent to one gateway's devices; more are dropped."),
+    SB_OPT_ROW_INT(sb_config_gateway, in_queue_max, "in_queue_max", "10000", 0, 10000000,
+                   "Received messages an MQTT provider holds per gateway while the processor "
+                   "is behind (its window is full); more are dropped, counted and logged."),
     SB_OPT_END,
 };
 
@@ -193,6 +196,9 @@ static const sb_option processor_table[] = {
                         "A node without traffic for this long is marked down; 0 = never."),
     SB_OPT_ROW_INT(sb_config_processor, queue_max, "queue_max", "1000", 1, 1000000,
                    "Frames received and not yet applied; when full the bus waits."),
+    SB_OPT_ROW_INT(sb_config_processor, field_cache, "field_cache", "2000", 16, 100000000,
+                   "Field records kept in memory, most recently used first; the others are "
+                   "read from the store when a value arrives for them."),
     SB_OPT_END,
 };
 
@@ -250,10 +256,37 @@ static const sb_option api_table[] = {
     SB_OPT_END,
 };
 
+/* The handler service. */
+static const sb_option handler_filter_table[] = {
+    SB_OPT_ROW_MAP(sb_config_handler_filter, labels, "labels",
+                   "Run only the handlers whose labels include all of these; empty = every "
+                   "handler."),
+    SB_OPT_END,
+};
+
+static const sb_option handler_table[] = {
+    SB_OPT_ROW_SECTION(sb_config_handler, filter, "filter", handler_filter_table,
+                       "Which handler documents this instance runs."),
+    SB_OPT_ROW_INT(sb_config_handler, queue_max, "queue_max", "1000", 1, 1000000,
+                   "Calls waiting for one handler; more are dropped (and counted in the "
+                   "status)."),
+    SB_OPT_END,
+};
+
 static const sb_option run_table[] = {
     SB_OPT_ROW_LIST(sb_config_run, services, "services",
                     "gateway,processor,forward,task,scheduler,handler,api",
                     "Services `switchboard run` starts, each on its own thread."),
+    SB_OPT_END,
+};
+
+static const sb_option site_table[] = {
+    SB_OPT_ROW_STR(sb_config_site, timezone, "timezone", "",
+                   "IANA time zone of schedules and templates (Europe/Berlin); empty = the "
+                   "system's."),
+    SB_OPT_ROW_STR(sb_config_site, location, "location", "",
+                   "latitude,longitude in degrees for sunrise/sunset (52.52,13.405); empty = none. "
+                   "The settings entity's geoLocation overrides it."),
     SB_OPT_END,
 };
 
@@ -283,6 +316,10 @@ const sb_option sb_config_table[] = {
                        "The message processor (switchboard-processor)."),
     SB_OPT_ROW_SECTION(sb_config, task, "task", task_table, "The task service (switchboard-task)."),
     SB_OPT_ROW_SECTION(sb_config, api, "api", api_table, "The HTTP API (switchboard-api)."),
+    SB_OPT_ROW_SECTION(sb_config, handler, "handler", handler_table,
+                       "The handler service (switchboard-handler)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
+    SB_OPT_ROW_SECTION(sb_config, site, "site", site_table,
+                       "Where this installation is (schedules, sunrise/sunset, templates)."),
     SB_OPT_END,
 };

@@ -98,6 +98,12 @@ bool sb_json_set(cJSON *obj, const char *key, cJSON *item)
 
 bool sb_json_set_str(cJSON *obj, const char *key, const char *value)
 {
+    /* Rewriting a string member in place (no allocation when the new text is not longer) is
+     * what the processor does several times per value: timestamps, lastSeen, status. */
+    cJSON *cur = value ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    if (cJSON_IsString(cur) && !(cur->type & cJSON_IsReference) && cur->valuestring &&
+        (value < cur->valuestring || value > cur->valuestring + strlen(cur->valuestring)))
+        return cJSON_SetValuestring(cur, value) != NULL;
     return sb_json_set(obj, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
 }
 
@@ -151,6 +157,31 @@ bool sb_json_scalar_text(const cJSON *item, char *buf, size_t len)
         snprintf(buf, len, "%s", "");
     } else {
         return false;
+    }
+    return true;
+}
+
+char *sb_json_print_except(const cJSON *obj, const char *const *skip)
+{
+    cJSON *copy = cJSON_Duplicate(obj, 1);
+    if (!copy)
+        return NULL;
+    for (; skip && *skip; skip++)
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, *skip);
+    char *text = sb_json_print(copy);
+    cJSON_Delete(copy);
+    return text;
+}
+
+bool sb_json_labels_match(const cJSON *labels, const cJSON *want)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want)
+    {
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(labels, w->string);
+        if (!cJSON_IsString(have) || !cJSON_IsString(w) ||
+            strcmp(have->valuestring, w->valuestring) != 0)
+            return false;
     }
     return true;
 }

@@ -69,6 +69,8 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     if (rc == SB_OK)
         rc = subscribe_events(a, &em);
     if (rc == SB_OK)
+        rc = api_action_subscribe(a, &em);
+    if (rc == SB_OK)
         rc = api_system_open(a, &em);
     if (rc == SB_OK && (rc = api_throttle_open(a)) != SB_OK)
         sb_fail(&em, rc, "out of memory");

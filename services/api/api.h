@@ -215,6 +215,8 @@ void api_restore(api *a, api_req *rq, api_resp *rs);
 
 /* Actions and quick ids (action.c). */
 void api_action(api *a, api_req *rq, api_resp *rs);
+/* Subscribes <p>/ctl/api/action: api_action's body over the bus, replying with the result. */
+sb_err api_action_subscribe(api *a, sb_errmsg *em);
 void api_quickid(api *a, api_req *rq, api_resp *rs);
 
 /*

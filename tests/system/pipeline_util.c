@@ -344,3 +344,16 @@ void sbt_devsim_wait_record(const sbt_devsim *s, const char *line)
         sb_time_sleep_ms(20);
     }
 }
+
+int sbt_file_count(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
+}
