@@ -142,7 +142,7 @@ typedef struct sb_config_api {
     int64_t rate_burst;        /* requests a client may send at once above the rate */
     int64_t login_failures;    /* failed logins per client within login_window; then 429 */
     int64_t login_window_ms;
-    int64_t gzip_min;          /* responses from this size are gzipped when accepted; 0 = never */
+    int64_t gzip_min; /* responses from this size are gzipped when accepted; 0 = never */
 } sb_config_api;
 
 /* The handler service (switchboard-handler). */

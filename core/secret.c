@@ -61,10 +61,9 @@ bool sb_secret_is_sealed(const char *s)
 
 bool sb_secret_key_name(const char *name)
 {
-    static const char *const names[] = {"password",    "passwd",     "secret",    "token",
-                                        "apikey",      "apitoken",   "bottoken",  "authtoken",
-                                        "accesstoken", "privatekey", "clientsecret",
-                                        "authorization"};
+    static const char *const names[] = {
+        "password", "passwd",    "secret",      "token",      "apikey",       "apitoken",
+        "bottoken", "authtoken", "accesstoken", "privatekey", "clientsecret", "authorization"};
     char low[32];
     size_t n = 0;
     for (const char *c = name; c && *c; c++) {
@@ -141,7 +140,8 @@ sb_err sb_secret_open(const sb_secret_key *key, const char *sealed, char **out, 
     return SB_OK;
 }
 
-/* ---- documents -------------------------------------------------------------------------------- */
+/* ---- documents --------------------------------------------------------------------------------
+ */
 
 /* {"secret": true, "value": "..."}: the value is the secret. */
 static bool marked(const cJSON *o)

@@ -10,8 +10,8 @@
  *
  * Which values are secrets: a string under a key named password, passwd, secret, token,
  * apiKey, api_key, apiToken, botToken, authToken, accessToken, privateKey, clientSecret,
- * authorization (any case, '_' and '-' ignored: an "Authorization" or "Api-Key" header too), and the "value" of an object marked {"secret": true, "value": "..."}
- * (for example a webhook header).
+ * authorization (any case, '_' and '-' ignored: an "Authorization" or "Api-Key" header too), and
+ * the "value" of an object marked {"secret": true, "value": "..."} (for example a webhook header).
  */
 #ifndef SB_SECRET_H
 #define SB_SECRET_H

@@ -119,9 +119,9 @@ typedef struct api {
     sb_logger log;
     unsigned char secret[64];
     size_t secret_len;
-    sb_secret_key seal; /* seals secrets inside entities (core/secret.h) */
-    struct ws_hub *hub;         /* websocket clients (ws.h) */
-    struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
+    sb_secret_key seal;             /* seals secrets inside entities (core/secret.h) */
+    struct ws_hub *hub;             /* websocket clients (ws.h) */
+    struct sb_metrics *metrics;     /* the metric store, NULL when none (metric.c) */
     struct api_status_book *status; /* the services' retained status documents (system.c) */
     struct api_throttle *throttle;  /* per-client request and login counts (throttle.c) */
     int64_t started_ms;
@@ -263,8 +263,8 @@ bool api_password_verify(const char *password, const char *stored);
  * with rs set when the document is refused. api_token_authenticate() checks a bearer token
  * that is not a JWT and fills rq's role and user.
  */
-bool api_token_prepare(api *a, api_req *rq, cJSON *doc, const cJSON *old, api_resp *rs,
-                       char *shown, size_t len);
+bool api_token_prepare(api *a, api_req *rq, cJSON *doc, const cJSON *old, api_resp *rs, char *shown,
+                       size_t len);
 sb_err api_token_authenticate(api *a, const char *token, api_req *rq, sb_errmsg *em);
 /* A random URL-safe string of n characters (n < len). */
 sb_err api_random_text(char *out, size_t n, size_t len);

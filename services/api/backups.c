@@ -27,8 +27,8 @@
 #define SUFFIX ".tar.gz"
 
 /* Services told to reload after a restore (<p>/ctl/<service>/reload {}). */
-static const char *const reloaded[] = {"gateway", "processor", "task",
-                                       "scheduler", "handler",  "forward"};
+static const char *const reloaded[] = {"gateway",   "processor", "task",
+                                       "scheduler", "handler",   "forward"};
 
 /* The backup directory, created when missing (caller frees). */
 static char *backup_dir(api *a, sb_errmsg *em)

@@ -48,7 +48,7 @@ static const key_rule schedule_keys[] = {
 };
 /* As gateways/mysensors/mys_fw.c reads them; file, size and checksum are set by an upload. */
 static const key_rule firmware_keys[] = {
-    {"type", T_NUM}, {"version", T_NUM},  {"data", T_STR},     {"file", T_STR},
+    {"type", T_NUM}, {"version", T_NUM},  {"data", T_STR}, {"file", T_STR},
     {"size", T_NUM}, {"checksum", T_OBJ}, {NULL, T_STR},
 };
 static const key_rule dashboard_keys[] = {{"widgets", T_ARR}, {"favorite", T_BOOL}, {NULL, T_STR}};
@@ -168,8 +168,7 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     int bad = check_rules(common_keys, own, doc, &local) + check_rules(own, NULL, doc, &local);
     /* A device-tree record is addressed by its parts: each one is required. */
     static const char *const parts[] = {"gatewayId", "nodeId", "sourceId", "fieldId"};
-    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD &&
-                    i < sb_entity_kind_depth(kind);
+    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD && i < sb_entity_kind_depth(kind);
          i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, parts[i]);
         if (v && cJSON_IsString(v) && sb_quickid_valid_part(v->valuestring))

@@ -12,9 +12,8 @@
 #include "core/uuid.h"
 
 /* Keys other services own: a posted document without them keeps the stored ones. */
-static const char *const preserved[] = {"state",         "current",      "previous",
-                                        "lastSeen",      "noChangeSince", "passwordHash",
-                                        "tokenGeneration"};
+static const char *const preserved[] = {
+    "state", "current", "previous", "lastSeen", "noChangeSince", "passwordHash", "tokenGeneration"};
 /* A firmware document keeps its uploaded file unless the body names another one. */
 static const char *const firmware_preserved[] = {"file", "size", "checksum"};
 

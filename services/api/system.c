@@ -37,7 +37,8 @@ static void on_status(void *ctx, const sb_bus_msg *m)
     snprintf(key, sizeof(key), "%s", svc);
     snprintf(service, sizeof(service), "%.*s", (int)(inst - svc), svc);
     cJSON *doc = NULL;
-    if (m->len && (sb_json_parse(m->payload, m->len, &doc, NULL) != SB_OK || !cJSON_IsObject(doc))) {
+    if (m->len &&
+        (sb_json_parse(m->payload, m->len, &doc, NULL) != SB_OK || !cJSON_IsObject(doc))) {
         cJSON_Delete(doc);
         return;
     }
@@ -161,8 +162,8 @@ void api_system(api *a, api_req *rq, api_resp *rs)
 /* ---- Prometheus ------------------------------------------------------------------------------ */
 
 /* Maps of per-entity stats whose keys become a label instead of part of the metric name. */
-static const char *const keyed[][2] = {{"gateways", "gateway"}, {"handlers", "handler"},
-                                       {"tasks", "task"},       {"schedules", "schedule"}};
+static const char *const keyed[][2] = {
+    {"gateways", "gateway"}, {"handlers", "handler"}, {"tasks", "task"}, {"schedules", "schedule"}};
 
 typedef struct row {
     char name[160];
@@ -305,8 +306,8 @@ void api_prometheus(api *a, api_req *rq, api_resp *rs)
         const row *x = &r.v[i];
         if (i == 0 || strcmp(x->name, r.v[i - 1].name) != 0)
             len += (size_t)snprintf(out + len, cap - len, "# TYPE %s untyped\n", x->name);
-        len += (size_t)snprintf(out + len, cap - len, "%s{%s} %.17g\n", x->name, x->labels,
-                                x->value);
+        len +=
+            (size_t)snprintf(out + len, cap - len, "%s{%s} %.17g\n", x->name, x->labels, x->value);
     }
     free(r.v);
     if (out)

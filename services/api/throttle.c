@@ -105,8 +105,8 @@ bool api_throttle_request(api *a, const api_req *rq, api_resp *rs)
     const char *cred = credential(rq);
     int64_t now = sb_time_mono_ms();
     bool fresh;
-    slot *s = find(a->throttle->rate, fnv1a(cred[0] ? "t" : "a", cred[0] ? cred : rq->client),
-                   now, &fresh);
+    slot *s = find(a->throttle->rate, fnv1a(cred[0] ? "t" : "a", cred[0] ? cred : rq->client), now,
+                   &fresh);
     if (fresh) {
         s->tokens = burst;
         s->at_ms = now;

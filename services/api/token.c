@@ -35,8 +35,8 @@ static void hash_secret(const char *secret, char out[sizeof(HASH_TAG) + 64])
         snprintf(out + sizeof(HASH_TAG) - 1 + 2 * i, 3, "%02x", md[i]);
 }
 
-bool api_token_prepare(api *a, api_req *rq, cJSON *doc, const cJSON *old, api_resp *rs,
-                       char *shown, size_t len)
+bool api_token_prepare(api *a, api_req *rq, cJSON *doc, const cJSON *old, api_resp *rs, char *shown,
+                       size_t len)
 {
     (void)a;
     shown[0] = '\0';

@@ -11,7 +11,7 @@
 
 typedef struct api_res {
     long status;
-    char *raw;     /* the body as received (NUL-terminated), owned */
+    char *raw; /* the body as received (NUL-terminated), owned */
     size_t raw_len;
     cJSON *json;   /* parsed body or NULL, owned */
     char *headers; /* every response header line, owned */

@@ -2,8 +2,8 @@
  * api_http_test - the HTTP layer of the API over real HTTP: gzip for large responses when the
  * client accepts it (the body inflates to the plain answer), keep-alive across successes, errors
  * and compressed answers, configurable CORS (allowed origin echoed, others not, preflight), a
- * chunked request body refused with 411, a body-less POST, and every error status in the {"error","detail"}
- * shape with its right code (400 401 403 404 405 409 413 415).
+ * chunked request body refused with 411, a body-less POST, and every error status in the
+ * {"error","detail"} shape with its right code (400 401 403 404 405 409 413 415).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,9 +53,10 @@ static void test_gzip(void **state)
 {
     for (int i = 0; i < 30; i++) {
         char body[256];
-        snprintf(body, sizeof(body),
-                 "{\"id\":\"z%02d\",\"name\":\"schedule number %d\",\"labels\":{\"room\":\"hall\"}}",
-                 i, i);
+        snprintf(
+            body, sizeof(body),
+            "{\"id\":\"z%02d\",\"name\":\"schedule number %d\",\"labels\":{\"room\":\"hall\"}}", i,
+            i);
         api_res r = apic_post("/api/schedule", admin_token(), body);
         assert_int_equal(r.status, 201);
         apic_free(&r);
@@ -129,8 +130,8 @@ static void test_keep_alive(void **state)
 /* libwebsockets 4.1 does not decode chunked request bodies: 411, and the server goes on. */
 static void test_chunked(void **state)
 {
-    api_res r = apic_req("POST", "/api/gateway", admin_token(), "{\"id\":\"chunky\",\"name\":\"c\"}",
-                         NULL, "Transfer-Encoding: chunked");
+    api_res r = apic_req("POST", "/api/gateway", admin_token(),
+                         "{\"id\":\"chunky\",\"name\":\"c\"}", NULL, "Transfer-Encoding: chunked");
     assert_int_equal(r.status, 411);
     assert_non_null(strstr(apic_detail(&r), "Content-Length"));
     apic_free(&r);
@@ -168,8 +169,9 @@ typedef struct err_case {
 
 static void test_error_shapes(void **state)
 {
-    api_res r = apic_post("/api/user", admin_token(),
-                          "{\"username\":\"viewer\",\"password\":\"viewer-pw\",\"role\":\"readonly\"}");
+    api_res r =
+        apic_post("/api/user", admin_token(),
+                  "{\"username\":\"viewer\",\"password\":\"viewer-pw\",\"role\":\"readonly\"}");
     assert_int_equal(r.status, 201);
     apic_free(&r);
     long st = 0;
@@ -202,7 +204,8 @@ static void test_error_shapes(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const err_case *c = &cases[i];
-        const char *tok = c->token == 1 ? admin_token() : c->token == 2 ? ro
+        const char *tok = c->token == 1   ? admin_token()
+                          : c->token == 2 ? ro
                           : c->token == 3 ? "not.a.jwt"
                                           : NULL;
         r = apic_req(c->method, c->path, tok, c->body, c->ctype, NULL);
@@ -226,8 +229,8 @@ int main(void)
     apit_extra_yaml("  cors_origins:\n    - " ORIGIN "\n");
     apit_start();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gzip),        cmocka_unit_test(test_keep_alive),
-        cmocka_unit_test(test_chunked),     cmocka_unit_test(test_cors),
+        cmocka_unit_test(test_gzip),         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_chunked),      cmocka_unit_test(test_cors),
         cmocka_unit_test(test_error_shapes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

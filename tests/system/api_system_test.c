@@ -31,8 +31,7 @@ static void publish_status(const char *service, const char *instance, const char
 {
     char topic[256];
     snprintf(topic, sizeof(topic), "sbtest/status/%s/%s", service, instance);
-    assert_int_equal(
-        sb_bus_publish(apit_bus(), topic, payload, strlen(payload), 1, true), SB_OK);
+    assert_int_equal(sb_bus_publish(apit_bus(), topic, payload, strlen(payload), 1, true), SB_OK);
 }
 
 static const cJSON *find_service(const cJSON *sys, const char *service, const char *instance)
@@ -77,15 +76,15 @@ static void test_system(void **state)
     api_res r = system_until("task", "t1", true);
     const cJSON *p = find_service(r.json, "processor", "p1");
     assert_non_null(p);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "stats"),
-                                                             "processor"),
-                                         "framesIn")
-                         ->valueint,
-                     5);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "stats"), "processor"),
+                            "framesIn")
+            ->valueint,
+        5);
     /* The task status named no service or instance: the topic supplies them. */
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
-                            find_service(r.json, "task", "t1"), "status")),
-                        "offline");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(find_service(r.json, "task", "t1"), "status")),
+        "offline");
     /* The API's own retained status is there too. */
     const cJSON *e, *own = NULL;
     int online = 0;

@@ -347,10 +347,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload),
         cmocka_unit_test(test_required_parts),
-        cmocka_unit_test(test_status_and_version),   cmocka_unit_test(test_crud),
-        cmocka_unit_test(test_paging_sort_filter),   cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_not_found_and_method), cmocka_unit_test(test_oversize_body),
-        cmocka_unit_test(test_cascade_delete),       cmocka_unit_test(test_events),
+        cmocka_unit_test(test_status_and_version),
+        cmocka_unit_test(test_crud),
+        cmocka_unit_test(test_paging_sort_filter),
+        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_oversize_body),
+        cmocka_unit_test(test_cascade_delete),
+        cmocka_unit_test(test_events),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apit_stop();

@@ -103,8 +103,8 @@ int main(void)
 {
     char yaml[256];
     snprintf(yaml, sizeof(yaml),
-             "  rate_limit: %d\n  rate_burst: %d\n  login_failures: 3\n  login_window: 2s\n",
-             RATE, BURST);
+             "  rate_limit: %d\n  rate_burst: %d\n  login_failures: 3\n  login_window: 2s\n", RATE,
+             BURST);
     apit_extra_yaml(yaml);
     apit_start();
     char path[800];

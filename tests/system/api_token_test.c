@@ -116,9 +116,9 @@ static void test_tokens(void **state)
     snprintf(bad, sizeof(bad), "%s", ro);
     bad[10] = bad[10] == 'a' ? 'b' : 'a';
     assert_int_equal(status_as(bad, "GET", "/api/gateway", NULL), 401);
-    assert_int_equal(status_as("nosuch_0123456789012345678901234567890123456789", "GET",
-                               "/api/gateway", NULL),
-                     401);
+    assert_int_equal(
+        status_as("nosuch_0123456789012345678901234567890123456789", "GET", "/api/gateway", NULL),
+        401);
     assert_int_equal(status_as("prom_short", "GET", "/api/gateway", NULL), 401);
 
     /* Disabled, enabled again; an update keeps the credential and shows no token. */
@@ -254,8 +254,9 @@ static void test_secrets(void **state)
     assert_string_equal(cJSON_GetStringValue(sb_json_path(doc, "provider.password")), "hunter2-gw");
     assert_string_equal(cJSON_GetStringValue(sb_json_path(doc, "name")), "renamed");
     cJSON_Delete(doc);
-    r = apic_post("/api/gateway", admin_token(),
-                  "{\"id\":\"gws\",\"provider\":{\"type\":\"mysensors\",\"password\":\"hunter2-new\"}}");
+    r = apic_post(
+        "/api/gateway", admin_token(),
+        "{\"id\":\"gws\",\"provider\":{\"type\":\"mysensors\",\"password\":\"hunter2-new\"}}");
     assert_int_equal(r.status, 200);
     apic_free(&r);
     doc = stored_clear("gateway", "gws");

@@ -226,10 +226,10 @@ static void test_service_token_and_redaction(void **state)
     const cJSON *pw = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "entity"), "provider"), "password");
     assert_string_equal(cJSON_GetStringValue(pw), "********");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
-                            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "entity"), "state"),
-                            "status")),
-                        "up");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "entity"), "state"), "status")),
+        "up");
     cJSON_Delete(j);
     wsc_close(c);
     /* Altered, it is refused. */

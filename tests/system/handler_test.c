@@ -195,8 +195,8 @@ static void test_webhook_sealed_header(void **state)
     sbt_http_req_free(&r);
     cJSON *doc = NULL;
     assert_int_equal(sb_store_get(hte.store, "handler", "whsec", &doc, NULL), SB_OK);
-    assert_true(sb_secret_is_sealed(
-        cJSON_GetStringValue(sb_json_path(doc, "spec.headers.Authorization"))));
+    assert_true(
+        sb_secret_is_sealed(cJSON_GetStringValue(sb_json_path(doc, "spec.headers.Authorization"))));
     cJSON_Delete(doc);
 }
 

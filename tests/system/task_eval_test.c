@@ -278,8 +278,8 @@ static void test_webhook_sealed_header(void **state)
     pthread_mutex_unlock(&srv_mu);
     cJSON *doc = NULL;
     assert_int_equal(sb_store_get(tte_store, "task", "hooksec", &doc, NULL), SB_OK);
-    const char *stored = cJSON_GetStringValue(
-        sb_json_path(doc, "evaluationConfig.webhook.headers.Authorization"));
+    const char *stored =
+        cJSON_GetStringValue(sb_json_path(doc, "evaluationConfig.webhook.headers.Authorization"));
     assert_string_equal(stored, sealed);
     cJSON_Delete(doc);
     free(sealed);
@@ -302,10 +302,8 @@ static void test_webhook_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_javascript),
-        cmocka_unit_test(test_javascript_limits),
-        cmocka_unit_test(test_webhook),
-        cmocka_unit_test(test_webhook_sealed_header),
+        cmocka_unit_test(test_javascript),       cmocka_unit_test(test_javascript_limits),
+        cmocka_unit_test(test_webhook),          cmocka_unit_test(test_webhook_sealed_header),
         cmocka_unit_test(test_webhook_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -66,8 +66,8 @@ static void test_refused(void **state)
 
 static void test_names(void **state)
 {
-    static const char *const yes[] = {"password", "Password",      "api_key", "apiKey",
-                                      "botToken", "client_secret", "token",   "SECRET",
+    static const char *const yes[] = {"password",      "Password",      "api_key", "apiKey",
+                                      "botToken",      "client_secret", "token",   "SECRET",
                                       "Authorization", "Api-Key"};
     static const char *const no[] = {"username", "passwordHash", "tokens", "host", "value", ""};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
@@ -99,10 +99,8 @@ static void test_docs(void **state)
     assert_true(sb_secret_is_sealed(str_at(doc, "provider.password")));
     assert_string_equal(str_at(doc, "provider.username"), "u");
     assert_string_equal(str_at(doc, "name"), "n");
-    assert_true(sb_secret_is_sealed(
-        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
-                                                     cJSON_GetObjectItem(doc, "headers"), 0),
-                                                 "value"))));
+    assert_true(sb_secret_is_sealed(cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "headers"), 0), "value"))));
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
                             cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "headers"), 1), "value")),
                         "json");
@@ -181,10 +179,8 @@ static void test_open_with(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_docs),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_names),      cmocka_unit_test(test_docs),
         cmocka_unit_test(test_open_with),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
