@@ -161,6 +161,13 @@ void api_metric_post(api *a, api_req *rq, api_resp *rs);
 
 /* Actions and quick ids (action.c). */
 void api_action(api *a, api_req *rq, api_resp *rs);
+
+/* schedule_preview.c: POST /api/schedule/preview. */
+void api_schedule_preview(api *a, api_req *rq, api_resp *rs);
+
+/* settings.c: GET and POST /api/settings (the settings document "system"). */
+void api_settings_get(api *a, api_req *rq, api_resp *rs);
+void api_settings_save(api *a, api_req *rq, api_resp *rs);
 void api_quickid(api *a, api_req *rq, api_resp *rs);
 
 /*
