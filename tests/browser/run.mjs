@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { editorChecks } from './editors.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -139,6 +140,8 @@ const FLAGS = [
   '--disable-sync',
 ];
 const consoleErrors = [];
+const allow = { refusals: false }; // set while the editors' checks provoke 400/409 answers
+const refusal = /^Failed to load resource: the server responded with a status of (400|409) /;
 async function browser(name) {
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(TMP, `profile-${name}-`)), {
     executablePath: CHROMIUM,
@@ -147,7 +150,7 @@ async function browser(name) {
     viewport: { width: 1280, height: 900 },
   });
   const page = ctx.pages()[0] || (await ctx.newPage());
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${name}: ${m.text()}`));
+  page.on('console', (m) => m.type() === 'error' && !(allow.refusals && refusal.test(m.text())) && consoleErrors.push(`${name}: ${m.text()}`));
   page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.message}`));
   return { ctx, page };
 }
@@ -389,6 +392,18 @@ await check('a readonly user sees values but no editing controls', async () => {
     await ro.ctx.close();
   }
 });
+
+// The processor writes a node back whole on its next message (docs/web.md, known problems):
+// edits of node documents are checked with the simulated devices paused.
+const paused = async (fn) => {
+  devsim.p.kill('SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    devsim.p.kill('SIGCONT');
+  }
+};
+await editorChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, assert, until, join, ART, GW, allow, paused });
 
 await check('phone-sized screen in the dark theme: nothing wider than the screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
