@@ -117,6 +117,15 @@ typedef struct sb_config_processor {
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
 } sb_config_processor;
 
+typedef struct sb_config_task {
+    int64_t queue_max;          /* events waiting for the worker; more are dropped (counted) */
+    int64_t history;            /* entries kept in a task's state history */
+    int64_t state_flush_ms;     /* how often evaluation-only state changes are stored */
+    int64_t js_timeout_ms;      /* per javascript run */
+    int64_t js_memory;          /* bytes per javascript run */
+    int64_t webhook_timeout_ms; /* per webhook evaluation, unless the task sets its own */
+} sb_config_task;
+
 typedef struct sb_config_api {
     char *address;             /* listen address */
     int64_t port;              /* 0 = a free port, logged */
@@ -126,9 +135,25 @@ typedef struct sb_config_api {
     char *web_root;            /* static files of the dashboard; empty = none */
 } sb_config_api;
 
+/* The handler service (switchboard-handler). */
+typedef struct sb_config_handler_filter {
+    cJSON *labels; /* a handler document must carry every one of these labels */
+} sb_config_handler_filter;
+
+typedef struct sb_config_handler {
+    sb_config_handler_filter filter;
+    int64_t queue_max; /* calls waiting for one handler; more are dropped and counted */
+} sb_config_handler;
+
 typedef struct sb_config_run {
     sb_strlist services; /* services `switchboard run` starts */
 } sb_config_run;
+
+/* Where this installation is: used by schedules and by templates (sunrise, sunset, format). */
+typedef struct sb_config_site {
+    char *timezone; /* IANA zone of wall-clock times; empty = the system's local zone */
+    char *location; /* "latitude,longitude" in degrees (north/east positive); empty = none */
+} sb_config_site;
 
 typedef struct sb_config {
     char *data_dir;
@@ -140,8 +165,11 @@ typedef struct sb_config {
     sb_config_metrics metrics;
     sb_config_gateway gateway;
     sb_config_processor processor;
+    sb_config_task task;
     sb_config_api api;
+    sb_config_handler handler;
     sb_config_run run;
+    sb_config_site site;
     char *source; /* the file it was loaded from, or "defaults" */
 } sb_config;
 

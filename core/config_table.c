@@ -196,6 +196,23 @@ static const sb_option processor_table[] = {
     SB_OPT_END,
 };
 
+static const sb_option task_table[] = {
+    SB_OPT_ROW_INT(sb_config_task, queue_max, "queue_max", "10000", 1, 10000000,
+                   "Events waiting for evaluation; when full, further events are dropped and "
+                   "counted."),
+    SB_OPT_ROW_INT(sb_config_task, history, "history", "20", 0, 1000,
+                   "Entries (triggers, errors, changes of message) kept in a task's state."),
+    SB_OPT_ROW_DURATION(sb_config_task, state_flush_ms, "state_flush", "10s", 100, DAY(1),
+                        "How often a task's lastEvaluation is stored when nothing else changed."),
+    SB_OPT_ROW_DURATION(sb_config_task, js_timeout_ms, "js_timeout", "1s", 10, MIN(10),
+                        "Longest run of a javascript evaluation; a longer one is stopped."),
+    SB_OPT_ROW_INT(sb_config_task, js_memory, "js_memory", "16777216", 262144, 1073741824,
+                   "Bytes a javascript evaluation may allocate; more fails the run."),
+    SB_OPT_ROW_DURATION(sb_config_task, webhook_timeout_ms, "webhook_timeout", "10s", 100, MIN(10),
+                        "Longest webhook evaluation, unless the task sets its own."),
+    SB_OPT_END,
+};
+
 static const sb_option api_table[] = {
     SB_OPT_ROW_STR(sb_config_api, address, "address", "127.0.0.1",
                    "Address the HTTP API listens on; 0.0.0.0 = every interface."),
@@ -212,10 +229,37 @@ static const sb_option api_table[] = {
     SB_OPT_END,
 };
 
+/* The handler service. */
+static const sb_option handler_filter_table[] = {
+    SB_OPT_ROW_MAP(sb_config_handler_filter, labels, "labels",
+                   "Run only the handlers whose labels include all of these; empty = every "
+                   "handler."),
+    SB_OPT_END,
+};
+
+static const sb_option handler_table[] = {
+    SB_OPT_ROW_SECTION(sb_config_handler, filter, "filter", handler_filter_table,
+                       "Which handler documents this instance runs."),
+    SB_OPT_ROW_INT(sb_config_handler, queue_max, "queue_max", "1000", 1, 1000000,
+                   "Calls waiting for one handler; more are dropped (and counted in the "
+                   "status)."),
+    SB_OPT_END,
+};
+
 static const sb_option run_table[] = {
     SB_OPT_ROW_LIST(sb_config_run, services, "services",
                     "gateway,processor,forward,task,scheduler,handler,api",
                     "Services `switchboard run` starts, each on its own thread."),
+    SB_OPT_END,
+};
+
+static const sb_option site_table[] = {
+    SB_OPT_ROW_STR(sb_config_site, timezone, "timezone", "",
+                   "IANA time zone of schedules and templates (Europe/Berlin); empty = the "
+                   "system's."),
+    SB_OPT_ROW_STR(sb_config_site, location, "location", "",
+                   "latitude,longitude in degrees for sunrise/sunset (52.52,13.405); empty = none. "
+                   "The settings entity's geoLocation overrides it."),
     SB_OPT_END,
 };
 
@@ -243,7 +287,12 @@ const sb_option sb_config_table[] = {
                        "The gateway service (switchboard-gateway)."),
     SB_OPT_ROW_SECTION(sb_config, processor, "processor", processor_table,
                        "The message processor (switchboard-processor)."),
+    SB_OPT_ROW_SECTION(sb_config, task, "task", task_table, "The task service (switchboard-task)."),
     SB_OPT_ROW_SECTION(sb_config, api, "api", api_table, "The HTTP API (switchboard-api)."),
+    SB_OPT_ROW_SECTION(sb_config, handler, "handler", handler_table,
+                       "The handler service (switchboard-handler)."),
     SB_OPT_ROW_SECTION(sb_config, run, "run", run_table, "The all-in-one `switchboard run`."),
+    SB_OPT_ROW_SECTION(sb_config, site, "site", site_table,
+                       "Where this installation is (schedules, sunrise/sunset, templates)."),
     SB_OPT_END,
 };

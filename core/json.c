@@ -154,3 +154,28 @@ bool sb_json_scalar_text(const cJSON *item, char *buf, size_t len)
     }
     return true;
 }
+
+char *sb_json_print_except(const cJSON *obj, const char *const *skip)
+{
+    cJSON *copy = cJSON_Duplicate(obj, 1);
+    if (!copy)
+        return NULL;
+    for (; skip && *skip; skip++)
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, *skip);
+    char *text = sb_json_print(copy);
+    cJSON_Delete(copy);
+    return text;
+}
+
+bool sb_json_labels_match(const cJSON *labels, const cJSON *want)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want)
+    {
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(labels, w->string);
+        if (!cJSON_IsString(have) || !cJSON_IsString(w) ||
+            strcmp(have->valuestring, w->valuestring) != 0)
+            return false;
+    }
+    return true;
+}

@@ -37,4 +37,13 @@ char *sb_json_print(const cJSON *item);
 /* The value of a scalar as text: strings as is, numbers shortest-exact, bools true/false. */
 bool sb_json_scalar_text(const cJSON *item, char *buf, size_t len);
 
+/* Compact text of obj without its top-level keys in the NULL-terminated list skip (an entity's
+ * fingerprint without "state" and "modifiedOn", to tell a real change from a state update).
+ * Caller frees; NULL on allocation failure. */
+char *sb_json_print_except(const cJSON *obj, const char *const *skip);
+
+/* Whether the object labels has every key of want with the same string value (labels
+ * filters: an empty or NULL want matches anything). */
+bool sb_json_labels_match(const cJSON *labels, const cJSON *want);
+
 #endif

@@ -54,7 +54,9 @@ static bool parse_offset(const cJSON *item, int64_t *ms)
     *ms = 0;
     if (!item)
         return true;
-    if (cJSON_IsNumber(item)) {
+    if (cJSON_IsNumber(item)) { /* within +-1e15 ms (31,000 years): no overflow later */
+        if (!(item->valuedouble >= -1e15 && item->valuedouble <= 1e15))
+            return false;
         *ms = (int64_t)item->valuedouble;
         return true;
     }

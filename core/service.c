@@ -15,15 +15,20 @@
 
 /* ---- stop flag ----------------------------------------------------------------------------- */
 
+void sb_cond_init_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
 void sb_stop_init(sb_stop_flag *f)
 {
     atomic_init(&f->stop, false);
     pthread_mutex_init(&f->mu, NULL);
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->cv, &a);
-    pthread_condattr_destroy(&a);
+    sb_cond_init_mono(&f->cv);
 }
 
 void sb_stop_destroy(sb_stop_flag *f)
@@ -156,6 +161,16 @@ static void *status_main(void *arg)
             sb_service_publish_status(svc);
     }
     return NULL;
+}
+
+sb_err sb_service_subscribe(sb_service *svc, const char *filter, sb_bus_handler fn, void *ctx,
+                            sb_errmsg *em)
+{
+    char topic[512];
+    sb_bus *bus = sb_service_bus(svc);
+    if (sb_bus_topic(bus, topic, sizeof(topic), "%s", filter) != SB_OK)
+        return sb_fail(em, SB_ERR_TOO_LARGE, "topic '%.64s': too long", filter);
+    return sb_bus_subscribe(bus, topic, 1, fn, ctx, em);
 }
 
 sb_err sb_service_open(const sb_config *cfg, const char *name, sb_service_stats_fn stats_fn,

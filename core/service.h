@@ -60,6 +60,16 @@ sb_err sb_service_open(const sb_config *cfg, const char *name, sb_service_stats_
                        void *stats_ctx, sb_service **out, sb_errmsg *em);
 sb_bus *sb_service_bus(sb_service *svc);
 const sb_config *sb_service_config(sb_service *svc);
+/*
+ * Subscribes (QoS 1) to "<prefix>/<filter>" on the service's bus, e.g. "event/schedule/#".
+ * em names the filter when the topic does not fit.
+ */
+sb_err sb_service_subscribe(sb_service *svc, const char *filter, sb_bus_handler fn, void *ctx,
+                            sb_errmsg *em);
+
+/* Initialises cv with CLOCK_MONOTONIC for its timed waits (deadlines: sb_time_mono_deadline). */
+void sb_cond_init_mono(pthread_cond_t *cv);
+
 /* Publishes the status now (otherwise it is published on the interval). */
 void sb_service_publish_status(sb_service *svc);
 /* Offline status, drain the bus for up to drain_ms, disconnect, free. Accepts NULL. */

@@ -13,7 +13,10 @@
 #include <libnova/precession.h>
 #include <libnova/solar.h>
 #include <libnova/transform.h>
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/tz.h"
 
@@ -28,6 +31,38 @@ const char *sb_sun_horizon_name(sb_sun_horizon horizon)
 {
     static const char *const names[] = {"official", "civil", "nautical", "astronomical"};
     return (unsigned)horizon < 4 ? names[horizon] : "unknown";
+}
+
+/* One decimal number at *p, blanks around it skipped; false when there is none. */
+static bool parse_coord(const char **p, double *out)
+{
+    const char *s = *p;
+    while (isspace((unsigned char)*s))
+        s++;
+    char *end = NULL;
+    errno = 0;
+    *out = strtod(s, &end);
+    if (end == s || errno || !isfinite(*out))
+        return false;
+    while (isspace((unsigned char)*end))
+        end++;
+    *p = end;
+    return true;
+}
+
+sb_err sb_sun_location_parse(const char *text, double *lat, double *lon, sb_errmsg *em)
+{
+    const char *p = text ? text : "";
+    if (!parse_coord(&p, lat) || *p++ != ',' || !parse_coord(&p, lon) || *p)
+        return sb_fail(em, SB_ERR_INVALID,
+                       "location '%.64s': want \"latitude,longitude\" in degrees, e.g. "
+                       "\"52.52,13.405\"",
+                       text ? text : "");
+    if (*lat < -90 || *lat > 90 || *lon < -180 || *lon > 180)
+        return sb_fail(em, SB_ERR_INVALID,
+                       "location '%.64s': latitude must be -90..90 and longitude -180..180",
+                       text);
+    return SB_OK;
 }
 
 #define JD_UNIX_EPOCH 2440587.5

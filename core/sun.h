@@ -38,6 +38,13 @@ typedef struct sb_sun_day {
 sb_err sb_sun_day_get(double lat, double lon, int year, int mon, int mday, const char *tz,
                       sb_sun_horizon horizon, sb_sun_day *out, sb_errmsg *em);
 
+/*
+ * Parses a location "latitude,longitude" in decimal degrees ("52.52,13.405", blanks allowed
+ * around the numbers). SB_ERR_INVALID naming the problem for anything else or coordinates out
+ * of range (latitude -90..90, longitude -180..180).
+ */
+sb_err sb_sun_location_parse(const char *text, double *lat, double *lon, sb_errmsg *em);
+
 /* The name of a horizon ("official", "civil", "nautical", "astronomical"). */
 const char *sb_sun_horizon_name(sb_sun_horizon horizon);
 

@@ -179,6 +179,15 @@ void sb_time_mono_deadline(int64_t ms, struct timespec *ts)
         ts->tv_sec++, ts->tv_nsec -= 1000000000;
 }
 
+void sb_time_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
 void sb_time_sleep_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};

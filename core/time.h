@@ -4,6 +4,7 @@
 #ifndef SB_TIME_H
 #define SB_TIME_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ struct timespec;
  * condition variable created with pthread_condattr_setclock(CLOCK_MONOTONIC).
  */
 void sb_time_mono_deadline(int64_t ms, struct timespec *ts);
+
+/* Initialises a condition variable that waits on CLOCK_MONOTONIC (for the deadline above). */
+void sb_time_cond_init(pthread_cond_t *cv);
 
 /* Sleeps for ms milliseconds (restarting on EINTR). */
 void sb_time_sleep_ms(int64_t ms);

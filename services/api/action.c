@@ -314,3 +314,45 @@ void api_quickid(api *a, api_req *rq, api_resp *rs)
     }
     api_reply(rs, 200, o);
 }
+
+/*
+ * <p>/ctl/api/action: the body of POST /api/action over the bus, so that services without HTTP
+ * (the resource handler) change config entities through their single writer. The reply (MQTT v5
+ * request/reply) is the response body with "status", the HTTP status it would have had. Only
+ * short store reads and writes happen here, as in any bus handler.
+ */
+static void on_ctl_action(void *ctx, const sb_bus_msg *bm)
+{
+    api *a = ctx;
+    api_req rq;
+    api_resp rs;
+    memset(&rq, 0, sizeof(rq));
+    memset(&rs, 0, sizeof(rs));
+    rq.method = API_POST;
+    snprintf(rq.path, sizeof(rq.path), "%s", "/api/action");
+    rq.body = strndup(bm->payload, bm->len);
+    rq.body_len = rq.body ? bm->len : 0;
+    api_action(a, &rq, &rs);
+    cJSON *reply = NULL;
+    if (!rs.body || sb_json_parse(rs.body, rs.len, &reply, NULL) != SB_OK ||
+        !cJSON_IsObject(reply)) {
+        cJSON_Delete(reply);
+        reply = cJSON_CreateObject();
+    }
+    if (rs.status >= 400)
+        sb_warn(&a->log, "%s: %s", bm->topic, rs.body ? rs.body : "failed");
+    char *text = reply && sb_json_set_num(reply, "status", rs.status) ? sb_json_print(reply) : NULL;
+    if (text && bm->response_topic)
+        sb_bus_reply(a->bus, bm, text, strlen(text));
+    free(text);
+    cJSON_Delete(reply);
+    free(rs.body);
+    free(rq.body);
+}
+
+sb_err api_action_subscribe(api *a, sb_errmsg *em)
+{
+    char topic[256];
+    sb_err rc = sb_bus_topic(a->bus, topic, sizeof(topic), "ctl/api/action");
+    return rc ? rc : sb_bus_subscribe(a->bus, topic, 1, on_ctl_action, a, em);
+}

@@ -67,6 +67,8 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     if (rc == SB_OK)
         rc = subscribe_events(a, &em);
     if (rc == SB_OK)
+        rc = api_action_subscribe(a, &em);
+    if (rc == SB_OK)
         api_metric_open(a);
     if (rc != SB_OK) {
         sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));

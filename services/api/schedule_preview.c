@@ -5,8 +5,8 @@
  * Body: {"spec": {...}, "type"?, "validity"?, "count"?: 1..100 (5), "after"?: RFC 3339 (now),
  *        "timezone"?, "location"?: {"latitude","longitude"}}
  * "type" and "validity" beside the spec (MyController's form of a schedule) are used when the
- * spec has none. The zone and location default to the settings entity "system"
- * (spec.timezone, spec.geoLocation), as the scheduler's do.
+ * spec has none. The zone and location default to the scheduler's: the settings entity
+ * "system" (spec.timezone, spec.geoLocation), else the config's site.timezone and site.location.
  * Answer: {"runs": ["<RFC 3339>", ...], "timezone": "<zone or empty>", "ended": bool}; ended
  * says the schedule has fewer runs than asked. A spec that cannot be computed is 400 naming
  * the key.
@@ -17,17 +17,29 @@
 #include "api.h"
 #include "core/json.h"
 #include "core/schedule.h"
+#include "core/sun.h"
 #include "core/time.h"
 #include "core/tz.h"
 
-/* The zone and location of the settings entity "system", over which the body's win. */
+/*
+ * The zone and location as the scheduler takes them: the config's site.timezone and
+ * site.location, over which the settings entity "system" wins, over which the body's win.
+ */
 static bool preview_ctx(api *a, const cJSON *body, cJSON **settings, sb_sched_ctx *ctx,
                         sb_errmsg *em)
 {
+    const sb_config_site *site = &a->cfg->site;
+    if (site->location && *site->location) {
+        if (sb_sun_location_parse(site->location, &ctx->latitude, &ctx->longitude, em) != SB_OK)
+            return false;
+        ctx->has_location = true;
+    }
     if (sb_store_get(a->store, "settings", "system", settings, NULL) != SB_OK)
         *settings = NULL;
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(*settings, "spec");
     const char *tz = sb_json_str(spec, "timezone", "");
+    if (!*tz && site->timezone)
+        tz = site->timezone;
     const cJSON *geo = cJSON_GetObjectItemCaseSensitive(spec, "geoLocation");
     if (cJSON_GetObjectItemCaseSensitive(body, "timezone"))
         tz = sb_json_str(body, "timezone", "");

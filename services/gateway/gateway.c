@@ -10,44 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/json.h"
 #include "core/time.h"
 #include "services/gateway/service_priv.h"
-
-static void ctl_free(gw_ctl *c)
-{
-    if (!c)
-        return;
-    cJSON_Delete(c->ids);
-    free(c->reply);
-    free(c->corr);
-    free(c);
-}
-
-static void ctl_push(gw_service *s, gw_ctl *c)
-{
-    pthread_mutex_lock(&s->mu);
-    if (s->ctl_tail)
-        s->ctl_tail->next = c;
-    else
-        s->ctl_head = c;
-    s->ctl_tail = c;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static gw_ctl *ctl_pop(gw_service *s)
-{
-    gw_ctl *c = s->ctl_head;
-    if (c) {
-        s->ctl_head = c->next;
-        if (!s->ctl_head)
-            s->ctl_tail = NULL;
-    }
-    return c;
-}
 
 /* The last topic level, e.g. the gateway id of <p>/msg/out/<id>. */
 static const char *topic_tail(const char *topic)
@@ -82,52 +48,21 @@ static void on_msg_out(void *ctx, const sb_bus_msg *bm)
     sb_msg_batch_free(&batch);
 }
 
-static gw_ctl *ctl_for(const char *id, bool force)
-{
-    gw_ctl *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->force = force;
-    if (id && (!(c->ids = cJSON_CreateArray()) ||
-               !cJSON_AddItemToArray(c->ids, cJSON_CreateString(id)))) {
-        ctl_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 /* <p>/event/gateway/<id>: the API changed or deleted a gateway (or our own state event). */
 static void on_event(void *ctx, const sb_bus_msg *bm)
 {
-    gw_ctl *c = ctl_for(topic_tail(bm->topic), false);
-    if (c)
-        ctl_push(ctx, c);
+    gw_service *s = ctx;
+    sb_ctl_push(&s->ctl, sb_ctl_for(topic_tail(bm->topic), false));
 }
 
 /* <p>/ctl/gateway/reload {"id":"gw1"} | {"ids":[...]} | {} (all), with a reply. */
 static void on_ctl_reload(void *ctx, const sb_bus_msg *bm)
 {
-    cJSON *req = NULL;
-    if (bm->len)
-        sb_json_parse(bm->payload, bm->len, &req, NULL);
-    const char *id = sb_json_str(req, "id", NULL);
-    gw_ctl *c = ctl_for(id, true);
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(req, "ids");
-    if (c && !id && cJSON_IsArray(ids))
-        c->ids = cJSON_Duplicate(ids, 1);
-    if (c && bm->response_topic) {
-        c->reply = strdup(bm->response_topic);
-        if (bm->correlation && (c->corr = malloc(bm->correlation_len))) {
-            memcpy(c->corr, bm->correlation, bm->correlation_len);
-            c->corr_len = bm->correlation_len;
-        }
-    }
-    cJSON_Delete(req);
-    if (c)
-        ctl_push(ctx, c);
+    gw_service *s = ctx;
+    sb_ctl_push(&s->ctl, sb_ctl_from_msg(bm));
 }
 
-static void run_ctl(gw_service *s, gw_ctl *c)
+static void run_ctl(gw_service *s, sb_ctl_req *c)
 {
     cJSON *results = cJSON_CreateObject();
     if (!c->ids) {
@@ -140,19 +75,7 @@ static void run_ctl(gw_service *s, gw_ctl *c)
                 gw_reload_one(s, id->valuestring, c->force, results);
         }
     }
-    if (c->reply) {
-        cJSON *reply = cJSON_CreateObject();
-        cJSON_AddItemToObject(reply, "results", results);
-        results = NULL;
-        char *text = sb_json_print(reply);
-        sb_bus_msg req = {
-            .response_topic = c->reply, .correlation = c->corr, .correlation_len = c->corr_len};
-        if (text)
-            sb_bus_reply(s->env.bus, &req, text, strlen(text));
-        free(text);
-        cJSON_Delete(reply);
-    }
-    cJSON_Delete(results);
+    sb_ctl_reply(s->env.bus, c, results);
 }
 
 static void add_stats(void *ctx, cJSON *stats)
@@ -185,23 +108,11 @@ static sb_err subscribe_all(gw_service *s, sb_errmsg *em)
 
 static void main_loop(gw_service *s, sb_stop_flag *stop)
 {
-    while (!sb_stop_raised(stop)) {
-        pthread_mutex_lock(&s->mu);
-        gw_ctl *c = ctl_pop(s);
-        if (!c) { /* the stop flag has its own condition variable: look again every 100 ms */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-        }
-        pthread_mutex_unlock(&s->mu);
+    while (!sb_stop_raised(stop)) { /* the stop flag has its own condition: look every 100 ms */
+        sb_ctl_req *c = sb_ctl_next(&s->ctl, 100);
         if (c)
             run_ctl(s, c);
-        ctl_free(c);
+        sb_ctl_free(c);
     }
 }
 
@@ -209,7 +120,7 @@ int sb_gateway_run(const sb_config *cfg, sb_stop_flag *stop)
 {
     gw_service s = {.env = {.cfg = cfg}};
     pthread_mutex_init(&s.mu, NULL);
-    pthread_cond_init(&s.cv, NULL);
+    sb_ctl_queue_init(&s.ctl);
     sb_service *svc = NULL;
     sb_errmsg em = {{0}};
     int code = 1;
@@ -231,11 +142,9 @@ int sb_gateway_run(const sb_config *cfg, sb_stop_flag *stop)
     code = 0;
 done:
     gw_stop_all(&s);
-    for (gw_ctl *c; (c = ctl_pop(&s));)
-        ctl_free(c);
-    sb_service_close(svc, 2000);
+    sb_service_close(svc, 2000); /* no bus handler runs after this */
+    sb_ctl_queue_destroy(&s.ctl);
     sb_store_close(s.env.store);
-    pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
     return code;
 }

@@ -60,27 +60,13 @@ static const sb_option doc_table[] = {
 
 char *gw_doc_fingerprint(const cJSON *doc)
 {
-    cJSON *copy = cJSON_Duplicate(doc, 1);
-    if (!copy)
-        return NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "state");
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "modifiedOn");
-    char *text = sb_json_print(copy);
-    cJSON_Delete(copy);
-    return text;
+    static const char *const skip[] = {"state", "modifiedOn", NULL};
+    return sb_json_print_except(doc, skip);
 }
 
 bool gw_doc_labels_match(const cJSON *labels, const cJSON *want)
 {
-    const cJSON *w;
-    cJSON_ArrayForEach(w, want)
-    {
-        const cJSON *have = cJSON_GetObjectItemCaseSensitive(labels, w->string);
-        if (!cJSON_IsString(have) || !cJSON_IsString(w) ||
-            strcmp(have->valuestring, w->valuestring) != 0)
-            return false;
-    }
-    return true;
+    return sb_json_labels_match(labels, want);
 }
 
 /* The members the table knows, so entity keys it does not describe are ignored. */

@@ -5,26 +5,16 @@
 #include <cjson/cJSON.h>
 #include <pthread.h>
 
+#include "core/ctl.h"
 #include "core/service.h"
 #include "services/gateway/runner.h"
 
-/* A reload request, done on the service's main thread. */
-typedef struct gw_ctl {
-    struct gw_ctl *next;
-    cJSON *ids;  /* array of ids; NULL = every gateway */
-    bool force;  /* restart even when the document did not change (ctl requests) */
-    char *reply; /* response topic, or NULL */
-    void *corr;
-    size_t corr_len;
-} gw_ctl;
-
 typedef struct gw_service {
     gw_env env;
-    pthread_mutex_t mu; /* guards runners and the ctl queue */
-    pthread_cond_t cv;
+    pthread_mutex_t mu; /* guards runners */
+    sb_ctl_queue ctl;   /* reloads for the main thread */
     gw_runner **runners;
     size_t n_runners, cap_runners;
-    gw_ctl *ctl_head, *ctl_tail;
 } gw_service;
 
 /* gw_reload_one for every stored gateway and every running one; results may be NULL. */

@@ -84,7 +84,7 @@ void apit_start(void)
     sb_broker *broker = sbt_broker_start(NULL);
     load_config(broker);
     events = cJSON_CreateArray();
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus keeps a pointer to it */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "apitest", "events", true);
     sb_bus_subscribe(bus, "sbtest/event/#", 1, on_event, NULL, NULL);

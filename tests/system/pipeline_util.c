@@ -110,7 +110,7 @@ int sbt_pipeline_setup(void **state)
     if (sb_metrics_open_url(cfg, influx->url, &metrics, &em) != SB_OK)
         fail_msg("metrics: %s", em.text);
     assert_int_equal(sb_store_open(cfg, &store, NULL), SB_OK);
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus borrows it for its lifetime */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "e2etest", "t1", true);
     sbt_pl = (sbt_pipeline){
@@ -343,4 +343,17 @@ void sbt_devsim_wait_record(const sbt_devsim *s, const char *line)
             fail_msg("devsim did not receive '%s'", line);
         sb_time_sleep_ms(20);
     }
+}
+
+int sbt_file_count(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
 }

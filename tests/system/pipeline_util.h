@@ -80,4 +80,7 @@ void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, c
 /* Waits up to 5 s for a line starting with line among the commands devsim received. */
 void sbt_devsim_wait_record(const sbt_devsim *s, const char *line);
 
+/* How many lines of path start with prefix (0 when the file does not exist). */
+int sbt_file_count(const char *path, const char *prefix);
+
 #endif

@@ -82,7 +82,7 @@ static void test_kill9_exactly_once(void **state)
 
     sb_proc child = {0};
     start(&child);
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus keeps a pointer to it */
     sbt_bus_config(&bc);
     sb_bus *bus = sbt_bus(&bc, "producer", "kill", true);
     sb_stream_producer *p = NULL;

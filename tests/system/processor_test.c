@@ -132,7 +132,7 @@ static int setup(void **state)
     pthread_create(&thr, NULL, run_processor, NULL);
     if (sb_store_open(cfg, &store, &em) != SB_OK)
         return 1;
-    sb_config_bus bc;
+    static sb_config_bus bc; /* the bus keeps a pointer to it */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "test", "p1", true);
     sb_bus_subscribe(bus, "sbtest/event/#", 1, on_event, NULL, NULL);

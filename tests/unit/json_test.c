@@ -143,6 +143,31 @@ static void test_scalar_text(void **state)
     cJSON_Delete(arr);
 }
 
+static void test_print_except_and_labels(void **state)
+{
+    (void)state;
+    cJSON *doc = NULL;
+    const char *text = "{\"id\":\"a\",\"state\":{\"s\":1},\"modifiedOn\":\"x\",\"labels\":"
+                       "{\"room\":\"hall\",\"floor\":\"1\"}}";
+    assert_int_equal(sb_json_parse(text, strlen(text), &doc, NULL), SB_OK);
+    static const char *const skip[] = {"state", "modifiedOn", "absent", NULL};
+    char *fp = sb_json_print_except(doc, skip);
+    assert_string_equal(fp, "{\"id\":\"a\",\"labels\":{\"room\":\"hall\",\"floor\":\"1\"}}");
+    free(fp);
+    assert_non_null(cJSON_GetObjectItem(doc, "state")); /* the original is untouched */
+    const cJSON *labels = cJSON_GetObjectItem(doc, "labels");
+    cJSON *want = cJSON_CreateObject();
+    assert_true(sb_json_labels_match(labels, want)); /* empty: anything */
+    assert_true(sb_json_labels_match(labels, NULL));
+    cJSON_AddStringToObject(want, "room", "hall");
+    assert_true(sb_json_labels_match(labels, want));
+    cJSON_AddStringToObject(want, "floor", "2");
+    assert_false(sb_json_labels_match(labels, want));
+    assert_false(sb_json_labels_match(NULL, want));
+    cJSON_Delete(want);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_getters_setters),
         cmocka_unit_test(test_scalar_text),
+        cmocka_unit_test(test_print_except_and_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
