@@ -332,5 +332,47 @@ export async function editorChecks(t) {
     assert((await page.textContent('[data-testid=schedule-preview]')).includes('Europe/Berlin'), 'the zone');
     await page.click(`${form} button:text-is("Cancel")`);
   });
+
+  await check('Setup: a schedule made in the editor calls a webhook handler made in the editor', async () => {
+    const { createServer } = await import('node:http');
+    const got = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        got.push({ method: req.method, url: req.url, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await create('handlers');
+      await fill('id', 'hook');
+      await select('type', 'webhook');
+      await fill('spec.url', `http://127.0.0.1:${server.address().port}/hook/{{ source }}`);
+      await save();
+      await saved('handler', 'hook');
+      await create('schedules');
+      await fill('id', 'ticker');
+      await select('type', 'repeat');
+      await fill('spec.interval', '1s');
+      await page.check(`${field('handlers')} label:has-text("hook") input`);
+      await fill('handlerParameters', '{"text": "run {{ run.count }}"}');
+      await save();
+      await saved('schedule', 'ticker');
+      await until('the webhook to be called', async () => got.length > 0, 15000);
+      assert(got[0].method === 'POST' && got[0].url === '/hook/schedule:ticker', JSON.stringify(got[0]));
+      assert(/^\{"text":\s*"run \d+"\}$/.test(got[0].body), `body ${got[0].body}`);
+      await until('the handler state ok', async () => (await rest('GET', '/handler/hook')).state?.status === 'ok', 10000);
+      await open('handlers');
+      await until('the state in the list', async () => (await page.textContent('tr[data-id="hook"]')).includes('ok'));
+      await open('schedules');
+      await remove('schedule', 'ticker');
+      await open('handlers');
+      await remove('handler', 'hook');
+    } finally {
+      server.close();
+    }
+  });
   allow.refusals = false;
 }

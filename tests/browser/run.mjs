@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { editorChecks } from './editors.mjs';
+import { systemChecks } from './system.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -404,6 +405,9 @@ const paused = async (fn) => {
   }
 };
 await editorChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, assert, until, join, ART, GW, allow, paused });
+
+const hasSystem = (await fetch(`${base}/api/system`, { headers: { Authorization: `Bearer ${token}` } })).status !== 404;
+await systemChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, assert, until, join, ART, GW, hasSystem });
 
 await check('phone-sized screen in the dark theme: nothing wider than the screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
