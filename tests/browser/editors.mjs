@@ -4,7 +4,7 @@
 // Every check reads the stored document back through the REST API.
 
 export async function editorChecks(t) {
-  const { page, rest, check, assert, until, join, ART, GW, allow, paused } = t;
+  const { page, rest, check, assert, until, join, ART, GW, allow, paused, has, TMP } = t;
   // The checks provoke refusals on purpose (the preview of a bad cron expression, a taken
   // username): Chromium logs each 400/409 fetch as a console error.
   allow.refusals = true;
@@ -248,6 +248,7 @@ export async function editorChecks(t) {
 
     await create('firmware');
     await fill('id', 'blink');
+    if (has.upload) await fill('type', '10'); // numeric types: the API with firmware uploads
     await fill('version', '3.5');
     await save();
     await until('the version problem', async () => (await errorFor('version')).includes('whole number'));
@@ -266,6 +267,17 @@ export async function editorChecks(t) {
       await page.click(`button[aria-label="unassign ${GW}.sensor1"]`);
       await until('unassigned', async () => (await rest('GET', `/node/${GW}.sensor1`)).labels.firmware === undefined);
     });
+    if (has.upload) {
+      // 40 bytes: three 16-byte blocks for MySensors OTA once padded.
+      const { writeFileSync } = await import('node:fs');
+      const image = join(TMP, 'blink.bin');
+      writeFileSync(image, Buffer.alloc(40, 0xab));
+      await page.setInputFiles('input[aria-label="firmware image"]', image);
+      await page.click('.firmware-extra button:text-is("Upload")');
+      await until('the upload', async () => (await page.textContent('.firmware-extra [role=status]').catch(() => '')).includes('uploaded 40 bytes'));
+      const fw = await rest('GET', '/firmware/blink');
+      assert(fw.size === 40 && fw.type === 10 && fw.version === 3 && fw.checksum?.blocks === 3, JSON.stringify(fw));
+    }
     await page.click(`${form} button:text-is("Cancel")`);
     await remove('firmware', 'blink');
 
@@ -280,6 +292,13 @@ export async function editorChecks(t) {
     await saved('service_token', 'scraper');
     const tk = await rest('GET', '/service_token/scraper');
     assert(tk.role === 'readonly' && tk.expiresAt === '2031-01-01T00:00:00Z', JSON.stringify(tk));
+    if (has.system) {
+      // The API that issues service tokens shows the credential once; it works at once.
+      const cred = await page.textContent('[data-testid=new-token]');
+      assert(cred.startsWith('scraper_'), `the token shown: ${cred}`);
+      const res = await fetch(page.url().replace(/\/setup.*$/, '/api/version'), { headers: { Authorization: `Bearer ${cred}` } });
+      assert(res.status === 200, `the token gets ${res.status}`);
+    }
     await remove('service_token', 'scraper');
   });
 
@@ -333,7 +352,7 @@ export async function editorChecks(t) {
     await page.click(`${form} button:text-is("Cancel")`);
   });
 
-  await check('Setup: a schedule made in the editor calls a webhook handler made in the editor', async () => {
+  await check('Setup: a schedule and a task made in the editor call a webhook handler made in the editor', async () => {
     const { createServer } = await import('node:http');
     const got = [];
     const server = createServer((req, res) => {
@@ -368,6 +387,24 @@ export async function editorChecks(t) {
       await until('the state in the list', async () => (await page.textContent('tr[data-id="hook"]')).includes('ok'));
       await open('schedules');
       await remove('schedule', 'ticker');
+      // A task made in the editor triggers on the sensor's values and calls the same handler.
+      await create('tasks');
+      await fill('id', 'warm');
+      await fill('eventFilter.quickIds', `field:${GW}.sensor1.BME280.Temperature`);
+      await fill('variables', `{"temp": "field:${GW}.sensor1.BME280.Temperature.current.value"}`);
+      await page.click(`${field('rule.conditions')} button:text-is("+ condition")`);
+      await page.fill('input[aria-label="Conditions 1 variable"]', 'temp');
+      await page.selectOption('select[aria-label="Conditions 1 operator"]', 'gt');
+      await page.fill('input[aria-label="Conditions 1 value"]', '-100');
+      await page.check(`${field('handlers')} label:has-text("hook") input`);
+      await fill('handlerParameters', '{"text": "{{ temp }}"}');
+      await save();
+      await saved('task', 'warm');
+      await until('the task to call the webhook', async () => got.some((g) => g.url === '/hook/task:warm'), 15000);
+      const call = got.find((g) => g.url === '/hook/task:warm');
+      assert(/^\{"text":\s*"-?\d+(\.\d+)?"\}$/.test(call.body), `the task's call: ${call.body}`);
+      await until('the task state', async () => (await rest('GET', '/task/warm')).state?.executedCount > 0, 10000);
+      await remove('task', 'warm');
       await open('handlers');
       await remove('handler', 'hook');
     } finally {
