@@ -118,6 +118,7 @@ static void connected(void *ctx, int version)
 {
     sb_bus *bus = ctx;
     char *st = NULL;
+    sb_bus__set_nodelay(bus->url);
     if (!bus->no_status)
         sb_bus__status_json(bus, "online", NULL, &st);
     pthread_mutex_lock(&bus->mu);

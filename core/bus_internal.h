@@ -4,7 +4,8 @@
  *   bus_io.c   the io thread: connects, recreates the paho client after a lost connection,
  *              subscribes, and hands queued publishes to paho in order;
  *   bus_pub.c  the outgoing queue (publish, acknowledgement, flush), request/reply, status;
- *   bus_sub.c  subscriptions, topic matching and dispatch of received messages.
+ *   bus_sub.c  subscriptions, topic matching and dispatch of received messages;
+ *   bus_nodelay.c  TCP_NODELAY on the broker connection (paho leaves Nagle on).
  *
  * Why our own outgoing queue: paho 1.3.11 does not resend the messages in flight when a
  * connection drops (its in-flight window stays full and publishing stalls after the reconnect),
@@ -137,6 +138,10 @@ void sb_bus__on_connection_lost(void *ctx, char *cause);
 void sb_bus__set_error(sb_bus *bus, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_bus__timed_wait(sb_bus *bus, int64_t ms); /* cond wait on bus->cv, mu held */
 void sb_bus__connect_callbacks(MQTTAsync_connectOptions *o, bool v5);
+
+/* bus_nodelay.c */
+int sb_bus__url_port(const char *url);     /* the broker's TCP port, by scheme when not given */
+void sb_bus__set_nodelay(const char *url); /* TCP_NODELAY on the sockets to url's port */
 
 /* bus_io.c */
 void *sb_bus__io_main(void *arg);

@@ -110,11 +110,13 @@ typedef struct sb_config_gateway {
     sb_config_gateway_filter filter;
     char *log_dir;         /* message logger files; empty = <data_dir>/gateway-logs */
     int64_t out_queue_max; /* messages waiting to be sent, per gateway */
+    int64_t in_queue_max;  /* received messages held while the msg/in window is full */
 } sb_config_gateway;
 
 typedef struct sb_config_processor {
     int64_t node_down_after_ms; /* inactivity that turns a node down; 0 = never */
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
+    int64_t field_cache;        /* field records kept in memory (the rest stay in the store) */
 } sb_config_processor;
 
 typedef struct sb_config_task {

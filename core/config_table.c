@@ -184,6 +184,9 @@ static const sb_option gateway_table[] = {
                    "<data_dir>/gateway-logs."),
     SB_OPT_ROW_INT(sb_config_gateway, out_queue_max, "out_queue_max", "10000", 1, 10000000,
                    "Messages waiting to be sent to one gateway's devices; more are dropped."),
+    SB_OPT_ROW_INT(sb_config_gateway, in_queue_max, "in_queue_max", "10000", 0, 10000000,
+                   "Received messages an MQTT provider holds per gateway while the processor "
+                   "is behind (its window is full); more are dropped, counted and logged."),
     SB_OPT_END,
 };
 
@@ -193,6 +196,9 @@ static const sb_option processor_table[] = {
                         "A node without traffic for this long is marked down; 0 = never."),
     SB_OPT_ROW_INT(sb_config_processor, queue_max, "queue_max", "1000", 1, 1000000,
                    "Frames received and not yet applied; when full the bus waits."),
+    SB_OPT_ROW_INT(sb_config_processor, field_cache, "field_cache", "2000", 16, 100000000,
+                   "Field records kept in memory, most recently used first; the others are "
+                   "read from the store when a value arrives for them."),
     SB_OPT_END,
 };
 

@@ -98,6 +98,12 @@ bool sb_json_set(cJSON *obj, const char *key, cJSON *item)
 
 bool sb_json_set_str(cJSON *obj, const char *key, const char *value)
 {
+    /* Rewriting a string member in place (no allocation when the new text is not longer) is
+     * what the processor does several times per value: timestamps, lastSeen, status. */
+    cJSON *cur = value ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    if (cJSON_IsString(cur) && !(cur->type & cJSON_IsReference) && cur->valuestring &&
+        (value < cur->valuestring || value > cur->valuestring + strlen(cur->valuestring)))
+        return cJSON_SetValuestring(cur, value) != NULL;
     return sb_json_set(obj, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
 }
 

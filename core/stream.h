@@ -9,7 +9,8 @@
  *   producer <--------- "<p>/ack/<stream>" {"epoch","seq"} ---- consumer (QoS 1)
  *
  * - A producer (one per stream, e.g. per gateway id) collects items into frames of at most
- *   batch_max items or batch_delay ms, numbers them seq = 1, 2, 3 ... within its epoch (its
+ *   batch_max items or batch_delay ms (an item added while no frame waits for its ack is sent
+ *   at once: batching only under load), numbers them seq = 1, 2, 3 ... within its epoch (its
  *   start time in ms unless given), publishes them and keeps each frame in memory until an ack
  *   covers it. An ack {"seq": N} means every frame <= N of that epoch is durable. Unacknowledged
  *   frames are published again, in order, after a reconnect, when the oldest has waited
@@ -140,6 +141,12 @@ sb_err sb_stream_producer_create(const sb_stream_producer_opts *opts, sb_stream_
  * the caller slows down (backpressure); nothing was queued.
  */
 sb_err sb_stream_add(sb_stream_producer *p, cJSON *item);
+
+/*
+ * The same with the item already as JSON text (one value, e.g. from sb_msg_encode), copied:
+ * the caller keeps item in every case, so on SB_ERR_FULL it can simply try again later.
+ */
+sb_err sb_stream_add_text(sb_stream_producer *p, const char *item, size_t len);
 
 /* Seals and publishes the open frame now (no-op when it is empty). */
 sb_err sb_stream_flush(sb_stream_producer *p);

@@ -3,12 +3,17 @@
  * processor -> sqlite + influxd + events, with its own mosquitto and influxd on free ports.
  *
  *   bench_pipeline BUILD_DIR separate|allinone N RATE
+ *   bench_pipeline BUILD_DIR rss N 0
  *
  * separate: switchboard-gateway and switchboard-processor as two processes; allinone:
  * `switchboard run` with run.services gateway,processor. Prints field updates/s (events seen,
  * first to last), the number of values devsim sent and events received (loss = the difference),
  * p50/p99/max latency from the gateway's receive timestamp (current.timestamp, the message's) to
- * the event reaching a subscriber, and CPU seconds and peak RSS per process.
+ * the event reaching a subscriber, the gateway's share of it (the same timestamp to the frame
+ * reaching a subscriber of the processor's input topic), and CPU seconds and peak RSS per
+ * process. rss: the RSS of a processor alone whose store holds N fields, after its start and
+ * after a value for each field went through it (plain frames published by the bench).
+ * SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -22,26 +27,37 @@
 #include "core/config.h"
 #include "core/influxd.h"
 #include "core/json.h"
+#include "core/msg.h"
 #include "core/proc.h"
+#include "core/stream.h"
 #include "core/time.h"
 #include "storage/store.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static double *lat; /* ms, one per field value event */
-static size_t n_lat, cap_lat;
+/* Latencies in ms: of every field value event (end to end), and of every message reaching the
+ * processor's input topic (the gateway's share: batching, its bus client and one broker hop). */
+typedef struct samples {
+    double *v;
+    size_t n, cap;
+} samples;
+static samples lat, lat_in;
 static int64_t first_ms, last_ms;
 
-static void note(const cJSON *ev, int64_t now)
+static void add(samples *s, const char *ts, int64_t now)
 {
-    const char *ts = sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL);
     int64_t t = 0;
     if (!ts || sb_time_parse(ts, &t) != SB_OK)
         return;
-    if (n_lat == cap_lat) {
-        cap_lat = cap_lat ? cap_lat * 2 : 65536;
-        lat = realloc(lat, cap_lat * sizeof(*lat));
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 65536;
+        s->v = realloc(s->v, s->cap * sizeof(*s->v));
     }
-    lat[n_lat++] = (double)(now - t);
+    s->v[s->n++] = (double)(now - t);
+}
+
+static void note(const cJSON *ev, int64_t now)
+{
+    add(&lat, sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL), now);
 }
 
 static void on_event(void *ctx, const sb_bus_msg *bm)
@@ -65,10 +81,37 @@ static void on_event(void *ctx, const sb_bus_msg *bm)
     cJSON_Delete(j);
 }
 
+static void on_frame(void *ctx, const sb_bus_msg *bm)
+{
+    (void)ctx;
+    int64_t now = sb_time_now_ms();
+    sb_stream_frame f;
+    if (sb_stream_decode(bm->payload, bm->len, &f, NULL) != SB_OK)
+        return;
+    pthread_mutex_lock(&mu);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, f.items)
+    {
+        if (strcmp(sb_json_str(m, "type", ""), "set") == 0)
+            add(&lat_in, sb_json_str(m, "timestamp", NULL), now);
+    }
+    pthread_mutex_unlock(&mu);
+    sb_stream_frame_free(&f);
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile of sorted samples (100 = max). */
+static double pct(const samples *s, int p)
+{
+    if (!s->n)
+        return 0;
+    size_t i = s->n * (size_t)p / 100;
+    return s->v[i < s->n ? i : s->n - 1];
 }
 
 /* CPU seconds (utime + stime) and peak RSS in MB of a live process. */
@@ -147,17 +190,158 @@ static void put_gateway(const char *conf, int port)
     sb_config_free(cfg);
 }
 
+/* Current RSS (VmRSS) of a live process in MB. */
+static double rss_now(pid_t pid)
+{
+    char path[64], buf[256];
+    double mb = 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(buf, sizeof(buf), f))
+        if (strncmp(buf, "VmRSS:", 6) == 0)
+            mb = strtod(buf + 6, NULL) / 1024.0;
+    if (f)
+        fclose(f);
+    return mb;
+}
+
+/*
+ * Puts n fields (in sources of 100 fields, 20 sources per node) with a current and a previous
+ * value, the records the processor writes, straight into the store.
+ */
+static void put_fields(const char *conf, long n)
+{
+    sb_config *cfg = NULL;
+    sb_store *s = NULL;
+    if (sb_config_load(conf, &cfg, NULL) != SB_OK || sb_store_open(cfg, &s, NULL) != SB_OK)
+        exit(1);
+    enum { CHUNK = 1000 };
+    cJSON *docs[CHUNK + 2];
+    sb_store_op ops[CHUNK + 2];
+    for (long i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < CHUNK && i < n; k++, i++) {
+            char id[96], node[24], src[24], fid[24], json[1536];
+            snprintf(node, sizeof(node), "%ld", i / 2000 + 1);
+            snprintf(src, sizeof(src), "%ld", i / 100 % 20);
+            snprintf(fid, sizeof(fid), "V_%ld", i % 100);
+            snprintf(id, sizeof(id), "gwb.%s.%s.%s", node, src, fid);
+            snprintf(json, sizeof(json),
+                     "{\"id\":\"%s\",\"gatewayId\":\"gwb\",\"nodeId\":\"%s\",\"sourceId\":\"%s\","
+                     "\"enabled\":true,\"labels\":{},\"others\":{},\"fieldId\":\"%s\","
+                     "\"metricType\":\"gauge_float\",\"unit\":\"\",\"name\":\"%s\","
+                     "\"lastSeen\":\"2026-11-26T10:00:00.000Z\","
+                     "\"modifiedOn\":\"2026-11-26T10:00:00.000Z\","
+                     "\"previous\":{\"value\":21.25,\"timestamp\":\"2026-11-26T09:59:00.000Z\"},"
+                     "\"current\":{\"value\":21.5,\"timestamp\":\"2026-11-26T10:00:00.000Z\"},"
+                     "\"noChangeSince\":\"2026-11-26T10:00:00.000Z\"}",
+                     id, node, src, fid, fid);
+            if (sb_json_parse(json, strlen(json), &docs[k], NULL) != SB_OK)
+                exit(1);
+            ops[k] = (sb_store_op){SB_STORE_PUT, "field", docs[k], NULL};
+        }
+        if (sb_store_batch(s, ops, k, NULL) != SB_OK)
+            exit(1);
+        for (size_t j = 0; j < k; j++)
+            cJSON_Delete(docs[j]);
+    }
+    sb_store_close(s);
+    sb_config_free(cfg);
+}
+
+/* Waits (up to 60 s) until the RSS of pid stayed the same for a second; returns it in MB. */
+static double rss_stable(pid_t pid)
+{
+    double last = -1, cur = 0;
+    int stable = 0;
+    for (int i = 0; i < 600 && stable < 10; i++) {
+        sb_time_sleep_ms(100);
+        cur = rss_now(pid);
+        stable = cur > 0 && cur == last ? stable + 1 : 0;
+        last = cur;
+    }
+    return cur;
+}
+
+/* Publishes one value for each of the n fields of put_fields, in plain frames of 500. */
+static void touch_fields(sb_bus *bus, long n)
+{
+    enum { FRAME = 500 };
+    sb_msg *msgs[FRAME];
+    for (long i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < FRAME && i < n; k++, i++) {
+            char node[24], src[24], fid[24], val[32];
+            snprintf(node, sizeof(node), "%ld", i / 2000 + 1);
+            snprintf(src, sizeof(src), "%ld", i / 100 % 20);
+            snprintf(fid, sizeof(fid), "V_%ld", i % 100);
+            snprintf(val, sizeof(val), "%ld.5", i % 40);
+            msgs[k] = sb_msg_new("gwb", node, src, SB_MSG_SET);
+            if (!msgs[k] || !sb_msg_add_payload(msgs[k], fid, val, SB_METRIC_GAUGE_FLOAT, NULL))
+                exit(1);
+        }
+        size_t len = 0;
+        char *frame = sb_msg_encode_batch(msgs, k, &len);
+        while (frame &&
+               sb_bus_publish(bus, "sbtest/msg/in/gwb", frame, len, 1, false) == SB_ERR_FULL)
+            sb_time_sleep_ms(10);
+        free(frame);
+        for (size_t j = 0; j < k; j++)
+            sb_msg_free(msgs[j]);
+    }
+}
+
+/*
+ * RSS of a processor whose store holds n fields: once started (it loads nodes and sources),
+ * and again after a value for every one of the n fields went through it.
+ */
+static int rss_mode(const char *bd, const char *conf, long n, const char *devlog, sb_bus *bus)
+{
+    put_fields(conf, n);
+    char exe[600];
+    snprintf(exe, sizeof(exe), "%s/services/processor/switchboard-processor", bd);
+    const char *a[] = {exe, "-c", conf, NULL};
+    sb_proc ps = {0};
+    sb_errmsg em = {{0}};
+    if (sb_proc_spawn(&ps, a, devlog, &em) != SB_OK)
+        return 1;
+    double started = rss_stable(ps.pid);
+    int64_t t0 = sb_time_mono_ms();
+    touch_fields(bus, n);
+    for (int i = 0; i < 1200; i++) { /* up to 120 s */
+        pthread_mutex_lock(&mu);
+        bool done = lat.n >= (size_t)n;
+        pthread_mutex_unlock(&mu);
+        if (done)
+            break;
+        sb_time_sleep_ms(100);
+    }
+    double secs = (double)(sb_time_mono_ms() - t0) / 1000.0;
+    double after = rss_stable(ps.pid), cpu, peak;
+    usage_of(ps.pid, &cpu, &peak);
+    pthread_mutex_lock(&mu);
+    printf("rss: %ld fields in the store: processor RSS %.1f MB after start, %.1f MB after a "
+           "value for each (%zu events in %.1f s), peak %.1f MB, cpu %.2f s\n",
+           n, started, after, lat.n, secs, peak, cpu);
+    pthread_mutex_unlock(&mu);
+    sb_proc_stop(&ps, SIGTERM, 3000);
+    return 0;
+}
+
 static void report(const char *mode, long n, long rate, sb_proc *ps, const char *const *names,
                    int np)
 {
     pthread_mutex_lock(&mu);
-    qsort(lat, n_lat, sizeof(*lat), cmp);
+    qsort(lat.v, lat.n, sizeof(*lat.v), cmp);
+    qsort(lat_in.v, lat_in.n, sizeof(*lat_in.v), cmp);
     double secs = (double)(last_ms - first_ms) / 1000.0;
     printf("%s: rate %ld/s sent %ld values, events %zu (lost %ld), %.0f field updates/s, "
            "latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
-           mode, rate, n, n_lat, n - (long)n_lat, secs > 0 ? (double)n_lat / secs : 0,
-           n_lat ? lat[n_lat / 2] : 0, n_lat ? lat[n_lat * 99 / 100] : 0,
-           n_lat ? lat[n_lat - 1] : 0);
+           mode, rate, n, lat.n, n - (long)lat.n, secs > 0 ? (double)lat.n / secs : 0,
+           pct(&lat, 50), pct(&lat, 99), pct(&lat, 100));
+    printf("  gateway share (device read -> processor input topic): p50 %.1f ms p99 %.1f ms "
+           "max %.1f ms over %zu messages\n",
+           pct(&lat_in, 50), pct(&lat_in, 99), pct(&lat_in, 100), lat_in.n);
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < np; i++) {
         double cpu, rss;
@@ -170,7 +354,7 @@ static void report(const char *mode, long n, long rate, sb_proc *ps, const char 
 int main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_pipeline BUILD_DIR separate|allinone N RATE\n");
+        fprintf(stderr, "usage: bench_pipeline BUILD_DIR separate|allinone|rss N RATE\n");
         return 2;
     }
     const char *bd = argv[1], *mode = argv[2];
@@ -211,11 +395,19 @@ int main(int argc, char **argv)
         return 1;
     /* "event/field/#" also matches the batched "event/field" topic */
     sb_bus_subscribe(bus, "sbtest/event/field/#", 1, on_event, NULL, NULL);
+    sb_bus_subscribe(bus, "sbtest/msg/in/+", 1, on_frame, NULL, NULL);
 
     for (int i = 0; i < 4; i++)
         snprintf(logs[i], sizeof(logs[i]), "%s/p%d.log", dir, i);
     snprintf(exe[0], sizeof(exe[0]), "%s/tools/devsim/devsim", bd);
     char cnt[32], rt[32];
+    if (strcmp(mode, "rss") == 0) {
+        int rc = rss_mode(bd, conf, n, logs[1], bus);
+        sb_bus_destroy(bus, 500);
+        sb_influxd_stop(&ix);
+        sb_broker_stop(&br);
+        return rc;
+    }
     snprintf(cnt, sizeof(cnt), "%ld", n);
     snprintf(rt, sizeof(rt), "%ld", rate);
     const char *dargv[] = {exe[0], "-t", "tcp", "-p",         "0",        "-n", "20", "-r",
@@ -244,7 +436,7 @@ int main(int argc, char **argv)
         sb_time_sleep_ms(50);
     for (int i = 0; i < 300; i++) { /* up to 30 s for the tail */
         pthread_mutex_lock(&mu);
-        bool done = n_lat >= (size_t)n;
+        bool done = lat.n >= (size_t)n;
         pthread_mutex_unlock(&mu);
         if (done)
             break;
@@ -256,6 +448,10 @@ int main(int argc, char **argv)
     sb_bus_destroy(bus, 500);
     sb_influxd_stop(&ix);
     sb_broker_stop(&br);
+    if (getenv("SB_BENCH_KEEP")) { /* keep the logs and data for a look */
+        fprintf(stderr, "bench_pipeline: kept %s\n", dir);
+        return 0;
+    }
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

@@ -12,50 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateways/mysensors/mys_mqtopic.h"
 #include "gateways/mysensors/mysensors.h"
-
-/* Reads "<node>/<child>/<cmd>/<ack>/<type>" into five decimal fields as text. */
-static bool topic_fields(const char *tail, char out[5][4])
-{
-    for (int i = 0; i < 5; i++) {
-        size_t n = 0;
-        while (tail[n] >= '0' && tail[n] <= '9')
-            n++;
-        if (n == 0 || n > 3 || (i < 4 && tail[n] != '/') || (i == 4 && tail[n] != '\0'))
-            return false;
-        memcpy(out[i], tail, n);
-        out[i][n] = '\0';
-        tail += n + 1;
-    }
-    return true;
-}
 
 static void on_out(void *ctx, const sb_bus_msg *bm)
 {
     mys_prov *p = ctx;
-    size_t plen = strlen(p->o->topic_prefix);
-    /* "<prefix>-out/#" also matches "<prefix>-out" itself: no tail to read there. */
-    bool has_tail = strlen(bm->topic) >= plen + strlen("-out/");
-    const char *tail = has_tail ? bm->topic + plen + strlen("-out/") : "";
-    char f[5][4];
-    if (!topic_fields(tail, f)) {
-        mys_rx_malformed(p, bm->topic, strlen(bm->topic),
-                         "topic is not <node>/<child>/<cmd>/<ack>/<type>");
-        return;
-    }
     /* The line the serial gateway would have written; the parser checks every limit. */
     char line[SB_MYS_LINE_MAX * 2];
-    int n = snprintf(line, sizeof(line), "%s;%s;%s;%s;%s;", f[0], f[1], f[2], f[3], f[4]);
-    if (bm->len > sizeof(line) - (size_t)n - 1) {
-        mys_rx_malformed(p, bm->topic, strlen(bm->topic), "payload longer than a line");
+    size_t n = 0;
+    const char *why = NULL;
+    if (sb_mys_mqtt_line(p->o->topic_prefix, bm->topic, bm->payload, bm->len, line, sizeof(line),
+                         &n, &why) != SB_OK) {
+        mys_rx_malformed(p, bm->topic, strlen(bm->topic), why);
         return;
     }
-    if (memchr(bm->payload, '\n', bm->len)) {
-        mys_rx_malformed(p, bm->topic, strlen(bm->topic), "payload holds a line end");
-        return;
-    }
-    memcpy(line + n, bm->payload, bm->len);
-    mys_rx_line(p, line, (size_t)n + bm->len);
+    mys_rx_line(p, line, n);
 }
 
 sb_err mys_mqlink_open(mys_prov *p, sb_errmsg *em)

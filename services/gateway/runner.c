@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/stream.h"
 #include "core/time.h"
 #include "gateways/provider.h"
+#include "services/gateway/inq.h"
 #include "services/gateway/msglog.h"
 #include "services/gateway/msgq.h"
 #include "services/gateway/sleepq.h"
@@ -44,7 +46,12 @@ struct gw_runner {
     gw_sleepq *sleep;
     sb_stream_producer *in; /* <p>/msg/in/<id> frames; has its own lock and timer thread */
     char in_topic[512];
-    uint64_t n_in, n_out, n_dropped, n_retries, n_ack_lost;
+    /* Received messages waiting for room in the window (readers on a bus handler cannot wait);
+     * inmu is taken before the producer's lock, never with mu held. */
+    pthread_mutex_t inmu;
+    gw_inq inq;
+    atomic_size_t inq_n; /* inq.n, for the runner thread's look without inmu */
+    uint64_t n_in, n_out, n_dropped, n_retries, n_ack_lost, n_overflowed;
 };
 
 /* How long a stopping gateway waits for the processor to acknowledge what it received. */
@@ -117,33 +124,71 @@ static void wake_node(gw_runner *r, const char *node_id)
                  expired);
 }
 
+static bool take(void *ctx, const char *text, size_t len)
+{
+    return sb_stream_add_text(ctx, text, len) == SB_OK;
+}
+
+/* Moves what the window has room for from the overflow queue to the stream, oldest first. */
+static void drain_overflow(gw_runner *r)
+{
+    pthread_mutex_lock(&r->inmu);
+    gw_inq_drain(&r->inq, take, r->in);
+    atomic_store(&r->inq_n, r->inq.n);
+    pthread_mutex_unlock(&r->inmu);
+}
+
+/* Adds item behind the overflow queue's older messages; with the window full, queues it when
+ * can_queue (*queued = true) or returns SB_ERR_FULL. */
+static sb_err add_or_queue(gw_runner *r, const char *item, size_t len, bool can_queue, bool *queued)
+{
+    pthread_mutex_lock(&r->inmu);
+    gw_inq_drain(&r->inq, take, r->in);
+    sb_err rc = r->inq.n ? SB_ERR_FULL : sb_stream_add_text(r->in, item, len);
+    if (rc == SB_ERR_FULL && can_queue && gw_inq_push(&r->inq, item, len)) {
+        rc = SB_OK;
+        *queued = true;
+    }
+    atomic_store(&r->inq_n, r->inq.n);
+    pthread_mutex_unlock(&r->inmu);
+    return rc;
+}
+
 /*
  * Hands m (owned) to the msg/in stream. Called without r->mu: the producer publishes under its
  * own lock, and the bus delivers msg/out (which takes r->mu) while holding the client's lock.
  * A full window (the processor is behind or away) holds the provider's reader back for up to
- * 10 s, which slows the device link down, before the message is dropped; a provider reading on
- * a bus handler (MQTT transports) is not held back, its message is dropped and counted at once.
+ * 10 s, which slows the device link down, before the message is dropped. A provider reading on
+ * a bus handler (MQTT transports) cannot be held back: its messages wait in the overflow queue
+ * (gateway.in_queue_max), which the runner thread moves on as acks open the window; only when
+ * that is full too are they dropped, counted and logged.
  */
 static void add_to_stream(gw_runner *r, sb_msg *m)
 {
-    cJSON *item = sb_msg_to_json(m);
+    size_t len = 0;
+    char *item = sb_msg_encode(m, &len);
     sb_msg_free(m);
     sb_err rc = item ? SB_OK : SB_ERR_NOMEM;
-    /* On paho's delivery thread (an MQTT provider) waiting would also hold up the acks that
-     * open the window again, for every bus client in the process: never wait there. */
-    int64_t give_up = sb_time_mono_ms() + (sb_bus_in_handler() ? 0 : 10000);
-    while (item && (rc = sb_stream_add(r->in, cJSON_Duplicate(item, true))) == SB_ERR_FULL &&
+    /* On paho's delivery thread waiting would also hold up the acks that open the window
+     * again, for every bus client in the process: never wait there. */
+    bool in_handler = sb_bus_in_handler(), queued = false;
+    int64_t give_up = sb_time_mono_ms() + (in_handler ? 0 : 10000);
+    while (item && (rc = add_or_queue(r, item, len, in_handler, &queued)) == SB_ERR_FULL &&
            sb_time_mono_ms() < give_up)
         sb_time_sleep_ms(5);
-    cJSON_Delete(item);
+    free(item);
     pthread_mutex_lock(&r->mu);
     if (rc == SB_OK)
         r->n_in++;
     else
         r->n_dropped++;
+    r->n_overflowed += queued;
+    uint64_t dropped = r->n_dropped;
     pthread_mutex_unlock(&r->mu);
-    if (rc != SB_OK)
-        sb_warn(&r->log, "dropped a received message: msg/in stream: %s", sb_strerror(rc));
+    if (rc != SB_OK && (!in_handler || dropped % 1000 == 1)) /* a flood logs every 1000th */
+        sb_warn(&r->log, "dropped a received message (%llu so far): msg/in stream: %s%s",
+                (unsigned long long)dropped, sb_strerror(rc),
+                in_handler ? " and the overflow queue (gateway.in_queue_max) is full" : "");
 }
 
 static void host_receive(void *ctx, sb_msg *m)
@@ -166,9 +211,10 @@ static void host_receive(void *ctx, sb_msg *m)
         pthread_mutex_unlock(&r->mu);
         return;
     }
-    if (m->is_sleep_node)
+    if (m->is_sleep_node) { /* held messages may now be sendable: wake the runner */
         wake_node(r, m->node_id ? m->node_id : "");
-    pthread_cond_signal(&r->cv);
+        pthread_cond_signal(&r->cv);
+    }
     pthread_mutex_unlock(&r->mu);
     add_to_stream(r, m);
 }
@@ -320,6 +366,8 @@ static void wait_next(gw_runner *r)
         wait = r->restart_at - now;
     if (r->inflight && r->ack_deadline - now < wait)
         wait = r->ack_deadline - now;
+    if (atomic_load(&r->inq_n) && wait > 5)
+        wait = 5; /* the overflow queue moves on as acks come in */
     if (wait <= 0)
         return;
     struct timespec ts;
@@ -335,6 +383,11 @@ static void *runner_main(void *arg)
     sb_log_thread_prefix(prefix);
     pthread_mutex_lock(&r->mu);
     while (!r->quit) {
+        if (atomic_load(&r->inq_n)) {
+            pthread_mutex_unlock(&r->mu);
+            drain_overflow(r);
+            pthread_mutex_lock(&r->mu);
+        }
         if (!step(r))
             wait_next(r);
     }
@@ -422,6 +475,8 @@ sb_err gw_runner_start(const gw_env *env, gw_doc *doc, gw_runner **out, sb_errms
     r->env = *env;
     r->doc = doc;
     pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->inmu, NULL);
+    gw_inq_init(&r->inq, (size_t)env->cfg->gateway.in_queue_max);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -479,6 +534,8 @@ void gw_runner_stats(gw_runner *r, cJSON *obj)
         cJSON_AddNumberToObject(o, "retries", (double)r->n_retries);
         cJSON_AddNumberToObject(o, "ackLost", (double)r->n_ack_lost);
         cJSON_AddNumberToObject(o, "dropped", (double)r->n_dropped);
+        cJSON_AddNumberToObject(o, "overflowed", (double)r->n_overflowed);
+        cJSON_AddNumberToObject(o, "overflowQueued", (double)atomic_load(&r->inq_n));
         cJSON_AddNumberToObject(o, "queued", (double)r->out.n);
         cJSON_AddNumberToObject(o, "sleeping", (double)gw_sleepq_count(r->sleep, NULL));
         cJSON *po = r->plugin->stats ? cJSON_AddObjectToObject(o, "provider") : NULL;
@@ -506,11 +563,21 @@ void gw_runner_stop(gw_runner *r, bool deleted)
     if (r->plugin && r->inst)
         r->plugin->destroy(r->inst);
     if (r->in) { /* what was received is sent; give the processor a moment to take it */
+        int64_t deadline = sb_time_mono_ms() + GW_STOP_ACK_WAIT_MS;
+        while (atomic_load(&r->inq_n) && sb_time_mono_ms() < deadline) {
+            drain_overflow(r);
+            sb_time_sleep_ms(5);
+        }
         sb_stream_flush(r->in);
-        if (sb_stream_wait_acked(r->in, GW_STOP_ACK_WAIT_MS) != SB_OK)
+        if (sb_stream_wait_acked(r->in, deadline - sb_time_mono_ms()) != SB_OK)
             sb_warn(&r->log, "stopping with received messages not acknowledged by a processor");
         sb_stream_producer_destroy(r->in);
     }
+    size_t lost = gw_inq_free(&r->inq);
+    if (lost)
+        sb_warn(&r->log, "stopping: %zu received messages still in the overflow queue dropped",
+                lost);
+    pthread_mutex_destroy(&r->inmu);
     sb_gateway_options_free(r->plugin, r->opts);
     gw_msglog_close(r->mlog);
     gw_msgq_free(&r->out);

@@ -31,29 +31,98 @@ void frame_ctx_touch(frame_ctx *fc, tree_entry *e)
 
 void frame_ctx_free(frame_ctx *fc)
 {
-    for (int k = 0; k < T__COUNT; k++)
-        cJSON_Delete(fc->events[k]);
+    for (int k = 0; k < T__COUNT; k++) {
+        free(fc->events[k].text);
+        free(fc->events[k].first_id);
+    }
     free(fc->touched);
     memset(fc, 0, sizeof(*fc));
 }
 
 static const sb_entity_kind qkinds[T__COUNT] = {SB_KIND_NODE, SB_KIND_SOURCE, SB_KIND_FIELD};
 
+static bool ev_reserve(event_buf *b, size_t more)
+{
+    if (b->cap - b->len > more)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len <= more)
+        cap *= 2;
+    char *t = realloc(b->text, cap);
+    if (!t)
+        return false;
+    b->text = t;
+    b->cap = cap;
+    return true;
+}
+
+/* Appends s as a JSON string (quoted, escaped). */
+static bool ev_str(event_buf *b, const char *s)
+{
+    if (!ev_reserve(b, 6 * strlen(s) + 3))
+        return false;
+    char *o = b->text + b->len;
+    *o++ = '"';
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*c;
+        } else if (*c < 0x20) {
+            o += sprintf(o, "\\u%04x", *c);
+        } else {
+            *o++ = (char)*c;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->text);
+    return true;
+}
+
+static bool ev_raw(event_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (!ev_reserve(b, n))
+        return false;
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+    return true;
+}
+
+/* Prints doc at the end of b, growing the buffer until it fits. */
+static bool ev_doc(event_buf *b, const cJSON *doc)
+{
+    size_t want = b->doc_hint ? b->doc_hint * 2 + 64 : 1024;
+    for (int i = 0; i < 8; i++, want *= 4) {
+        if (!ev_reserve(b, want))
+            return false;
+        char *at = b->text + b->len;
+        if (cJSON_PrintPreallocated((cJSON *)doc, at, (int)(b->cap - b->len), false)) {
+            size_t n = strlen(at);
+            b->len += n;
+            b->doc_hint = n;
+            return true;
+        }
+    }
+    return false;
+}
+
 void proc_event(proc *p, frame_ctx *fc, tree_entry *e, const char *type)
 {
-    if (!fc->events[e->kind] && !(fc->events[e->kind] = cJSON_CreateArray()))
-        return;
+    event_buf *b = &fc->events[e->kind];
     char qid[SB_QUICKID_MAX + 16];
     snprintf(qid, sizeof(qid), "%s:%s", sb_entity_kind_name(qkinds[e->kind]), e->id);
-    cJSON *ev = cJSON_CreateObject();
-    if (!ev || !sb_json_set_str(ev, "type", type) ||
-        !sb_json_set_str(ev, "entityType", tree_kind_name(e->kind)) ||
-        !sb_json_set_str(ev, "entityId", e->id) || !sb_json_set_str(ev, "quickId", qid) ||
-        !sb_json_set(ev, "entity", cJSON_Duplicate(e->doc, true))) {
-        cJSON_Delete(ev);
+    size_t mark = b->len;
+    if (!b->n && !b->first_id && !(b->first_id = strdup(e->id)))
+        return;
+    bool ok = ev_raw(b, b->n ? ",{\"type\":" : "[{\"type\":") && ev_str(b, type) &&
+              ev_raw(b, ",\"entityType\":") && ev_str(b, tree_kind_name(e->kind)) &&
+              ev_raw(b, ",\"entityId\":") && ev_str(b, e->id) && ev_raw(b, ",\"quickId\":") &&
+              ev_str(b, qid) && ev_raw(b, ",\"entity\":") && ev_doc(b, e->doc) && ev_raw(b, "}");
+    if (!ok) {
+        b->len = mark; /* out of memory: this event is not published */
         return;
     }
-    cJSON_AddItemToArray(fc->events[e->kind], ev);
+    b->n++;
     (void)p;
 }
 
@@ -105,7 +174,14 @@ static cJSON *new_doc(const char *id, const sb_msg *m, const char *src)
 static tree_entry *upsert(proc *p, frame_ctx *fc, tree_kind k, const char *id, const sb_msg *m,
                           const char *src, const char *name)
 {
-    tree_entry *e = tree_get(p->tree, k, id);
+    sb_err rc = SB_OK;
+    tree_entry *e = tree_get(p->tree, k, id, &rc);
+    if (rc != SB_OK) { /* it may exist: never replace it with a new record */
+        atomic_fetch_add(&p->st.bad_messages, 1);
+        sb_error(&p->log, "%s %s not read from the store (%s); its value is dropped",
+                 tree_kind_name(k), id, sb_strerror(rc));
+        return NULL;
+    }
     if (!e) {
         cJSON *d = new_doc(id, m, src);
         if (d && k == T_NODE) {
@@ -259,7 +335,7 @@ static void answer(proc *p, const sb_msg *m, const char *src, const sb_payload *
 {
     char id[4 * SB_MSG_ID_MAX + 8];
     snprintf(id, sizeof(id), "%s.%s.%s.%s", m->gateway_id, m->node_id, src, pl->key);
-    tree_entry *f = tree_get(p->tree, T_FIELD, id);
+    tree_entry *f = tree_get(p->tree, T_FIELD, id, NULL);
     const cJSON *v = f ? sb_json_path(f->doc, "current.value") : NULL;
     char text[SB_MSG_VALUE_MAX > 256 ? 256 : SB_MSG_VALUE_MAX];
     if (cJSON_IsObject(v)) { /* geo */

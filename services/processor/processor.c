@@ -89,7 +89,7 @@ int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_pro
     if (rc == SB_OK && em.text[0])
         sb_warn(&p->log, "%s", em.text);
     if (rc == SB_OK)
-        rc = tree_create(&p->tree);
+        rc = tree_create(p->store, (size_t)cfg->processor.field_cache, &p->tree);
     if (rc == SB_OK)
         rc = tree_load(p->tree, p->store, &em);
     if (rc == SB_OK)

@@ -62,16 +62,28 @@ typedef struct tree_entry {
     bool event_pending;   /* node/source: one coalesced event at commit */
     int64_t traffic_mono; /* nodes: monotonic ms of the last message */
     struct tree_entry *next;
+    struct tree_entry *lru_prev, *lru_next; /* fields: the cache order, most recent first */
 } tree_entry;
 
 typedef struct tree tree;
 
-sb_err tree_create(tree **out);
+/*
+ * Nodes and sources are all in memory. Fields are a cache of at most field_max records (the
+ * most recently used): a field not in it is read from the store s (borrowed) when needed.
+ */
+sb_err tree_create(sb_store *s, size_t field_max, tree **out);
 void tree_destroy(tree *t);
 void tree_clear(tree *t);
-/* Loads every node, source and field document from the store. */
+/* Loads every node and source document from the store; empties the field cache. */
 sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em);
-tree_entry *tree_get(tree *t, tree_kind kind, const char *id);
+/*
+ * The entry of kind and id: from memory, or for a field from the store (then cached). NULL
+ * when it does not exist, and also on a store error, which *rc (may be NULL) reports: then the
+ * caller must not create the record, it may exist.
+ */
+tree_entry *tree_get(tree *t, tree_kind kind, const char *id, sb_err *rc);
+/* Drops the least recently used fields over field_max; call when no entry is dirty. */
+void tree_trim(tree *t);
 /* Adds a new entry owning doc. NULL on no memory (doc freed). */
 tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc);
 /* Calls fn for every entry of kind. */
@@ -86,10 +98,22 @@ typedef struct proc_stats {
     atomic_uint_fast64_t metrics_written, metrics_failed, nodes_down, queue_depth;
 } proc_stats;
 
+/*
+ * The events of one entity type, already as JSON text: "[" then the event objects separated
+ * by commas (no closing bracket). Printed once when recorded, so the document is not copied.
+ */
+typedef struct event_buf {
+    char *text;
+    size_t len, cap;
+    size_t n;        /* events in text */
+    char *first_id;  /* entityId of the first event (the topic of a single event) */
+    size_t doc_hint; /* bytes the last printed document needed */
+} event_buf;
+
 /* What one frame (or one sweep) changed, collected until the commit. */
 typedef struct frame_ctx {
-    cJSON *events[T__COUNT]; /* arrays of event objects per entity type */
-    tree_entry **touched;    /* entries to persist */
+    event_buf events[T__COUNT]; /* per entity type */
+    tree_entry **touched;       /* entries to persist */
     size_t n_touched, cap_touched;
 } frame_ctx;
 
@@ -122,7 +146,9 @@ typedef struct qitem {
 /* A stream position the processor holds. */
 typedef struct stream_slot {
     char name[SB_STREAM_NAME_MAX];
-    sb_stream_pos pos;
+    sb_stream_pos pos;     /* durable: stored with the effects of the frames up to it */
+    sb_stream_pos pending; /* after the frames applied but not yet committed (== pos between) */
+    bool in_group;         /* frames of this stream are in the commit being collected */
 } stream_slot;
 
 struct proc {

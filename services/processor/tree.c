@@ -1,6 +1,11 @@
 /*
- * tree.c - the device tree in memory: every node, source and field document in one hash keyed
- * by kind and id, so a message never waits for a store read. Owned by the worker thread.
+ * tree.c - the device tree in memory: node, source and field documents in one hash keyed by
+ * kind and id. Nodes and sources are all there (a few per device). Fields are a cache: a field
+ * record as cJSON costs ~3 kB, so 100k fields held 300 MB; now at most field_max of them are
+ * kept, the least recently used is dropped after a commit (it is in the store then), and a
+ * field not in memory is read back from the store (a single get) when a value arrives for it.
+ * The processor is the only writer of field records, so the store holds what memory would.
+ * Owned by the worker thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +16,9 @@
 struct tree {
     tree_entry **buckets;
     size_t n_buckets, n;
+    sb_store *store; /* borrowed: where fields not in memory are read from */
+    size_t field_max, n_fields;
+    tree_entry *lru_head, *lru_tail; /* fields, most recently used first */
 };
 
 static const char *const kind_names[T__COUNT] = {"node", "source", "field"};
@@ -28,10 +36,12 @@ static size_t hash(tree_kind kind, const char *id)
     return (size_t)h;
 }
 
-sb_err tree_create(tree **out)
+sb_err tree_create(sb_store *s, size_t field_max, tree **out)
 {
     tree *t = calloc(1, sizeof(*t));
     if (t) {
+        t->store = s;
+        t->field_max = field_max ? field_max : 1;
         t->n_buckets = 1024;
         t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
     }
@@ -54,7 +64,8 @@ void tree_clear(tree *t)
         }
         t->buckets[i] = NULL;
     }
-    t->n = 0;
+    t->n = t->n_fields = 0;
+    t->lru_head = t->lru_tail = NULL;
 }
 
 void tree_destroy(tree *t)
@@ -66,12 +77,79 @@ void tree_destroy(tree *t)
     free(t);
 }
 
-tree_entry *tree_get(tree *t, tree_kind kind, const char *id)
+static void lru_unlink(tree *t, tree_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        t->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        t->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_front(tree *t, tree_entry *e)
+{
+    e->lru_next = t->lru_head;
+    e->lru_prev = NULL;
+    if (t->lru_head)
+        t->lru_head->lru_prev = e;
+    t->lru_head = e;
+    if (!t->lru_tail)
+        t->lru_tail = e;
+}
+
+static tree_entry *lookup(tree *t, tree_kind kind, const char *id)
 {
     for (tree_entry *e = t->buckets[hash(kind, id) % t->n_buckets]; e; e = e->next)
         if (e->kind == kind && strcmp(e->id, id) == 0)
             return e;
     return NULL;
+}
+
+tree_entry *tree_get(tree *t, tree_kind kind, const char *id, sb_err *rc)
+{
+    if (rc)
+        *rc = SB_OK;
+    tree_entry *e = lookup(t, kind, id);
+    if (e && kind == T_FIELD && t->lru_head != e) {
+        lru_unlink(t, e);
+        lru_front(t, e);
+    }
+    if (e || kind != T_FIELD || !t->store)
+        return e;
+    cJSON *doc = NULL;
+    sb_err err = sb_store_get(t->store, kind_names[kind], id, &doc, NULL);
+    if (err == SB_OK)
+        return tree_add(t, kind, id, doc);
+    if (rc && err != SB_ERR_NOTFOUND)
+        *rc = err;
+    return NULL;
+}
+
+static void unlink_entry(tree *t, tree_entry *e)
+{
+    tree_entry **pp = &t->buckets[hash(e->kind, e->id) % t->n_buckets];
+    while (*pp && *pp != e)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = e->next;
+    t->n--;
+}
+
+void tree_trim(tree *t)
+{
+    while (t->n_fields > t->field_max && t->lru_tail && !t->lru_tail->dirty) {
+        tree_entry *e = t->lru_tail;
+        lru_unlink(t, e);
+        unlink_entry(t, e);
+        t->n_fields--;
+        free(e->id);
+        cJSON_Delete(e->doc);
+        free(e);
+    }
 }
 
 /* Doubles the buckets when the load passes 1. */
@@ -110,6 +188,10 @@ tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc)
     e->next = t->buckets[k];
     t->buckets[k] = e;
     t->n++;
+    if (kind == T_FIELD) {
+        lru_front(t, e);
+        t->n_fields++;
+    }
     return e;
 }
 
@@ -124,7 +206,7 @@ void tree_each(tree *t, tree_kind kind, void (*fn)(void *ctx, tree_entry *e), vo
 sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em)
 {
     tree_clear(t);
-    for (int k = 0; k < T__COUNT; k++) {
+    for (int k = 0; k < T_FIELD; k++) { /* fields are read when needed */
         cJSON *res = NULL;
         sb_err rc = sb_store_find(s, kind_names[k], NULL, &res, em);
         if (rc != SB_OK)

@@ -61,8 +61,7 @@ sb_err sch_site_load(sch_service *s, sb_errmsg *em)
     cJSON_Delete(settings);
     s->ctx = (sb_sched_ctx){
         .tz = s->tz[0] ? s->tz : NULL, .has_location = has, .latitude = lat, .longitude = lon};
-    sb_info(NULL, "time zone %s, location %s", s->tz[0] ? s->tz : "(system)",
-            has ? "set" : "none");
+    sb_info(NULL, "time zone %s, location %s", s->tz[0] ? s->tz : "(system)", has ? "set" : "none");
     return SB_OK;
 }
 
@@ -241,8 +240,8 @@ static bool state_changed(const sch_entry *e)
 }
 
 /* Loads doc (owned) as schedule id; old (may be NULL) is the entry it replaces. */
-static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry *old,
-                 bool restart, cJSON *results)
+static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry *old, bool restart,
+                 cJSON *results)
 {
     sch_entry *e = entry_new(id, doc, fp);
     if (!e || !add(s, e)) {

@@ -87,7 +87,7 @@ sb_err sb_spool_open(sb_spool *s, const char *dir, size_t per_segment, sb_errmsg
             rc = index_seg(s, id, em);
     }
     closedir(d);
-    if (rc == SB_OK)
+    if (rc == SB_OK && s->n) /* qsort(NULL, 0, ...) is undefined */
         qsort(s->segs, s->n, sizeof(*s->segs), cmp_seg);
     return rc;
 }

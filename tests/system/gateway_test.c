@@ -60,7 +60,8 @@ static void on_frame(void *ctx, const sb_bus_msg *bm)
     sb_msg_batch_free(&b);
 }
 
-static int stream_frames; /* sequenced frames seen on msg/in */
+static int stream_frames;  /* sequenced frames seen on msg/in */
+static int ack_frames = 1; /* 0: act as a processor that stopped acknowledging */
 
 /* msg/in carries stream frames (core/stream.h): take the items, then ack as a processor does. */
 static void on_msg_in(void *ctx, const sb_bus_msg *bm)
@@ -78,7 +79,7 @@ static void on_msg_in(void *ctx, const sb_bus_msg *bm)
             sb_msg_free(m);
         }
     }
-    if (f.sequenced) {
+    if (f.sequenced && __atomic_load_n(&ack_frames, __ATOMIC_SEQ_CST)) {
         __atomic_fetch_add(&stream_frames, 1, __ATOMIC_SEQ_CST);
         sb_stream_pos pos = {.epoch = f.epoch, .seq = f.seq};
         sb_stream_ack(bus, f.stream, &pos, false);
@@ -430,6 +431,78 @@ static void test_message_logger_rotates(void **state)
     assert_int_equal(file_size(p2), -1);
 }
 
+/* Which values 0..n-1 of node's V_VAR1 were seen on topic (resends counted once); *max_seen
+ * gets the highest. */
+static int distinct_values(const char *topic, const char *node, bool *seen_v, int n, int *max_seen)
+{
+    memset(seen_v, 0, (size_t)n * sizeof(*seen_v));
+    int k = 0;
+    *max_seen = -1;
+    pthread_mutex_lock(&seen_mu);
+    const cJSON *o;
+    cJSON_ArrayForEach(o, seen)
+    {
+        const cJSON *m = cJSON_GetObjectItem(o, "m");
+        if (strcmp(cJSON_GetObjectItem(o, "t")->valuestring, topic) != 0 ||
+            strcmp(sb_json_str(m, "nodeId", ""), node) != 0)
+            continue;
+        int v = atoi(
+            sb_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "payloads"), 0), "value", "-1"));
+        if (v > *max_seen)
+            *max_seen = v;
+        if (v >= 0 && v < n && !seen_v[v]) {
+            seen_v[v] = true;
+            k++;
+        }
+    }
+    pthread_mutex_unlock(&seen_mu);
+    return k;
+}
+
+/*
+ * An MQTT provider cannot be slowed down: while the processor does not acknowledge (the window
+ * of 1000 frames is full, one message per frame here) received messages wait in the overflow
+ * queue (in_queue_max 50), the newer ones are dropped; once acks come again everything held
+ * arrives.
+ */
+static void test_overflow_queue_when_window_full(void **state)
+{
+    (void)state;
+    /* accepted by the producer: 1000 frames in the window and one item in its open frame */
+    enum { N = 1100, HELD = 50, WINDOW = 1000, ACCEPTED = WINDOW + 1 };
+    cfg->bus.batch_max = 1; /* read by the runner of the gateway created below */
+    cfg->gateway.in_queue_max = HELD;
+    __atomic_store_n(&ack_frames, 0, __ATOMIC_SEQ_CST);
+    put_gateway("{\"id\":\"gw9\",\"enabled\":true,"
+                "\"provider\":{\"type\":\"testdev\",\"topic\":\"dev/gw9\"}}");
+    assert_true(wait_count("sbtest/event/gateway/gw9", "entity.state.status", "up", 1, 15000));
+    size_t cap = (size_t)N * 128 + 16, len = 1;
+    char *frame = malloc(cap);
+    assert_non_null(frame);
+    strcpy(frame, "[");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(frame + len, cap - len,
+                                "%s{\"gatewayId\":\"gw9\",\"nodeId\":\"70\",\"type\":\"set\","
+                                "\"payloads\":[{\"key\":\"V_VAR1\",\"value\":\"%d\"}]}",
+                                i ? "," : "", i);
+    strcpy(frame + len, "]");
+    publish("dev/gw9/tx", frame);
+    free(frame);
+    static bool got[N];
+    int max_seen = -1;
+    assert_true(wait_count("sbtest/msg/in/gw9", "nodeId", "70", WINDOW, 15000));
+    sb_time_sleep_ms(200);
+    assert_int_equal(distinct_values("sbtest/msg/in/gw9", "70", got, N, &max_seen), WINDOW);
+    __atomic_store_n(&ack_frames, 1, __ATOMIC_SEQ_CST); /* the processor is back */
+    int64_t end = sb_time_mono_ms() + 20000;            /* the producer resends after 5 s */
+    while (distinct_values("sbtest/msg/in/gw9", "70", got, N, &max_seen) < ACCEPTED + HELD &&
+           sb_time_mono_ms() < end)
+        sb_time_sleep_ms(20);
+    assert_int_equal(distinct_values("sbtest/msg/in/gw9", "70", got, N, &max_seen),
+                     ACCEPTED + HELD);
+    assert_int_equal(max_seen, ACCEPTED + HELD - 1); /* the oldest were held, the newest dropped */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_reload_on_event),
         cmocka_unit_test(test_ctl_reload_reply),
         cmocka_unit_test(test_message_logger_rotates),
+        cmocka_unit_test(test_overflow_queue_when_window_full),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

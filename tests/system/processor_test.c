@@ -109,7 +109,7 @@ static void write_config(const char *dir, const char *name, int64_t down_ms)
             "  reconnect_max: 500ms\n"
             "storage:\n  type: sqlite\n  sqlite:\n    path: %s/%s.db\n"
             "metrics:\n  type: none\n  managed: false\n"
-            "processor:\n  node_down_after: %lldms\n",
+            "processor:\n  node_down_after: %lldms\n  field_cache: 16\n",
             dir, name, broker->url, dir, name, (long long)down_ms);
     fclose(f);
 }
@@ -209,6 +209,20 @@ static bool event_created_temp(void *ctx)
     return has_event("created", "field:gw1.12.1.V_TEMP") && has_event("created", "node:gw1.12");
 }
 
+static int count_events(const char *type, const char *qid)
+{
+    pthread_mutex_lock(&S.mu);
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, S.events)
+    {
+        n += strcmp(sb_json_str(e, "type", ""), type) == 0 &&
+             strcmp(sb_json_str(e, "quickId", ""), qid) == 0;
+    }
+    pthread_mutex_unlock(&S.mu);
+    return n;
+}
+
 /* ---- tests ----------------------------------------------------------------------------- */
 
 static void test_frame_builds_tree(void **state)
@@ -245,6 +259,33 @@ static void test_frame_builds_tree(void **state)
     pthread_mutex_lock(&S.mu);
     assert_true(S.points >= 3);
     pthread_mutex_unlock(&S.mu);
+}
+
+/* With field_cache 16, 40 fields do not stay in memory: the second value of each is applied to
+ * the record read back from the store (its previous value is the first), never to a new one. */
+static void test_field_cache_reads_back(void **state)
+{
+    (void)state;
+    char key[16];
+    for (int round = 1; round <= 2; round++) {
+        for (int i = 0; i < 40; i++) {
+            snprintf(key, sizeof(key), "F%d", i);
+            send("30", "1", "set", key, round == 1 ? "1" : "2", SB_METRIC_GAUGE, NULL);
+        }
+        sync_all();
+    }
+    for (int i = 0; i < 40; i += 13) {
+        snprintf(key, sizeof(key), "gw1.30.1.F%d", i);
+        cJSON *f = get("field", key);
+        assert_true(sb_json_num(sb_json_path(f, "current"), "value", 0) == 2);
+        assert_true(sb_json_num(sb_json_path(f, "previous"), "value", 0) == 1);
+        cJSON_Delete(f);
+    }
+    int64_t deadline = sb_time_mono_ms() + 5000;
+    while (count_events("updated", "field:gw1.30.1.F0") < 1 && sb_time_mono_ms() < deadline)
+        sb_time_sleep_ms(10);
+    assert_int_equal(count_events("created", "field:gw1.30.1.F0"), 1);
+    assert_int_equal(count_events("updated", "field:gw1.30.1.F0"), 1);
 }
 
 static void test_conversion_and_rejection(void **state)
@@ -430,10 +471,15 @@ static void test_node_state_action(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_builds_tree),  cmocka_unit_test(test_conversion_and_rejection),
-        cmocka_unit_test(test_ignore_labels),      cmocka_unit_test(test_request_answered),
-        cmocka_unit_test(test_order_within_batch), cmocka_unit_test(test_duplicate_frame_once),
-        cmocka_unit_test(test_node_goes_down),     cmocka_unit_test(test_node_state_action),
+        cmocka_unit_test(test_frame_builds_tree),
+        cmocka_unit_test(test_field_cache_reads_back),
+        cmocka_unit_test(test_conversion_and_rejection),
+        cmocka_unit_test(test_ignore_labels),
+        cmocka_unit_test(test_request_answered),
+        cmocka_unit_test(test_order_within_batch),
+        cmocka_unit_test(test_duplicate_frame_once),
+        cmocka_unit_test(test_node_goes_down),
+        cmocka_unit_test(test_node_state_action),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

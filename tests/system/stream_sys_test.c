@@ -1,7 +1,8 @@
 /*
  * stream_sys_test - the stream protocol against a real mosquitto: frames numbered and batched,
  * acks release them, frames a consumer lost (taken but never applied, as after a kill -9) are
- * resent and applied exactly once and in order, and the window is bounded (SB_ERR_FULL).
+ * resent and applied exactly once and in order, the window is bounded (SB_ERR_FULL), and an
+ * idle producer sends an item at once (batching only under load).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,7 +156,8 @@ static void test_window_bounded(void **state)
         accepted += rc == SB_OK;
     }
     assert_int_equal(rc, SB_ERR_FULL);
-    assert_int_equal(accepted, 3 * 2 + 2); /* three frames of 2 and a full open frame */
+    /* the first item alone (the pipe was idle), two frames of 2, a full open frame */
+    assert_int_equal(accepted, 1 + 2 * 2 + 2);
     assert_int_equal(sb_stream_wait_acked(p, 100), SB_ERR_TIMEOUT);
     sb_stream_producer_stats st;
     sb_stream_producer_get_stats(p, &st);
@@ -165,12 +167,75 @@ static void test_window_bounded(void **state)
     sb_bus_destroy(pbus, 1000);
 }
 
+/* Counts the items of the frames that arrive (no acks: the producer's window stays busy). */
+static void on_count(void *ctx, const sb_bus_msg *m)
+{
+    consumer *c = ctx;
+    sb_stream_frame f;
+    if (sb_stream_decode(m->payload, m->len, &f, NULL) != SB_OK)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->applied_items += cJSON_GetArraySize(f.items);
+    pthread_mutex_unlock(&c->mu);
+    sb_stream_frame_free(&f);
+}
+
+static int counted(consumer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    int n = c->applied_items;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+/* Batching only under load: an item added while no frame waits for its ack goes at once, even
+ * with a long batch_delay; items added while one waits are held for the batch. */
+static void test_idle_sends_at_once(void **state)
+{
+    (void)state;
+    consumer c = {0};
+    pthread_mutex_init(&c.mu, NULL);
+    c.bus = sbt_bus(&cfg, "consumer", "s4", true);
+    assert_int_equal(sb_bus_subscribe(c.bus, "sbtest/msg/in/s4", 1, on_count, &c, NULL), SB_OK);
+    sb_bus *pbus = sbt_bus(&cfg, "producer", "s4", true);
+    sb_time_sleep_ms(100);
+    sb_stream_producer *p = NULL;
+    sb_stream_producer_opts o = {.bus = pbus,
+                                 .stream = "s4",
+                                 .topic = "sbtest/msg/in/s4",
+                                 .batch_max = 100,
+                                 .batch_delay_ms = 10000};
+    assert_int_equal(sb_stream_producer_create(&o, &p, NULL), SB_OK);
+    assert_int_equal(sb_stream_add(p, cJSON_CreateNumber(0)), SB_OK);
+    int64_t deadline = sb_time_mono_ms() + 3000;
+    while (counted(&c) < 1 && sb_time_mono_ms() < deadline)
+        sb_time_sleep_ms(5);
+    assert_int_equal(counted(&c), 1); /* long before batch_delay */
+    for (int i = 1; i <= 3; i++)
+        assert_int_equal(sb_stream_add(p, cJSON_CreateNumber(i)), SB_OK);
+    sb_time_sleep_ms(300);
+    assert_int_equal(counted(&c), 1); /* held: the first frame is not acknowledged */
+    sb_stream_producer_stats st;
+    sb_stream_producer_get_stats(p, &st);
+    assert_int_equal(st.open_items, 3);
+    assert_int_equal(sb_stream_flush(p), SB_OK);
+    deadline = sb_time_mono_ms() + 3000;
+    while (counted(&c) < 4 && sb_time_mono_ms() < deadline)
+        sb_time_sleep_ms(5);
+    assert_int_equal(counted(&c), 4);
+    sb_stream_producer_destroy(p);
+    sb_bus_destroy(pbus, 1000);
+    sb_bus_destroy(c.bus, 1000);
+    pthread_mutex_destroy(&c.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batched_and_acked),
         cmocka_unit_test(test_lost_frames_resent_once),
         cmocka_unit_test(test_window_bounded),
+        cmocka_unit_test(test_idle_sends_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

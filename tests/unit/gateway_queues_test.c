@@ -1,6 +1,7 @@
 /*
  * gateway_queues_test - the gateway service's pure parts: the sleeping-node queue (bounds,
- * newest value replaces old, validity) and the message logger's rotation. The msg/in frames
+ * newest value replaces old, validity), the overflow queue of received messages (bound, order,
+ * partial drains) and the message logger's rotation. The msg/in frames
  * are core/stream.h's producer, tested in stream_test and stream_sys_test.
  */
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "services/gateway/inq.h"
 #include "services/gateway/msglog.h"
 #include "services/gateway/sleepq.h"
 
@@ -89,6 +91,48 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* take() for the overflow test: accepts up to *room items, recording their text in order. */
+typedef struct taker {
+    int room;
+    char got[256];
+} taker;
+
+static bool take(void *ctx, const char *text, size_t len)
+{
+    taker *t = ctx;
+    if (t->room <= 0)
+        return false;
+    t->room--;
+    strncat(t->got, text, len);
+    return true;
+}
+
+static void test_inq_bound_and_order(void **state)
+{
+    (void)state;
+    gw_inq q;
+    gw_inq_init(&q, 3);
+    assert_true(gw_inq_push(&q, "a", 1));
+    assert_true(gw_inq_push(&q, "bb", 2));
+    assert_true(gw_inq_push(&q, "c", 1));
+    assert_false(gw_inq_push(&q, "d", 1)); /* full: the caller counts the drop */
+    taker t = {.room = 2};
+    assert_int_equal(gw_inq_drain(&q, take, &t), 2); /* the window took two */
+    assert_string_equal(t.got, "abb");
+    assert_int_equal(q.n, 1);
+    assert_true(gw_inq_push(&q, "e", 1)); /* room again, behind the older one */
+    t.room = 10;
+    assert_int_equal(gw_inq_drain(&q, take, &t), 2);
+    assert_string_equal(t.got, "abbce");
+    assert_int_equal(q.n, 0);
+    assert_int_equal(gw_inq_drain(&q, take, &t), 0);
+    assert_true(gw_inq_push(&q, "f", 1));
+    assert_int_equal(gw_inq_free(&q), 1);
+    gw_inq_init(&q, 0); /* in_queue_max 0: nothing is held */
+    assert_false(gw_inq_push(&q, "g", 1));
+    assert_int_equal(gw_inq_free(&q), 0);
+}
+
 static void test_msglog_rotation(void **state)
 {
     (void)state;
@@ -128,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sleepq_newest_replaces),
         cmocka_unit_test(test_sleepq_bounds),
+        cmocka_unit_test(test_inq_bound_and_order),
         cmocka_unit_test(test_msglog_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
