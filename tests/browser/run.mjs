@@ -411,7 +411,7 @@ await editorChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, asser
 
 await systemChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, assert, until, join, ART, GW, hasSystem: has.system });
 
-await check('phone-sized screen in the dark theme: nothing wider than the screen', async () => {
+await check('phone-sized screen in the dark theme: nothing wider than the screen (devices, an editor)', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.click('a[href="/devices"]');
   await page.waitForSelector(relay(1));
@@ -429,6 +429,14 @@ await check('phone-sized screen in the dark theme: nothing wider than the screen
   const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
   assert(wide <= 392, `the page is ${wide} px wide on a 390 px screen`);
   await page.screenshot({ path: join(ART, 'devices-phone-dark.png') });
+  // The editors too: a gateway form on the phone.
+  await page.click('a[href="/setup"]');
+  await page.click('.entity-editor .toolbar button.primary');
+  await page.waitForSelector('form.editor');
+  const formWide = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert(formWide <= 392, `the gateway form is ${formWide} px wide on a 390 px screen`);
+  await page.screenshot({ path: join(ART, 'setup-phone-dark.png'), fullPage: true });
+  await page.click('form.editor button:text-is("Cancel")');
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 

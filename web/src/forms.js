@@ -4,6 +4,7 @@
 // A form is a list of field descriptors:
 //   {k: 'provider.url', label, t: 'text'|'password'|'textarea'|'number'|'bool'|'select'|'list'
 //       |'map'|'json'|'rows'|'refs', req, opts: [values], min, max, int, pattern: [RegExp, msg],
+//    dflt (what a bool's service assumes when the key is absent),
 //    check: (value, doc) => message|'' (also on an empty value with always: true),
 //    when: (doc) => bool, cols: [...] (rows), kind (refs)}
 // The document is edited in place of the entity, so keys the form does not know are kept.

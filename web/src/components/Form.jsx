@@ -92,7 +92,7 @@ function Input({ f, doc, text, setText, setValue, disabled }) {
   const common = { id: `f-${f.k}`, name: f.k, 'aria-label': f.label, disabled: disabled || f.readOnly, placeholder: f.ph };
   switch (f.t) {
     case 'bool':
-      return <input type="checkbox" {...common} checked={Boolean(getPath(doc, f.k))} onChange={(e) => setValue(e.target.checked)} />;
+      return <input type="checkbox" {...common} checked={Boolean(getPath(doc, f.k) ?? f.dflt)} onChange={(e) => setValue(e.target.checked)} />;
     case 'select':
       return (
         <select {...common} value={text} onChange={(e) => setText(e.target.value, true)}>
