@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "services/handler/service_priv.h"
+#include "storage/site.h"
 
 bool hd_park(hd_service *s, const char *id, hd_job *job)
 {
@@ -207,8 +208,22 @@ static bool unvisited_runner(hd_service *s, const cJSON *results, char *id, size
     return found;
 }
 
+/* The zone and location of the handlers' templates (sunrise, sunset, format). */
+static void load_site(hd_service *s)
+{
+    sb_site site;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_site_load(s->env.cfg, s->env.store, &site, &em);
+    if (rc == SB_OK)
+        sb_site_apply_to_templates(&site);
+    else
+        sb_warn(NULL, "site: %s; templates keep the previous zone and location",
+                sb_errmsg_str(&em, rc));
+}
+
 void hd_reload_all(hd_service *s, bool force, cJSON *results)
 {
+    load_site(s);
     cJSON *found = NULL, *own = results ? NULL : cJSON_CreateObject();
     if (!results && !(results = own))
         return;

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "services/task/task.h"
+#include "storage/site.h"
 
 /* ---- the queue (bus thread -> worker) ---------------------------------------------------- */
 
@@ -272,6 +273,19 @@ static void run_if_wanted(void *ctx, task *t)
         task_run(m->s, t, m->ev);
 }
 
+/* The zone and location of the tasks' templates (sunrise, sunset, format). */
+static void load_site(task_svc *s)
+{
+    sb_site site;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_site_load(s->cfg, s->store, &site, &em);
+    if (rc == SB_OK)
+        sb_site_apply_to_templates(&site);
+    else
+        sb_warn(&s->log, "site: %s; templates keep the previous zone and location",
+                sb_errmsg_str(&em, rc));
+}
+
 static void handle_events(task_svc *s, const task_qitem *it)
 {
     sb_event *evs = NULL;
@@ -284,6 +298,8 @@ static void handle_events(task_svc *s, const task_qitem *it)
     for (size_t i = 0; i < n; i++) {
         if (strcmp(evs[i].entity_type, "task") == 0)
             task_changed(s, &evs[i]);
+        if (strcmp(evs[i].entity_type, "settings") == 0)
+            load_site(s);
         if (s->index.dirty && task_index_build(&s->index, s->tasks) != SB_OK) {
             /* No memory for the index: look at every task. */
             for (task *t = s->tasks; t; t = t->next)
@@ -484,8 +500,10 @@ int sb_task_run(const sb_config *cfg, sb_stop_flag *stop)
     sb_err rc = sb_store_open(cfg, &s->store, &em);
     if (rc == SB_OK && em.text[0])
         sb_warn(&s->log, "%s", em.text);
-    if (rc == SB_OK)
+    if (rc == SB_OK) {
+        load_site(s);
         rc = sb_service_open(cfg, "task", stats_fn, s, &s->svc, &em);
+    }
     if (rc == SB_OK)
         rc = task_writer_start(s, &em);
     if (rc == SB_OK) {
