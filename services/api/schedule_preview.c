@@ -17,51 +17,44 @@
 #include "api.h"
 #include "core/json.h"
 #include "core/schedule.h"
-#include "core/sun.h"
 #include "core/time.h"
 #include "core/tz.h"
+#include "storage/site.h"
 
 /*
- * The zone and location as the scheduler takes them: the config's site.timezone and
- * site.location, over which the settings entity "system" wins, over which the body's win.
+ * The zone and location as the scheduler takes them (storage/site.h: the config's site, over
+ * which the settings entity "system" wins), over which the body's "timezone" and "location" win.
  */
-static bool preview_ctx(api *a, const cJSON *body, cJSON **settings, sb_sched_ctx *ctx,
-                        sb_errmsg *em)
+static bool preview_ctx(api *a, const cJSON *body, sb_site *site, sb_sched_ctx *ctx, sb_errmsg *em)
 {
-    const sb_config_site *site = &a->cfg->site;
-    if (site->location && *site->location) {
-        if (sb_sun_location_parse(site->location, &ctx->latitude, &ctx->longitude, em) != SB_OK)
-            return false;
-        ctx->has_location = true;
-    }
-    if (sb_store_get(a->store, "settings", "system", settings, NULL) != SB_OK)
-        *settings = NULL;
-    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(*settings, "spec");
-    const char *tz = sb_json_str(spec, "timezone", "");
-    if (!*tz && site->timezone)
-        tz = site->timezone;
-    const cJSON *geo = cJSON_GetObjectItemCaseSensitive(spec, "geoLocation");
-    if (cJSON_GetObjectItemCaseSensitive(body, "timezone"))
-        tz = sb_json_str(body, "timezone", "");
-    if (cJSON_GetObjectItemCaseSensitive(body, "location"))
-        geo = cJSON_GetObjectItemCaseSensitive(body, "location");
-    if (*tz && !sb_tz_valid(tz)) {
-        sb_fail(em, SB_ERR_INVALID, "timezone: '%.64s' is not a known zone", tz);
+    if (sb_site_load(a->cfg, a->store, site, em) != SB_OK)
         return false;
-    }
-    ctx->tz = *tz ? tz : NULL;
-    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(geo, "latitude");
-    const cJSON *lon = cJSON_GetObjectItemCaseSensitive(geo, "longitude");
-    if (cJSON_IsNumber(lat) && cJSON_IsNumber(lon)) {
-        if (lat->valuedouble < -90 || lat->valuedouble > 90 || lon->valuedouble < -180 ||
-            lon->valuedouble > 180) {
-            sb_fail(em, SB_ERR_INVALID, "location: coordinates out of range");
+    const cJSON *tz = cJSON_GetObjectItemCaseSensitive(body, "timezone");
+    if (tz) {
+        if (!cJSON_IsString(tz) || (tz->valuestring[0] && !sb_tz_valid(tz->valuestring))) {
+            sb_fail(em, SB_ERR_INVALID, "timezone: '%.64s' is not a known zone",
+                    cJSON_IsString(tz) ? tz->valuestring : "?");
             return false;
         }
-        ctx->has_location = true;
-        ctx->latitude = lat->valuedouble;
-        ctx->longitude = lon->valuedouble;
+        snprintf(site->tz, sizeof(site->tz), "%s", tz->valuestring);
     }
+    const cJSON *geo = cJSON_GetObjectItemCaseSensitive(body, "location");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(geo, "latitude");
+    const cJSON *lon = cJSON_GetObjectItemCaseSensitive(geo, "longitude");
+    if (geo && !(cJSON_IsNumber(lat) && cJSON_IsNumber(lon) && lat->valuedouble >= -90 &&
+                 lat->valuedouble <= 90 && lon->valuedouble >= -180 && lon->valuedouble <= 180)) {
+        sb_fail(em, SB_ERR_INVALID, "location: expected {latitude: -90..90, longitude: -180..180}");
+        return false;
+    }
+    if (geo) {
+        site->has_location = true;
+        site->latitude = lat->valuedouble;
+        site->longitude = lon->valuedouble;
+    }
+    *ctx = (sb_sched_ctx){.tz = site->tz[0] ? site->tz : NULL,
+                          .has_location = site->has_location,
+                          .latitude = site->latitude,
+                          .longitude = site->longitude};
     return true;
 }
 
@@ -94,7 +87,8 @@ static cJSON *preview_answer(const int64_t *runs, int got, int count, const sb_s
 
 void api_schedule_preview(api *a, api_req *rq, api_resp *rs)
 {
-    cJSON *body = NULL, *settings = NULL, *spec = NULL;
+    cJSON *body = NULL, *spec = NULL;
+    sb_site site;
     sb_errmsg em = {{0}};
     sb_sched_ctx ctx = {0};
     int64_t runs[SB_SCHED_PREVIEW_MAX], after = sb_time_now_ms();
@@ -117,7 +111,7 @@ void api_schedule_preview(api *a, api_req *rq, api_resp *rs)
         api_error(rs, 400, "bad request", "after: expected an RFC 3339 time");
         goto done;
     }
-    if (!preview_ctx(a, body, &settings, &ctx, &em)) {
+    if (!preview_ctx(a, body, &site, &ctx, &em)) {
         api_error(rs, 400, "bad schedule", em.text);
         goto done;
     }
@@ -132,6 +126,5 @@ void api_schedule_preview(api *a, api_req *rq, api_resp *rs)
     api_reply(rs, 200, preview_answer(runs, got, n, &ctx));
 done:
     cJSON_Delete(spec);
-    cJSON_Delete(settings);
     cJSON_Delete(body);
 }
