@@ -389,6 +389,15 @@ await check('a readonly user sees values but no editing controls', async () => {
     await ro.page.waitForSelector('[data-type=control] [data-control=none]');
     assert(!(await ro.page.$('button[aria-label="edit dashboard"]')), 'a readonly user may edit the dashboard');
     assert(!(await ro.page.$('button[role=switch]')), 'a readonly user gets a switch on the dashboard');
+    // The editors show the configuration read-only: no New, Delete or Save, inputs disabled.
+    await ro.page.click('a[href="/setup"]');
+    await ro.page.waitForSelector(`.entity-editor tr[data-id="${GW}"]`);
+    assert(!(await ro.page.$('.entity-editor .toolbar button.primary, button[aria-label^="delete"]')), 'a readonly user may create or delete');
+    await ro.page.click(`button[aria-label="edit ${GW}"]`);
+    await ro.page.waitForSelector('form.editor');
+    assert(!(await ro.page.$('form.editor button[type=submit]')), 'a readonly user gets a Save button');
+    assert((await ro.page.$$('form.editor input:not([disabled]), form.editor select:not([disabled])')).length === 0, 'enabled inputs for a readonly user');
+    assert(!(await ro.page.$('a[href="/setup/users"]')), 'a readonly user sees the users');
   } finally {
     await ro.ctx.close();
   }

@@ -84,14 +84,14 @@ function App() {
     ['/dashboards', 'Dashboards'],
     ['/devices', 'Devices'],
     ['/charts', 'Charts'],
-    ...(canEdit ? [['/setup', 'Setup']] : []),
+    ['/setup', 'Setup'],
     ['/system', 'System'],
   ];
   let body;
   if (page.startsWith('/charts')) body = <Charts />;
   else if (page.startsWith('/dashboards')) body = <Dashboards canEdit={canEdit} />;
   else if (page.startsWith('/system')) body = <System role={user.role} />;
-  else if (page.startsWith('/setup') && canEdit) body = <Setup canEdit={canEdit} role={user.role} />;
+  else if (page.startsWith('/setup')) body = <Setup canEdit={canEdit} role={user.role} />;
   else body = <Devices canEdit={canEdit} />;
 
   return (

@@ -317,7 +317,7 @@ export function EntityEditor({ spec, canEdit }) {
           canEdit={canEdit}
           onSave={save}
           onCancel={() => setEditing(null)}
-          extra={spec.extra && ((d) => spec.extra(d, editing.isNew))}
+          extra={spec.extra && ((d) => spec.extra(d, editing.isNew, canEdit))}
         />
       )}
       {items && items.length === 0 && !editing && <p class="muted">None yet.</p>}

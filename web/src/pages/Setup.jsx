@@ -46,7 +46,7 @@ function SchedulePreview({ doc }) {
   );
 }
 
-function FirmwareExtra({ doc, isNew }) {
+function FirmwareExtra({ doc, isNew, canEdit }) {
   const [msg, setMsg] = useState(null);
   const [nodes, setNodes] = useState([]);
   const [pick, setPick] = useState('');
@@ -56,6 +56,10 @@ function FirmwareExtra({ doc, isNew }) {
     loadNodes();
   }, []);
   if (isNew || !doc.id) return <p class="muted small">Save the firmware first; then upload its image and assign it to nodes here.</p>;
+  if (!canEdit) {
+    const on = nodes.filter((n) => n.labels?.firmware === doc.id).map((n) => n.id);
+    return <p class="muted small">Assigned to: {on.length ? on.join(', ') : 'no node'}</p>;
+  }
   const upload = async () => {
     const f = file.current?.files?.[0];
     if (!f) return setMsg({ error: 'choose a file first' });
@@ -239,7 +243,7 @@ const SPECS = {
       ['type / version', (t) => `${t.type ?? '—'} / ${t.version ?? '—'}`],
       ['size', (t) => (t.size !== undefined ? `${t.size} B` : 'no image')],
     ],
-    extra: (d, isNew) => <FirmwareExtra doc={d} isNew={isNew} />,
+    extra: (d, isNew, canEdit) => <FirmwareExtra doc={d} isNew={isNew} canEdit={canEdit} />,
   },
   data: {
     kind: 'data_repository',
