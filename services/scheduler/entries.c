@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/sun.h"
@@ -261,6 +262,14 @@ static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
     cJSON *doc = NULL;
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->store, "schedule", id, &doc, &em);
+    /* Secrets the API sealed (core/secret.h) in handler parameters go out in clear; the state is
+     * always written to the stored document (sch_state_save), which stays sealed. */
+    if (rc == SB_OK && (rc = sb_secret_open_with(s->cfg, doc, &em)) != SB_OK) {
+        sb_error(NULL, "schedule '%s': its secrets: %s", id, sb_errmsg_str(&em, rc));
+        cJSON_Delete(doc);
+        note(results, id, "error");
+        return;
+    }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "schedule '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
         note(results, id, "error");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/time.h"
 #include "services/task/task.h"
@@ -79,6 +80,13 @@ static task *build_from(task_svc *s, const cJSON *doc, const cJSON *state_doc)
         task_free(t);
         return NULL;
     }
+    /* Secrets the API sealed (webhook headers such as Authorization) in clear for the run;
+     * t->raw stays as stored, so what is written back stays sealed. The parsed members point
+     * into t->conf, whose strings are replaced in place. */
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_secret_open_with(s->cfg, t->conf, &em);
+    if (rc != SB_OK && !t->error[0])
+        snprintf(t->error, sizeof(t->error), "its secrets: %s", sb_errmsg_str(&em, rc));
     task_state_load(t, cJSON_GetObjectItemCaseSensitive(state_doc, "state"));
     if (t->enabled && t->st.re_enable_at_ms) {
         /* Enabled again by hand: the pending re-enable is moot, and must not come back from

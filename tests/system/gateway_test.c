@@ -21,6 +21,7 @@
 #include "harness.h"
 
 #include "core/json.h"
+#include "core/secret.h"
 #include "core/stream.h"
 #include "core/time.h"
 #include "services/gateway/gateway.h"
@@ -193,6 +194,7 @@ static int setup(void **state)
     assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
     char path[1024];
     set_str(&cfg->data_dir, tmp);
+    set_str(&cfg->secret, "gateway-test-secret");
     set_str(&cfg->bus.url, buscfg.url);
     set_str(&cfg->bus.topic_prefix, "sbtest");
     cfg->bus.managed = false;
@@ -503,6 +505,47 @@ static void test_overflow_queue_when_window_full(void **state)
     assert_int_equal(max_seen, ACCEPTED + HELD - 1); /* the oldest were held, the newest dropped */
 }
 
+/* A provider password the API sealed is opened with the installation's key before the provider
+ * gets it; one sealed under another key puts the gateway in error, naming its secrets. */
+static void put_sealed(const char *id, const char *key_text)
+{
+    sb_secret_key key;
+    char *sealed = NULL, json[1024];
+    assert_int_equal(sb_secret_key_derive(key_text, strlen(key_text), &key, NULL), SB_OK);
+    assert_int_equal(sb_secret_seal(&key, "device-pw", &sealed, NULL), SB_OK);
+    snprintf(json, sizeof(json),
+             "{\"id\":\"%s\",\"enabled\":true,\"provider\":{\"type\":\"testdev\","
+             "\"topic\":\"dev/%s\",\"password\":\"%s\"}}",
+             id, id, sealed);
+    free(sealed);
+    put_gateway(json);
+}
+
+static void test_sealed_secrets(void **state)
+{
+    (void)state;
+    put_sealed("gws", "gateway-test-secret");
+    assert_true(wait_count("sbtest/event/gateway/gws", "entity.state.status", "up", 1, 15000));
+    put_sealed("gwx", "another-installation");
+    assert_true(wait_count("sbtest/event/gateway/gwx", "entity.state.status", "error", 1, 15000));
+    bool named = false;
+    pthread_mutex_lock(&seen_mu);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, seen)
+    {
+        const char *msg = cJSON_GetStringValue(sb_json_path(e, "m.entity.state.message"));
+        named |= strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "t")),
+                        "sbtest/event/gateway/gwx") == 0 &&
+                 msg && strstr(msg, "secret");
+    }
+    pthread_mutex_unlock(&seen_mu);
+    assert_true(named);
+    /* The plain password the device wants, stored before encryption existed, still works. */
+    put_gateway("{\"id\":\"gwp\",\"enabled\":true,\"provider\":{\"type\":\"testdev\","
+                "\"topic\":\"dev/gwp\",\"password\":\"device-pw\"}}");
+    assert_true(wait_count("sbtest/event/gateway/gwp", "entity.state.status", "up", 1, 15000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_ctl_reload_reply),
         cmocka_unit_test(test_message_logger_rotates),
         cmocka_unit_test(test_overflow_queue_when_window_full),
+        cmocka_unit_test(test_sealed_secrets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
