@@ -219,6 +219,13 @@ void api_action(api *a, api_req *rq, api_resp *rs);
 sb_err api_action_subscribe(api *a, sb_errmsg *em);
 void api_quickid(api *a, api_req *rq, api_resp *rs);
 
+/* schedule_preview.c: POST /api/schedule/preview. */
+void api_schedule_preview(api *a, api_req *rq, api_resp *rs);
+
+/* settings.c: GET and POST /api/settings (the settings document "system"). */
+void api_settings_get(api *a, api_req *rq, api_resp *rs);
+void api_settings_save(api *a, api_req *rq, api_resp *rs);
+
 /*
  * Checks a posted entity against the known keys of its kind: wrong-typed keys fail, all of them
  * named in em ("enabled: expected a boolean; labels.room: expected a string").

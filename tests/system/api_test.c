@@ -183,7 +183,7 @@ static void test_not_found_and_method(void **state)
 {
     expect_400("GET", "/api/gateway/nope", NULL, NULL, 404, "nope");
     expect_400("GET", "/api/nothing", NULL, NULL, 404, "/api/nothing");
-    expect_400("GET", "/api/settings", NULL, NULL, 404, "/api/settings");
+    expect_400("GET", "/api/settings/system", NULL, NULL, 404, "/api/settings/system");
     expect_400("GET", "/elsewhere", NULL, NULL, 404, "/elsewhere");
     api_res r = apic_req("PUT", "/api/gateway", admin_token(), "{}", NULL, NULL);
     assert_int_equal(r.status, 405);
