@@ -3,7 +3,8 @@
  * share one sqlite store and split eight gateway streams between them (docs/scaling.md). In
  * the middle of the stream "pb" is killed with SIGKILL: "pa" takes its gateways over when the
  * broker publishes pb's last will. Later pb is started again and takes its gateways back while
- * pa still runs (the hand-over window). At the end every message must have been applied
+ * pa still runs (the hand-over window), and is finally frozen with SIGSTOP until pa has taken
+ * over, then woken up (split brain). After each phase every message must have been applied
  * exactly once and, per node, in order:
  *
  *   message k of a node sets u<k> = "k"        (created once: a second apply leaves "previous")
@@ -208,9 +209,10 @@ static int64_t pos_seq(sb_store *s, const char *gw)
     return seq;
 }
 
-/* Sends count messages round-robin over the gateways and nodes; after kill_at of them kills
- * instance 1 (pb) with SIGKILL once it has committed frames of its own gateways. */
-static int send_phase(sb_stream_producer **p, int count, int kill_at, sb_store *s, int pb_gw)
+/* Sends count messages round-robin over the gateways and nodes; after kill_at of them sends
+ * sig to instance 1 (pb) once it has committed frames of its own gateways. */
+static int send_phase(sb_stream_producer **p, int count, int kill_at, sb_store *s, int pb_gw,
+                      int sig)
 {
     char gw[16];
     gw_name(pb_gw, gw, sizeof(gw));
@@ -221,8 +223,9 @@ static int send_phase(sb_stream_producer **p, int count, int kill_at, sb_store *
         if (i % 4 == 3)
             sb_time_sleep_ms(1);
         if (kill_at >= 0 && killed_at < 0 && i >= kill_at && pos_seq(s, gw) >= 3) {
-            kill(child[1].pid, SIGKILL); /* frames in flight, in its queue, uncommitted */
-            sb_proc_alive(&child[1], NULL);
+            kill(child[1].pid, sig); /* frames in flight, in its queue, uncommitted */
+            if (sig == SIGKILL)
+                sb_proc_alive(&child[1], NULL);
             killed_at = i;
         }
     }
@@ -282,7 +285,7 @@ static void test_two_instances_kill_and_rejoin(void **state)
 
     /* phase 1: both run, then pb is killed mid-stream; pa must take its gateways over */
     int64_t t0 = sb_time_mono_ms();
-    int killed_at = send_phase(p, PHASE1, PHASE1 / 3, s, pb_gw);
+    int killed_at = send_phase(p, PHASE1, PHASE1 / 3, s, pb_gw, SIGKILL);
     assert_true(killed_at >= 0);
     for (int g = 0; g < GWS; g++)
         assert_int_equal(sb_stream_wait_acked(p[g], 20000), SB_OK);
@@ -290,7 +293,6 @@ static void test_two_instances_kill_and_rejoin(void **state)
                   killed_at, (long long)(sb_time_mono_ms() - t0));
     verify(s);
     assert_true(stat_of(frames_in, 0) > 0);
-    assert_true(stat_of(foreign_in, 0) > 0); /* pa ignored pb's gateways while pb lived */
 
     /* phase 2: pb comes back and takes its gateways back from a running pa */
     pthread_mutex_lock(&smu);
@@ -300,7 +302,7 @@ static void test_two_instances_kill_and_rejoin(void **state)
     start(1);
     assert_true(sbt_wait(both_online, NULL, 10000));
     t0 = sb_time_mono_ms(); /* no pause: frames arrive while the two hand the gateways over */
-    send_phase(p, PHASE2, -1, s, pb_gw);
+    send_phase(p, PHASE2, -1, s, pb_gw, 0);
     for (int g = 0; g < GWS; g++)
         assert_int_equal(sb_stream_wait_acked(p[g], 20000), SB_OK);
     print_message("phase 2: all acknowledged %lld ms after start\n",
@@ -309,6 +311,24 @@ static void test_two_instances_kill_and_rejoin(void **state)
     sb_time_sleep_ms(700); /* a fresh status */
     print_message("frames applied by pb after its restart: %.0f\n", stat_of(frames_in, 1));
     assert_true(stat_of(frames_in, 1) > 0); /* it did take its share back */
+    /* and each ignored the other's gateways */
+    assert_true(stat_of(foreign_in, 0) > 0 && stat_of(foreign_in, 1) > 0);
+
+    /* phase 3: split brain. pb freezes (SIGSTOP) with frames in its queue; the broker drops it
+     * after 1.5 keepalives and publishes its will, pa takes over; then pb wakes up still
+     * believing it owns its gateways and commits what it holds: the fence must refuse that */
+    t0 = sb_time_mono_ms();
+    int stopped_at = send_phase(p, PHASE2, PHASE2 / 4, s, pb_gw, SIGSTOP);
+    assert_true(stopped_at >= 0);
+    sb_time_sleep_ms(4000);
+    send_phase(p, PHASE2 / 2, -1, s, pb_gw, 0); /* pa applies pb's gateways now */
+    kill(child[1].pid, SIGCONT);
+    send_phase(p, PHASE2 / 2, -1, s, pb_gw, 0);
+    for (int g = 0; g < GWS; g++)
+        assert_int_equal(sb_stream_wait_acked(p[g], 20000), SB_OK);
+    print_message("phase 3: pb frozen after message %d; all acknowledged %lld ms after start\n",
+                  stopped_at, (long long)(sb_time_mono_ms() - t0));
+    verify(s);
 
     for (int i = 0; i < 2; i++)
         sb_proc_stop(&child[i], SIGTERM, 3000);
