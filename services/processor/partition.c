@@ -20,10 +20,14 @@
 #define SETTLE_MAX_MS 3000
 /* Retained statuses of the other members arrive with our own; a little slack after it. */
 #define SETTLE_SLACK_MS 200
+/* Added to three status intervals before a silent member is taken as gone (its will may have
+ * been lost, e.g. with the broker node it was connected to). */
+#define MEMBER_TTL_SLACK_MS 5000
 
 typedef struct part_member {
     char *name;
     bool online;
+    int64_t heard_mono; /* when its last status arrived */
 } part_member;
 
 typedef struct part_key {
@@ -38,7 +42,9 @@ struct partition {
     size_t n_m;
     atomic_uint_fast64_t gen; /* bumped on every membership change */
     atomic_bool self_seen;
+    int64_t ttl_ms; /* an online member not heard from for this long is taken as gone */
     /* worker only */
+    int64_t next_expiry_check;
     uint64_t seen_gen;
     bool synced;
     char **live; /* the members the keys were last assigned over */
@@ -121,6 +127,8 @@ static void on_status(void *ctx, const sb_bus_msg *msg)
             sb_error(&p->log, "out of memory recording processor %s", inst);
         }
     }
+    if (m)
+        m->heard_mono = sb_time_mono_ms();
     if (m && m->online != online) {
         m->online = online;
         atomic_fetch_add(&pt->gen, 1);
@@ -135,6 +143,9 @@ sb_err part_create(proc *p, const char *self, sb_errmsg *em)
     if (!pt)
         return sb_fail(em, SB_ERR_NOMEM, "out of memory");
     snprintf(pt->self, sizeof(pt->self), "%s", self);
+    /* statuses are republished every bus.status_interval (the same on every instance) */
+    pt->ttl_ms = 3 * (p->cfg->bus.status_interval_ms > 0 ? p->cfg->bus.status_interval_ms : 10000) +
+                 MEMBER_TTL_SLACK_MS;
     pthread_mutex_init(&pt->mu, NULL);
     atomic_init(&pt->gen, 0);
     atomic_init(&pt->self_seen, false);
@@ -313,9 +324,31 @@ static void snapshot(struct partition *pt)
     pt->n_live = k;
 }
 
+/* Takes online members whose status stopped coming as offline (once a second). */
+static void expire(proc *p)
+{
+    struct partition *pt = p->part;
+    int64_t now = sb_time_mono_ms();
+    if (now < pt->next_expiry_check)
+        return;
+    pt->next_expiry_check = now + 1000;
+    pthread_mutex_lock(&pt->mu);
+    for (size_t i = 0; i < pt->n_m; i++) {
+        part_member *m = &pt->m[i];
+        if (m->online && now - m->heard_mono > pt->ttl_ms) {
+            m->online = false;
+            atomic_fetch_add(&pt->gen, 1);
+            sb_warn(&p->log, "no status from processor instance %s for %lld s: taken as offline",
+                    m->name, (long long)((now - m->heard_mono) / 1000));
+        }
+    }
+    pthread_mutex_unlock(&pt->mu);
+}
+
 void part_sync(proc *p)
 {
     struct partition *pt = p->part;
+    expire(p);
     if (pt->synced && atomic_load(&pt->gen) == pt->seen_gen)
         return;
     if (!pt->synced) { /* memory holds every gateway (loaded at start): all are "owned" */

@@ -17,6 +17,7 @@
  *
  * test_fenced_commit checks the hand-over fence on its own: a commit whose stored stream
  * position moved under it (another instance committed the frame) fails and is not applied.
+ * test_silent_member_expires: a member whose status stops coming loses its gateways.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -416,9 +417,65 @@ static void test_fenced_commit(void **state)
     sbt_broker_stop();
 }
 
+/*
+ * A member whose status stops coming (its will lost, e.g. with a broker node) is taken as gone
+ * after 3 status intervals + 5 s: a retained "online" of an instance "ghost" that never
+ * refreshes it holds its gateways only that long, then "pa" applies them.
+ */
+static void test_silent_member_expires(void **state)
+{
+    (void)state;
+    sb_broker *b = sbt_broker_start(NULL);
+    const char *dir = sbt_tmpdir("ghost");
+    const char *bd = getenv("SB_BUILD_DIR");
+    snprintf(exe, sizeof(exe), "%s/services/processor/switchboard-processor", bd ? bd : ".");
+    write_conf(0, dir, b->url);
+    static sb_config_bus bc;
+    sbt_bus_config(&bc);
+    sb_bus *bus = sbt_bus(&bc, "producer", "ghost", true);
+    const char *ghost = "{\"status\":\"online\",\"service\":\"processor\",\"instance\":\"ghost\"}";
+    assert_int_equal(
+        sb_bus_publish(bus, "sbtest/status/processor/ghost", ghost, strlen(ghost), 1, true), SB_OK);
+    assert_int_equal(sb_bus_flush(bus, 5000), SB_OK);
+    /* a gateway the ghost owns while it counts as alive */
+    const char *members[] = {"pa", "ghost"};
+    char gw[16] = "";
+    for (int i = 0; i < 100 && !gw[0]; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "gh%d", i);
+        if (strcmp(sb_partition_owner(k, members, 2), "ghost") == 0)
+            snprintf(gw, sizeof(gw), "%s", k);
+    }
+    assert_true(gw[0] != '\0');
+    start(0);
+    char topic[64];
+    snprintf(topic, sizeof(topic), "sbtest/msg/in/%s", gw);
+    sb_stream_producer *p = NULL;
+    sb_stream_producer_opts o = {.bus = bus, .stream = gw, .topic = topic, .resend_ms = 1000};
+    assert_int_equal(sb_stream_producer_create(&o, &p, NULL), SB_OK);
+    sb_time_sleep_ms(500);
+    int64_t t0 = sb_time_mono_ms();
+    sb_msg *m = sb_msg_new(gw, "n0", "s1", SB_MSG_SET);
+    assert_non_null(sb_msg_add_payload(m, "v", "1", SB_METRIC_STRING, NULL));
+    assert_int_equal(sb_stream_add(p, sb_msg_to_json(m)), SB_OK);
+    sb_msg_free(m);
+    /* not applied while the ghost counts as alive (3 x 300 ms + 5 s after pa heard it) */
+    assert_int_equal(sb_stream_wait_acked(p, 3000), SB_ERR_TIMEOUT);
+    assert_int_equal(sb_stream_wait_acked(p, 15000), SB_OK);
+    int64_t took = sb_time_mono_ms() - t0;
+    print_message("the silent member's gateway was applied after %lld ms\n", (long long)took);
+    assert_in_range(took, 4000, 12000);
+
+    sb_proc_stop(&child[0], SIGTERM, 3000);
+    sb_stream_producer_destroy(p);
+    sb_bus_destroy(bus, 500);
+    sbt_broker_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_two_instances_kill_and_rejoin),
-                                       cmocka_unit_test(test_fenced_commit)};
+                                       cmocka_unit_test(test_fenced_commit),
+                                       cmocka_unit_test(test_silent_member_expires)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
