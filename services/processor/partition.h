@@ -50,7 +50,8 @@ void part_settle(proc *p);
 void part_sync(proc *p);
 /* Whether this instance applies the frame received on topic. */
 bool part_owns_topic(proc *p, const char *topic);
-/* Whether this instance owns gateway key (also for records touched by a sweep). */
+/* Whether this instance owns gateway key; a key seen for the first time and owned is loaded
+ * from the store (records and stream position). */
 bool part_owns_key(proc *p, const char *key);
 /* After the whole tree was loaded from the store: drops the gateways of other instances. */
 void part_after_load(proc *p);
