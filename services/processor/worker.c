@@ -129,6 +129,15 @@ static void ack(proc *p, const char *stream, const sb_stream_pos *pos, bool gap)
  * does not run ahead of it, and the positions fall back to the durable ones (nothing acked: the
  * producers resend).
  */
+/* Whether fc changed a record of gateway gw (a node-down sweep). */
+static bool touches_gateway(const frame_ctx *fc, const char *gw)
+{
+    for (size_t i = 0; i < fc->n_touched; i++)
+        if (strcmp(sb_json_str(fc->touched[i]->doc, "gatewayId", ""), gw) == 0)
+            return true;
+    return false;
+}
+
 static sb_err commit(proc *p, frame_ctx *fc)
 {
     for (size_t i = 0; i < fc->n_touched; i++) {
@@ -136,6 +145,9 @@ static sb_err commit(proc *p, frame_ctx *fc)
         if (e->event_pending)
             proc_event(p, fc, e, e->created ? "created" : "updated");
     }
+    bool frames = false; /* else a sweep (or plain frames): fence the gateways it touches */
+    for (size_t i = 0; i < p->n_streams; i++)
+        frames = frames || p->streams[i].in_group;
     size_t n = fc->n_touched + 2 * p->n_streams;
     sb_store_op *ops = calloc(n ? n : 1, sizeof(*ops));
     cJSON **pos_docs = calloc(p->n_streams ? 2 * p->n_streams : 1, sizeof(*pos_docs));
@@ -155,11 +167,12 @@ static sb_err commit(proc *p, frame_ctx *fc)
         /* Fencing: only while the stored position is still the one this instance last
          * committed (or none), so of two instances that both believe they own the stream
          * (hand-over, docs/scaling.md) only one commits each frame. */
+        bool fence = s->in_group || (!frames && touches_gateway(fc, s->name));
         bool none = s->pos.epoch == 0 && s->pos.seq == 0;
-        cJSON *want = doc && !none ? sb_stream_pos_doc(s->name, &s->pos) : NULL;
-        if (doc && !none && !want)
+        cJSON *want = fence && !none ? sb_stream_pos_doc(s->name, &s->pos) : NULL;
+        if (fence && !none && !want)
             rc = SB_ERR_NOMEM;
-        else if (doc)
+        else if (fence)
             ops[k++] = (sb_store_op){SB_STORE_CHECK, "_stream", pos_docs[p->n_streams + i] = want,
                                      s->name};
     }
