@@ -121,14 +121,6 @@ static void ack(proc *p, const char *stream, const sb_stream_pos *pos, bool gap)
         atomic_fetch_add(&p->st.acks, 1);
 }
 
-/*
- * Persists what fc touched and the pending position of every stream in the group in one batch,
- * after the metric points are durable: once a position is stored its frames are never applied
- * again, so points still only in RAM would die with a crash of the process. Then publishes the
- * events and acknowledges each stream. On failure the tree is reloaded from the store so memory
- * does not run ahead of it, and the positions fall back to the durable ones (nothing acked: the
- * producers resend).
- */
 /* Whether fc changed a record of gateway gw (a node-down sweep). */
 static bool touches_gateway(const frame_ctx *fc, const char *gw)
 {
@@ -138,6 +130,16 @@ static bool touches_gateway(const frame_ctx *fc, const char *gw)
     return false;
 }
 
+/*
+ * Persists what fc touched and the pending position of every stream in the group in one batch,
+ * after the metric points are durable: once a position is stored its frames are never applied
+ * again, so points still only in RAM would die with a crash of the process. Then publishes the
+ * events and acknowledges each stream. On failure the tree is reloaded from the store so memory
+ * does not run ahead of it, and the positions fall back to the durable ones (nothing acked: the
+ * producers resend). The batch also checks each stream's stored position (the fence of
+ * docs/scaling.md); when another instance moved one, it is refused with SB_ERR_CONFLICT and
+ * part_after_conflict() re-reads positions and tree and asks for resends.
+ */
 static sb_err commit(proc *p, frame_ctx *fc)
 {
     for (size_t i = 0; i < fc->n_touched; i++) {
