@@ -259,8 +259,8 @@ static void expose(z2m_ctx *c, z2m_entity *e, const cJSON *x, const char *parent
     char sub[SB_MSG_ID_MAX + 1];
     const char *inner = parent;
     if (composite && *property) {
-        int n = snprintf(sub, sizeof(sub), "%s%s%s", parent ? parent : "", parent ? "_" : "",
-                         property);
+        int n =
+            snprintf(sub, sizeof(sub), "%s%s%s", parent ? parent : "", parent ? "_" : "", property);
         if (n < 0 || (size_t)n >= sizeof(sub))
             return; /* longer than any field id may be: its features could not be named */
         inner = sub;
