@@ -17,6 +17,9 @@ static void stats_fn(void *ctx, cJSON *stats)
     /* Read without a lock from the status thread: counters may lag by a request. */
     cJSON_AddNumberToObject(o, "requests", (double)a->requests);
     cJSON_AddNumberToObject(o, "errors", (double)a->errors);
+    cJSON *h = sb_histo_json(&a->request_ms);
+    if (h)
+        cJSON_AddItemToObject(o, "requestLatency", h);
     pthread_mutex_lock(&a->hub->mu);
     cJSON_AddNumberToObject(o, "wsClients", (double)a->hub->n_clients);
     pthread_mutex_unlock(&a->hub->mu);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/histo.h"
 #include "core/quickid.h"
 #include "core/secret.h"
 #include "core/service.h"
@@ -127,6 +128,7 @@ typedef struct api {
     int64_t started_ms;
     /* counters for the status */
     uint64_t requests, errors;
+    sb_histo request_ms; /* time to answer a request (handler only, not the network) */
 } api;
 
 typedef struct api_status_book api_status_book;

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "core/json.h"
+#include "core/time.h"
 
 typedef enum { AUTH_NONE = 0, AUTH_READ, AUTH_WRITE, AUTH_ADMIN } auth_need;
 
@@ -262,6 +263,7 @@ static bool authorise(api *a, const route *r, api_req *rq, api_resp *rs)
 void api_dispatch(api *a, api_req *rq, api_resp *rs)
 {
     a->requests++;
+    int64_t started = sb_time_mono_us();
     rq->kind = SB_KIND__COUNT;
     const route *r = api_throttle_request(a, rq, rs) ? find_route(rq, rs) : NULL;
     if (r && authorise(a, r, rq, rs))
@@ -270,6 +272,7 @@ void api_dispatch(api *a, api_req *rq, api_resp *rs)
         api_error(rs, 500, "internal error", "the handler produced no response");
     if (rs->status >= 400)
         a->errors++;
+    sb_histo_observe(&a->request_ms, (double)(sb_time_mono_us() - started) / 1000.0);
     sb_debug(&a->log, "%s %s -> %d", method_names[rq->method], rq->path, rs->status);
 }
 

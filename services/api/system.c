@@ -167,6 +167,8 @@ static const char *const keyed[][2] = {
 
 typedef struct row {
     char name[160];
+    char family[160]; /* the name in the # TYPE line (a histogram's base name) */
+    const char *type; /* "untyped" or "histogram" */
     char labels[384];
     double value;
     size_t seq;
@@ -177,7 +179,16 @@ typedef struct rows {
     size_t n, cap;
 } rows;
 
+static void add_typed_row(rows *r, const char *name, const char *family, const char *type,
+                          const char *labels, double value);
+
 static void add_row(rows *r, const char *name, const char *labels, double value)
+{
+    add_typed_row(r, name, name, "untyped", labels, value);
+}
+
+static void add_typed_row(rows *r, const char *name, const char *family, const char *type,
+                          const char *labels, double value)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
@@ -189,6 +200,8 @@ static void add_row(rows *r, const char *name, const char *labels, double value)
     }
     row *x = &r->v[r->n];
     snprintf(x->name, sizeof(x->name), "%s", name);
+    snprintf(x->family, sizeof(x->family), "%s", family);
+    x->type = type;
     snprintf(x->labels, sizeof(x->labels), "%s", labels);
     x->value = value;
     x->seq = r->n++;
@@ -238,6 +251,26 @@ static const char *keyed_label(const char *key)
     return NULL;
 }
 
+/* A status histogram (core/histo.h) as <name>_bucket{le=...}, <name>_sum and <name>_count. */
+static void histogram_rows(rows *r, const cJSON *h, const char *name, const char *labels)
+{
+    char nm[200];
+    const cJSON *b;
+    snprintf(nm, sizeof(nm), "%s_bucket", name);
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(h, "buckets"))
+    {
+        char lb[400];
+        snprintf(lb, sizeof(lb), "%s", labels);
+        append_label(lb, sizeof(lb), "le", b->string);
+        if (cJSON_IsNumber(b))
+            add_typed_row(r, nm, name, "histogram", lb, b->valuedouble);
+    }
+    snprintf(nm, sizeof(nm), "%s_sum", name);
+    add_typed_row(r, nm, name, "histogram", labels, sb_json_num(h, "sum", 0));
+    snprintf(nm, sizeof(nm), "%s_count", name);
+    add_typed_row(r, nm, name, "histogram", labels, sb_json_num(h, "count", 0));
+}
+
 static void flatten(rows *r, const cJSON *o, const char *name, const char *labels, int depth)
 {
     const cJSON *e;
@@ -262,7 +295,11 @@ static void flatten(rows *r, const cJSON *o, const char *name, const char *label
             continue;
         }
         append_name(nm, sizeof(nm), e->string);
-        if (cJSON_IsNumber(e))
+        if (cJSON_IsObject(e) && sb_json_bool(e, "histogram", false)) {
+            char base[180];
+            snprintf(base, sizeof(base), "%s_%s", nm, sb_json_str(e, "unit", "ms"));
+            histogram_rows(r, e, base, lb);
+        } else if (cJSON_IsNumber(e))
             add_row(r, nm, lb, e->valuedouble);
         else if (cJSON_IsBool(e))
             add_row(r, nm, lb, cJSON_IsTrue(e) ? 1 : 0);
@@ -304,8 +341,8 @@ void api_prometheus(api *a, api_req *rq, api_resp *rs)
     char *out = malloc(cap);
     for (size_t i = 0; out && i < r.n; i++) {
         const row *x = &r.v[i];
-        if (i == 0 || strcmp(x->name, r.v[i - 1].name) != 0)
-            len += (size_t)snprintf(out + len, cap - len, "# TYPE %s untyped\n", x->name);
+        if (i == 0 || strcmp(x->family, r.v[i - 1].family) != 0)
+            len += (size_t)snprintf(out + len, cap - len, "# TYPE %s %s\n", x->family, x->type);
         len +=
             (size_t)snprintf(out + len, cap - len, "%s{%s} %.17g\n", x->name, x->labels, x->value);
     }

@@ -434,6 +434,9 @@ static void stats_fn(void *ctx, cJSON *stats)
     STAT("scriptLimits", js_limits);
     STAT("reloads", reloads);
     STAT("queueDepth", queue_depth);
+    cJSON *h = sb_histo_json(&s->st.evaluation_ms);
+    if (h)
+        cJSON_AddItemToObject(o, "evaluationLatency", h);
 }
 
 static sb_err subscribe(task_svc *s, sb_errmsg *em)

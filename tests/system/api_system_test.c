@@ -67,7 +67,8 @@ static void test_system(void **state)
                    "{\"status\":\"online\",\"service\":\"processor\",\"instance\":\"p1\","
                    "\"version\":\"0.1.0\",\"startedAt\":\"2026-11-26T10:00:00.000Z\","
                    "\"stats\":{\"bus\":{\"published\":3},\"processor\":{\"framesIn\":5,"
-                   "\"badFrames\":0}}}");
+                   "\"badFrames\":0,\"latency\":{\"histogram\":true,\"unit\":\"ms\","
+                   "\"buckets\":{\"1\":2,\"+Inf\":3},\"count\":3,\"sum\":4.5}}}}");
     publish_status("gateway", "g1",
                    "{\"status\":\"online\",\"service\":\"gateway\",\"instance\":\"g1\","
                    "\"startedAt\":\"2026-11-26T10:00:00.000Z\",\"stats\":{\"gateways\":"
@@ -112,12 +113,14 @@ static void test_system(void **state)
     apic_free(&r);
 }
 
-/* Every line is "# TYPE <name> untyped" (once per name) or "<name>{<labels>} <number>". */
+/* Every line is "# TYPE <name> untyped|histogram" (once per name) or "<name>{<labels>} <number>"
+ * (a histogram's samples are <name>_bucket, _sum and _count). */
 static void check_exposition(const char *text)
 {
     char seen[256][160];
     size_t n_seen = 0;
     char last[160] = "";
+    bool histogram = false;
     for (const char *line = text; *line;) {
         const char *eol = strchr(line, '\n');
         assert_non_null(eol);
@@ -131,9 +134,16 @@ static void check_exposition(const char *text)
                     fail_msg("TYPE %s twice (samples of one family must be together)", name);
             snprintf(seen[n_seen++], sizeof(seen[0]), "%s", name);
             snprintf(last, sizeof(last), "%s", name);
+            histogram = strstr(buf, " histogram") != NULL;
         } else {
             size_t nl = strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789_:");
-            if (nl == 0 || buf[nl] != '{' || strncmp(buf, last, nl) != 0 || last[nl] != '\0')
+            size_t ll = strlen(last);
+            const char *suffix = buf + ll;
+            bool family = nl >= ll && strncmp(buf, last, ll) == 0 &&
+                          (nl == ll || (histogram && (strncmp(suffix, "_bucket{", 8) == 0 ||
+                                                      strncmp(suffix, "_sum{", 5) == 0 ||
+                                                      strncmp(suffix, "_count{", 7) == 0)));
+            if (nl == 0 || buf[nl] != '{' || !family)
                 fail_msg("bad sample line (or outside its TYPE): %s", buf);
             const char *close = strrchr(buf, '}');
             assert_non_null(close);
@@ -167,6 +177,13 @@ static void test_prometheus(void **state)
         "switchboard_gateway_connected{service=\"gateway\",instance=\"g1\",gateway=\"gw1\"} 1\n",
         "switchboard_start_time_seconds{service=\"processor\",instance=\"p1\"} 1795687200\n",
         "switchboard_up{service=\"api\",instance=",
+        "# TYPE switchboard_processor_latency_ms histogram\n",
+        "switchboard_processor_latency_ms_bucket{service=\"processor\",instance=\"p1\",le=\"1\"} "
+        "2\n",
+        "switchboard_processor_latency_ms_bucket{service=\"processor\",instance=\"p1\",le="
+        "\"+Inf\"} 3\n",
+        "switchboard_processor_latency_ms_sum{service=\"processor\",instance=\"p1\"} 4.5\n",
+        "switchboard_processor_latency_ms_count{service=\"processor\",instance=\"p1\"} 3\n",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!strstr(r.raw, want[i]))
