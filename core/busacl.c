@@ -17,7 +17,7 @@ static const sb_busacl_service gateway = {
 };
 static const sb_busacl_service processor = {
     "processor",
-    {"msg/in/#", "ctl/processor/#"},
+    {"msg/in/#", "ctl/processor/#", "status/processor/#"}, /* the other instances */
     {"event/node/#", "event/source/#", "event/field/#", "msg/out/#", "ack/#"},
     {NULL},
     false,

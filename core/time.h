@@ -18,6 +18,8 @@ int64_t sb_time_now_ms(void);
 
 /* Monotonic clock in ms, for timeouts and intervals. */
 int64_t sb_time_mono_ms(void);
+/* Monotonic microseconds, for measuring short durations. */
+int64_t sb_time_mono_us(void);
 
 /* Writes UTC RFC 3339 with milliseconds ("...T20:00:00.123Z") into buf (>= SB_TIME_RFC3339_LEN). */
 void sb_time_format(int64_t ms, char *buf, size_t len);

@@ -168,6 +168,20 @@ sb_err sb_store_count(sb_store *s, const char *kind, const sb_query *q, size_t *
     return s->plugin->count(s, kind, q, n, em);
 }
 
+bool sb_store_doc_matches(const cJSON *expect, const cJSON *stored)
+{
+    if (!expect || !stored)
+        return !expect && !stored;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, expect)
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, k->string);
+        if (!v || !cJSON_Compare(k, v, true))
+            return false;
+    }
+    return true;
+}
+
 sb_err sb_store_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg *em)
 {
     sb_err err;
@@ -181,10 +195,13 @@ sb_err sb_store_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg *
             return sb_fail_wrap(em, err, "batch op %zu", i + 1);
         if (op->type == SB_STORE_PUT)
             err = check_doc(op->kind, op->doc, em);
-        else if (op->type != SB_STORE_DELETE)
+        else if (op->type == SB_STORE_CHECK && op->doc && !cJSON_IsObject(op->doc))
+            err = sb_fail(em, SB_ERR_INVALID, "%s: check needs an object or NULL", op->kind);
+        else if (op->type != SB_STORE_DELETE && op->type != SB_STORE_CHECK)
             err = sb_fail(em, SB_ERR_INVALID, "unknown op type %d", (int)op->type);
         else if (!op->id || !*op->id)
-            err = sb_fail(em, SB_ERR_INVALID, "%s: delete needs an id", op->kind);
+            err = sb_fail(em, SB_ERR_INVALID, "%s: %s needs an id", op->kind,
+                          op->type == SB_STORE_CHECK ? "check" : "delete");
         if (err)
             return sb_fail_wrap(em, err, "batch op %zu", i + 1);
     }

@@ -98,14 +98,29 @@ int sb_query_compare(const sb_query *q, const cJSON *a, const cJSON *b);
 const char *sb_filter_op_name(sb_filter_op op);
 sb_err sb_filter_op_parse(const char *name, sb_filter_op *out);
 
-/* One operation of an atomic batch. */
-typedef enum sb_store_op_type { SB_STORE_PUT = 0, SB_STORE_DELETE } sb_store_op_type;
+/*
+ * One operation of an atomic batch. SB_STORE_CHECK changes nothing: it makes the whole batch
+ * fail with SB_ERR_CONFLICT (nothing applied) unless the stored document kind/id holds every
+ * top-level key of doc with an equal value (sb_store_doc_matches), or, with doc NULL, unless
+ * no document kind/id exists. Checks see the store as it was before the batch and are
+ * evaluated inside the batch's transaction, so writers in
+ * other processes cannot slip in between the check and the writes (compare-and-set; the
+ * processor fences its stream positions with it, docs/scaling.md).
+ */
+typedef enum sb_store_op_type {
+    SB_STORE_PUT = 0,
+    SB_STORE_DELETE,
+    SB_STORE_CHECK
+} sb_store_op_type;
 typedef struct sb_store_op {
     sb_store_op_type type;
     const char *kind;
-    const cJSON *doc; /* PUT: borrowed, must have a string "id" */
-    const char *id;   /* DELETE */
+    const cJSON *doc; /* PUT: borrowed, must have a string "id"; CHECK: expected keys or NULL */
+    const char *id;   /* DELETE, CHECK */
 } sb_store_op;
+
+/* Whether stored (NULL = absent) satisfies the CHECK expectation expect (see above). */
+bool sb_store_doc_matches(const cJSON *expect, const cJSON *stored);
 
 typedef struct sb_store sb_store;
 

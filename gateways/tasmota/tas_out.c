@@ -69,6 +69,29 @@ static bool light_key(const char *k)
            strcmp(k, "HSBColor") == 0;
 }
 
+/* Node actions (POST /api/action on node:<gw>.<node>) as Tasmota commands. */
+static const char *const node_actions[][3] = {
+    {"reboot", "Restart", "1"},          {"refresh", "Status", "0"},
+    {"discover", "Status", "0"},         {"heartbeat_request", "State", ""},
+    {"firmware_update", "Upgrade", "1"},
+};
+
+static sb_err node_action(const sb_msg *m, const sb_payload *p, char *cmd, size_t cmd_len,
+                          char *value, size_t value_len, sb_errmsg *em)
+{
+    for (size_t a = 0; a < sizeof(node_actions) / sizeof(node_actions[0]); a++) {
+        if (strcmp(p->key, node_actions[a][0]) == 0) {
+            snprintf(cmd, cmd_len, "%s", node_actions[a][1]);
+            snprintf(value, value_len, "%s", node_actions[a][2]);
+            return SB_OK;
+        }
+    }
+    return sb_fail(em, SB_ERR_INVALID,
+                   "node %s: action '%.40s' is not one of reboot, refresh, discover, "
+                   "heartbeat_request, firmware_update",
+                   m->node_id, p->key);
+}
+
 sb_err sb_tas_command(const sb_msg *m, size_t i, char *cmd, size_t cmd_len, char *value,
                       size_t value_len, sb_errmsg *em)
 {
@@ -76,6 +99,8 @@ sb_err sb_tas_command(const sb_msg *m, size_t i, char *cmd, size_t cmd_len, char
         return sb_fail(em, SB_ERR_INVALID, "payload %zu: no such payload", i);
     const sb_payload *p = &m->payloads[i];
     const char *src = m->source_id ? m->source_id : "";
+    if (m->type == SB_MSG_ACTION && !*src)
+        return node_action(m, p, cmd, cmd_len, value, value_len, em);
     unsigned relay;
     bool is_relay = tas_relay_name(src, &relay) && strcmp(p->key, SB_TAS_FIELD_POWER) == 0;
     bool is_light = strcmp(src, SB_TAS_SRC_LIGHT) == 0 && light_key(p->key);

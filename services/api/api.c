@@ -17,6 +17,9 @@ static void stats_fn(void *ctx, cJSON *stats)
     /* Read without a lock from the status thread: counters may lag by a request. */
     cJSON_AddNumberToObject(o, "requests", (double)a->requests);
     cJSON_AddNumberToObject(o, "errors", (double)a->errors);
+    cJSON *h = sb_histo_json(&a->request_ms);
+    if (h)
+        cJSON_AddItemToObject(o, "requestLatency", h);
     pthread_mutex_lock(&a->hub->mu);
     cJSON_AddNumberToObject(o, "wsClients", (double)a->hub->n_clients);
     pthread_mutex_unlock(&a->hub->mu);
@@ -36,6 +39,8 @@ static sb_err subscribe_events(api *a, sb_errmsg *em)
 static void api_free(api *a)
 {
     sb_service_close(a->svc, 2000);
+    api_system_close(a); /* after the bus: its handler writes the book */
+    api_throttle_close(a);
     sb_store_close(a->store);
     sb_metrics_close(a->metrics, 0);
     ws_hub_free(a->hub);
@@ -69,7 +74,13 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     if (rc == SB_OK)
         rc = api_action_subscribe(a, &em);
     if (rc == SB_OK)
+        rc = api_system_open(a, &em);
+    if (rc == SB_OK && (rc = api_throttle_open(a)) != SB_OK)
+        sb_fail(&em, rc, "out of memory");
+    if (rc == SB_OK) {
         api_metric_open(a);
+        api_secrets_seal_stored(a);
+    }
     if (rc != SB_OK) {
         sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));
         api_free(a);

@@ -46,14 +46,19 @@ static const key_rule schedule_keys[] = {
     {"validity", T_OBJ},  {"handlerParameters", T_OBJ}, {"handlers", T_ARR},
     {"variables", T_OBJ}, {"customVariables", T_OBJ},   {NULL, T_STR},
 };
-static const key_rule firmware_keys[] = {{"file", T_OBJ}, {NULL, T_STR}};
+/* As gateways/mysensors/mys_fw.c reads them; file, size and checksum are set by an upload. */
+static const key_rule firmware_keys[] = {
+    {"type", T_NUM}, {"version", T_NUM},  {"data", T_STR}, {"file", T_STR},
+    {"size", T_NUM}, {"checksum", T_OBJ}, {NULL, T_STR},
+};
 static const key_rule dashboard_keys[] = {{"widgets", T_ARR}, {"favorite", T_BOOL}, {NULL, T_STR}};
 static const key_rule fwd_keys[] = {{"srcFieldId", T_STR}, {"dstFieldId", T_STR}, {NULL, T_STR}};
 static const key_rule user_keys[] = {
     {"username", T_STR}, {"password", T_STR}, {"email", T_STR},
     {"fullName", T_STR}, {"role", T_STR},     {NULL, T_STR},
 };
-static const key_rule token_keys[] = {{"userId", T_STR}, {"token", T_OBJ}, {NULL, T_STR}};
+static const key_rule token_keys[] = {
+    {"userId", T_STR}, {"role", T_STR}, {"expiresAt", T_STR}, {NULL, T_STR}};
 static const key_rule repo_keys[] = {{"readOnly", T_BOOL}, {"data", T_OBJ}, {NULL, T_STR}};
 static const key_rule no_keys[] = {{NULL, T_STR}};
 
@@ -128,13 +133,23 @@ static bool type_ok(key_type t, const cJSON *v)
     return false;
 }
 
-/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc. */
-static int check_rules(const key_rule *rules, const cJSON *doc, sb_errmsg *em)
+static bool has_rule(const key_rule *rules, const char *key)
+{
+    for (const key_rule *r = rules; rules && r->key; r++)
+        if (strcmp(r->key, key) == 0)
+            return true;
+    return false;
+}
+
+/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc; keys that
+ * override names a rule of its own (a firmware's numeric "type") are skipped. */
+static int check_rules(const key_rule *rules, const key_rule *override, const cJSON *doc,
+                       sb_errmsg *em)
 {
     int bad = 0;
     for (const key_rule *r = rules; r->key; r++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, r->key);
-        if (!v || type_ok(r->type, v))
+        if (!v || type_ok(r->type, v) || has_rule(override, r->key))
             continue;
         size_t used = strlen(em->text);
         snprintf(em->text + used, sizeof(em->text) - used, "%s%s: expected %s", used ? "; " : "",
@@ -149,7 +164,22 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     if (!cJSON_IsObject(doc))
         return sb_fail(em, SB_ERR_INVALID, "the body must be a JSON object");
     sb_errmsg local = {{0}};
-    int bad = check_rules(common_keys, doc, &local) + check_rules(kind_keys(kind), doc, &local);
+    const key_rule *own = kind_keys(kind);
+    int bad = check_rules(common_keys, own, doc, &local) + check_rules(own, NULL, doc, &local);
+    /* A device-tree record is addressed by its parts: each one is required. */
+    static const char *const parts[] = {"gatewayId", "nodeId", "sourceId", "fieldId"};
+    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD && i < sb_entity_kind_depth(kind);
+         i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, parts[i]);
+        if (v && cJSON_IsString(v) && sb_quickid_valid_part(v->valuestring))
+            continue;
+        if (v && !cJSON_IsString(v))
+            continue; /* already named as wrong-typed */
+        size_t used = strlen(local.text);
+        snprintf(local.text + used, sizeof(local.text) - used, "%s%s: %s", used ? "; " : "",
+                 parts[i], v ? "not a valid id (no '.', ':' or spaces)" : "required");
+        bad++;
+    }
     if (bad)
         return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
@@ -165,12 +195,24 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     return SB_OK;
 }
 
+bool api_kind_has_secrets(sb_entity_kind k)
+{
+    return k != SB_KIND_USER && k != SB_KIND_SERVICE_TOKEN && k != SB_KIND_NODE &&
+           k != SB_KIND_SOURCE && k != SB_KIND_FIELD && k != SB_KIND_FIRMWARE;
+}
+
 void api_entity_redact(sb_entity_kind kind, cJSON *doc)
 {
-    if (kind != SB_KIND_USER || !doc)
+    if (!doc)
         return;
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    if (kind == SB_KIND_USER) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    } else if (kind == SB_KIND_SERVICE_TOKEN) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "tokenHash");
+    } else if (api_kind_has_secrets(kind)) {
+        sb_secret_redact_doc(doc);
+    }
 }
 
 /* "node:gw1.12" for device-tree records, "<kind>:<id>" for the rest. */

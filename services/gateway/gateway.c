@@ -37,12 +37,18 @@ static void on_msg_out(void *ctx, const sb_bus_msg *bm)
     for (size_t i = 0; i < s->n_runners && !r; i++)
         if (strcmp(gw_runner_doc(s->runners[i])->id, id) == 0)
             r = s->runners[i];
-    for (size_t i = 0; r && i < batch.n; i++) {
-        gw_runner_post(r, batch.msgs[i]);
+    size_t held = 0;
+    for (size_t i = 0; i < batch.n; i++) {
+        if (r)
+            gw_runner_post(r, batch.msgs[i]);
+        else if (gw_hold(s, id, batch.msgs[i]))
+            held++;
+        else
+            continue;
         batch.msgs[i] = NULL;
     }
     pthread_mutex_unlock(&s->mu);
-    if (!r && batch.n)
+    if (!r && batch.n > held)
         sb_debug(NULL, "%s: gateway '%s' does not run here; %zu messages ignored", bm->topic, id,
                  batch.n);
     sb_msg_batch_free(&batch);
@@ -85,6 +91,7 @@ static void add_stats(void *ctx, cJSON *stats)
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; gws && i < s->n_runners; i++)
         gw_runner_stats(s->runners[i], gws);
+    cJSON_AddNumberToObject(stats, "heldDropped", (double)s->held_dropped);
     pthread_mutex_unlock(&s->mu);
 }
 

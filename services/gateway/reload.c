@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -84,11 +85,87 @@ static void start_doc(gw_service *s, const cJSON *doc, const char *id, cJSON *re
     note(results, id, what);
 }
 
+bool gw_hold(gw_service *s, const char *id, sb_msg *msg)
+{
+    if (!s->reloading[0] || strcmp(s->reloading, id) != 0)
+        return false;
+    size_t max = (size_t)s->env.cfg->gateway.out_queue_max;
+    if (s->n_held >= max) {
+        s->held_dropped++;
+        return false;
+    }
+    if (s->n_held == s->cap_held) {
+        size_t cap = s->cap_held ? s->cap_held * 2 : 16;
+        sb_msg **grown = realloc(s->held, cap * sizeof(*grown));
+        if (!grown)
+            return false;
+        s->held = grown;
+        s->cap_held = cap;
+    }
+    s->held[s->n_held++] = msg;
+    return true;
+}
+
+/* Marks id as being reloaded: messages for it are held until reload_end. */
+static void reload_begin(gw_service *s, const char *id)
+{
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->reloading, sizeof(s->reloading), "%s", id);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The held messages go to id's new runner, or are dropped (logged) when it does not run. */
+static void reload_end(gw_service *s, const char *id)
+{
+    pthread_mutex_lock(&s->mu);
+    gw_runner *r = NULL;
+    for (size_t i = 0; i < s->n_runners && !r; i++)
+        if (strcmp(gw_runner_doc(s->runners[i])->id, id) == 0)
+            r = s->runners[i];
+    size_t n = s->n_held;
+    for (size_t i = 0; i < n; i++) {
+        if (r)
+            gw_runner_post(r, s->held[i]);
+        else
+            sb_msg_free(s->held[i]);
+    }
+    s->n_held = 0;
+    s->reloading[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
+    if (n && !r)
+        sb_info(NULL, "gateway '%s' does not run any more: %zu messages for it dropped", id, n);
+}
+
+static void reload_one(gw_service *s, const char *id, bool force, cJSON *results);
+
 void gw_reload_one(gw_service *s, const char *id, bool force, cJSON *results)
+{
+    reload_begin(s, id);
+    reload_one(s, id, force, results);
+    reload_end(s, id);
+}
+
+static void reload_one(gw_service *s, const char *id, bool force, cJSON *results)
 {
     cJSON *doc = NULL;
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->env.store, "gateway", id, &doc, &em);
+    /* Secrets the API sealed: the provider gets them in clear, and the fingerprint compares
+     * clear documents on both sides. */
+    if (rc == SB_OK && (rc = sb_secret_open_with(s->env.cfg, doc, &em)) != SB_OK) {
+        char msg[sizeof(em.text) + 32];
+        snprintf(msg, sizeof(msg), "its secrets: %s", sb_errmsg_str(&em, rc));
+        /* Published once: the state event this causes brings us back here. */
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "state");
+        if (strcmp(sb_json_str(st, "status", ""), "error") != 0 ||
+            strcmp(sb_json_str(st, "message", ""), msg) != 0) {
+            sb_error(NULL, "gateway '%s': %s", id, msg);
+            gw_state_publish(&s->env, id, "error", msg, sb_time_now_ms(), false);
+        }
+        cJSON_Delete(doc);
+        note(results, id, "error");
+        return;
+    }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "gateway '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
         note(results, id, "error");
@@ -170,5 +247,9 @@ void gw_stop_all(gw_service *s)
         gw_runner_stop(r, false);
     }
     SB_FREE(s->runners);
+    for (size_t i = 0; i < s->n_held; i++)
+        sb_msg_free(s->held[i]);
+    SB_FREE(s->held);
+    s->n_held = s->cap_held = 0;
     s->cap_runners = 0;
 }

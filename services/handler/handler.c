@@ -28,6 +28,8 @@ static void on_call(void *ctx, const sb_bus_msg *bm)
     hd_service *s = ctx;
     const char *id = topic_tail(bm->topic);
     hd_job *j = calloc(1, sizeof(*j));
+    if (j)
+        j->received_us = sb_time_mono_us();
     sb_errmsg em = {{0}};
     sb_err rc = j ? sb_handler_call_parse(bm->payload, bm->len, &j->call, &em) : SB_ERR_NOMEM;
     if (rc == SB_OK && strcmp(j->call.id, id) != 0)

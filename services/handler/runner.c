@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/histo.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -33,6 +34,7 @@ struct hd_runner {
     size_t n;
     size_t max;
     uint64_t received, delivered, failed, retries, dropped;
+    sb_histo delivery_ms; /* call received -> delivered (queue, retries and the delivery) */
     /* The state last published (worker thread only after start). */
     char status[16];
     char message[512];
@@ -131,6 +133,8 @@ static hd_job *deliver(hd_runner *r, hd_job *j)
             return j; /* cut short by a stop: kept, the next run of the handler delivers it */
         if (rc == SB_OK) {
             count(r, &r->delivered);
+            sb_histo_observe(&r->delivery_ms,
+                             (double)(sb_time_mono_us() - j->received_us) / 1000.0);
             sb_debug(&r->log, "call from %s delivered%s%s", j->call.source, em.text[0] ? ": " : "",
                      em.text);
             set_state(r, "ok", em.text[0] ? em.text : "delivered");
@@ -332,4 +336,7 @@ void hd_runner_stats(hd_runner *r, cJSON *obj)
     cJSON_AddNumberToObject(o, "retries", (double)r->retries);
     cJSON_AddNumberToObject(o, "dropped", (double)r->dropped);
     pthread_mutex_unlock(&r->mu);
+    cJSON *h = sb_histo_json(&r->delivery_ms);
+    if (h)
+        cJSON_AddItemToObject(o, "deliveryLatency", h);
 }

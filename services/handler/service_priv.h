@@ -21,6 +21,7 @@ typedef struct hd_env {
 typedef struct hd_job {
     struct hd_job *next;
     sb_handler_call call;
+    int64_t received_us; /* monotonic, when the call arrived (for the delivery latency) */
 } hd_job;
 
 void hd_job_free(hd_job *j);

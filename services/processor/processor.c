@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "partition.h"
 #include "processor.h"
 
 static void on_frame(void *ctx, const sb_bus_msg *m)
@@ -49,12 +50,15 @@ static void stats_fn(void *ctx, cJSON *stats)
     STAT("metricsDropped", metrics_failed);
     STAT("nodesDown", nodes_down);
     STAT("queueDepth", queue_depth);
+    STAT("foreignFrames", foreign);
 }
 
 static sb_err subscribe(proc *p, sb_errmsg *em)
 {
     char topic[512];
-    sb_err rc = sb_bus_topic(p->bus, topic, sizeof(topic), "msg/in/+");
+    sb_err rc = part_subscribe(p, em); /* members first: their retained statuses come first */
+    if (rc == SB_OK)
+        rc = sb_bus_topic(p->bus, topic, sizeof(topic), "msg/in/+");
     if (rc == SB_OK)
         rc = sb_bus_subscribe(p->bus, topic, 1, on_frame, p, em);
     if (rc == SB_OK)
@@ -71,6 +75,7 @@ static void proc_free(proc *p)
     proc_worker_stop(p);
     tree_destroy(p->tree);
     sb_store_close(p->store);
+    part_destroy(p);
     free(p->streams);
     free(p);
 }
@@ -92,6 +97,9 @@ int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_pro
         rc = tree_create(p->store, (size_t)cfg->processor.field_cache, &p->tree);
     if (rc == SB_OK)
         rc = tree_load(p->tree, p->store, &em);
+    char inst[128];
+    if (rc == SB_OK)
+        rc = part_create(p, sb_service_instance(cfg, inst, sizeof(inst)), &em);
     if (rc == SB_OK)
         rc = sb_service_open(cfg, "processor", stats_fn, p, &p->svc, &em);
     if (rc == SB_OK) {

@@ -82,6 +82,11 @@ sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em);
  * caller must not create the record, it may exist.
  */
 tree_entry *tree_get(tree *t, tree_kind kind, const char *id, sb_err *rc);
+/* Removes every record of gateway gw (ids "gw.*") from memory; call when none is dirty. */
+void tree_drop_gateway(tree *t, const char *gw);
+/* Replaces gateway gw's nodes and sources with what the store holds; its fields are dropped
+ * (read again when needed). */
+sb_err tree_load_gateway(tree *t, sb_store *s, const char *gw, sb_errmsg *em);
 /* Drops the least recently used fields over field_max; call when no entry is dirty. */
 void tree_trim(tree *t);
 /* Adds a new entry owning doc. NULL on no memory (doc freed). */
@@ -96,6 +101,7 @@ typedef struct proc_stats {
     atomic_uint_fast64_t messages, bad_messages, fields_updated, rejected_values;
     atomic_uint_fast64_t created, events, acks, requests, commits, commit_failures;
     atomic_uint_fast64_t metrics_written, metrics_failed, nodes_down, queue_depth;
+    atomic_uint_fast64_t foreign; /* frames of gateways another instance owns (ignored) */
 } proc_stats;
 
 /*
@@ -105,15 +111,15 @@ typedef struct proc_stats {
 typedef struct event_buf {
     char *text;
     size_t len, cap;
-    size_t n;          /* events in text */
-    char *first_id;    /* entityId of the first event (the topic of a single event) */
-    size_t doc_hint;   /* bytes the last printed document needed */
+    size_t n;        /* events in text */
+    char *first_id;  /* entityId of the first event (the topic of a single event) */
+    size_t doc_hint; /* bytes the last printed document needed */
 } event_buf;
 
 /* What one frame (or one sweep) changed, collected until the commit. */
 typedef struct frame_ctx {
     event_buf events[T__COUNT]; /* per entity type */
-    tree_entry **touched;    /* entries to persist */
+    tree_entry **touched;       /* entries to persist */
     size_t n_touched, cap_touched;
 } frame_ctx;
 
@@ -143,6 +149,9 @@ typedef struct qitem {
     char data[]; /* len bytes + NUL */
 } qitem;
 
+/* worker.c: the slot of stream name (created empty on first use); NULL on no memory. */
+struct stream_slot *proc_stream_slot(proc *p, const char *name);
+
 /* A stream position the processor holds. */
 typedef struct stream_slot {
     char name[SB_STREAM_NAME_MAX];
@@ -163,6 +172,7 @@ struct proc {
 
     stream_slot *streams; /* worker thread only */
     size_t n_streams;
+    struct partition *part; /* partition.h: which gateways this instance applies */
 
     pthread_mutex_t qmu;
     pthread_cond_t qcv, qspace;

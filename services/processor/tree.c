@@ -228,3 +228,50 @@ sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em)
     }
     return SB_OK;
 }
+
+void tree_drop_gateway(tree *t, const char *gw)
+{
+    size_t len = strlen(gw);
+    for (size_t i = 0; i < t->n_buckets; i++) {
+        for (tree_entry **pp = &t->buckets[i], *e; (e = *pp) != NULL;) {
+            if (strncmp(e->id, gw, len) != 0 || e->id[len] != '.') {
+                pp = &e->next;
+                continue;
+            }
+            *pp = e->next;
+            t->n--;
+            if (e->kind == T_FIELD) {
+                lru_unlink(t, e);
+                t->n_fields--;
+            }
+            free(e->id);
+            cJSON_Delete(e->doc);
+            free(e);
+        }
+    }
+}
+
+sb_err tree_load_gateway(tree *t, sb_store *s, const char *gw, sb_errmsg *em)
+{
+    tree_drop_gateway(t, gw);
+    sb_query q = {0};
+    cJSON *v = cJSON_CreateString(gw);
+    sb_err rc = v ? sb_query_add(&q, "gatewayId", SB_OP_EQ, v, em) : SB_ERR_NOMEM;
+    cJSON_Delete(v);
+    for (int k = 0; rc == SB_OK && k < T_FIELD; k++) { /* fields are read when needed */
+        cJSON *res = NULL;
+        if ((rc = sb_store_find(s, kind_names[k], &q, &res, em)) != SB_OK)
+            break;
+        cJSON *data = cJSON_GetObjectItemCaseSensitive(res, "data"), *doc;
+        while (rc == SB_OK && data && (doc = cJSON_DetachItemFromArray(data, 0)) != NULL) {
+            const char *id = sb_json_str(doc, "id", NULL);
+            if (!id)
+                cJSON_Delete(doc);
+            else if (!tree_add(t, (tree_kind)k, id, doc))
+                rc = sb_fail(em, SB_ERR_NOMEM, "out of memory loading gateway %s", gw);
+        }
+        cJSON_Delete(res);
+    }
+    sb_query_free(&q);
+    return rc;
+}

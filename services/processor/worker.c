@@ -18,6 +18,7 @@
 
 #include "core/json.h"
 #include "core/time.h"
+#include "partition.h"
 #include "processor.h"
 
 /* How long a commit waits for the frame's metric points to become durable (sb_metrics_sync). */
@@ -53,7 +54,7 @@ void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool
     pthread_mutex_unlock(&p->qmu);
 }
 
-static stream_slot *slot_of(proc *p, const char *name)
+stream_slot *proc_stream_slot(proc *p, const char *name)
 {
     for (size_t i = 0; i < p->n_streams; i++)
         if (strcmp(p->streams[i].name, name) == 0)
@@ -81,7 +82,8 @@ static sb_err load_streams(proc *p, sb_errmsg *em)
         char name[SB_STREAM_NAME_MAX];
         sb_stream_pos pos;
         stream_slot *s;
-        if (sb_stream_pos_parse(d, name, sizeof(name), &pos) == SB_OK && (s = slot_of(p, name)))
+        if (sb_stream_pos_parse(d, name, sizeof(name), &pos) == SB_OK &&
+            (s = proc_stream_slot(p, name)))
             s->pos = s->pending = pos;
     }
     cJSON_Delete(res);
@@ -119,13 +121,24 @@ static void ack(proc *p, const char *stream, const sb_stream_pos *pos, bool gap)
         atomic_fetch_add(&p->st.acks, 1);
 }
 
+/* Whether fc changed a record of gateway gw (a node-down sweep). */
+static bool touches_gateway(const frame_ctx *fc, const char *gw)
+{
+    for (size_t i = 0; i < fc->n_touched; i++)
+        if (strcmp(sb_json_str(fc->touched[i]->doc, "gatewayId", ""), gw) == 0)
+            return true;
+    return false;
+}
+
 /*
  * Persists what fc touched and the pending position of every stream in the group in one batch,
  * after the metric points are durable: once a position is stored its frames are never applied
  * again, so points still only in RAM would die with a crash of the process. Then publishes the
  * events and acknowledges each stream. On failure the tree is reloaded from the store so memory
  * does not run ahead of it, and the positions fall back to the durable ones (nothing acked: the
- * producers resend).
+ * producers resend). The batch also checks each stream's stored position (the fence of
+ * docs/scaling.md); when another instance moved one, it is refused with SB_ERR_CONFLICT and
+ * part_after_conflict() re-reads positions and tree and asks for resends.
  */
 static sb_err commit(proc *p, frame_ctx *fc)
 {
@@ -134,9 +147,12 @@ static sb_err commit(proc *p, frame_ctx *fc)
         if (e->event_pending)
             proc_event(p, fc, e, e->created ? "created" : "updated");
     }
-    size_t n = fc->n_touched + p->n_streams;
+    bool frames = false; /* else a sweep (or plain frames): fence the gateways it touches */
+    for (size_t i = 0; i < p->n_streams; i++)
+        frames = frames || p->streams[i].in_group;
+    size_t n = fc->n_touched + 2 * p->n_streams;
     sb_store_op *ops = calloc(n ? n : 1, sizeof(*ops));
-    cJSON **pos_docs = calloc(p->n_streams ? p->n_streams : 1, sizeof(*pos_docs));
+    cJSON **pos_docs = calloc(p->n_streams ? 2 * p->n_streams : 1, sizeof(*pos_docs));
     sb_errmsg em = {{0}};
     sb_err rc = ops && pos_docs ? SB_OK : SB_ERR_NOMEM;
     size_t k = 0;
@@ -150,13 +166,24 @@ static sb_err commit(proc *p, frame_ctx *fc)
             rc = SB_ERR_NOMEM;
         else if (doc)
             ops[k++] = (sb_store_op){SB_STORE_PUT, "_stream", pos_docs[i] = doc, NULL};
+        /* Fencing: only while the stored position is still the one this instance last
+         * committed (or none), so of two instances that both believe they own the stream
+         * (hand-over, docs/scaling.md) only one commits each frame. */
+        bool fence = s->in_group || (!frames && touches_gateway(fc, s->name));
+        bool none = s->pos.epoch == 0 && s->pos.seq == 0;
+        cJSON *want = fence && !none ? sb_stream_pos_doc(s->name, &s->pos) : NULL;
+        if (fence && !none && !want)
+            rc = SB_ERR_NOMEM;
+        else if (fence)
+            ops[k++] = (sb_store_op){SB_STORE_CHECK, "_stream", pos_docs[p->n_streams + i] = want,
+                                     s->name};
     }
     if (rc == SB_OK && p->hooks.metrics_sync &&
         (rc = p->hooks.metrics_sync(p->hooks.metrics_ctx, SYNC_TIMEOUT_MS)) != SB_OK)
         sb_fail(&em, rc, "metric points not durable (InfluxDB down and no metrics.buffer_dir?)");
     if (rc == SB_OK && k > 0)
         rc = sb_store_batch(p->store, ops, k, &em);
-    for (size_t i = 0; pos_docs && i < p->n_streams; i++)
+    for (size_t i = 0; pos_docs && i < 2 * p->n_streams; i++)
         cJSON_Delete(pos_docs[i]);
     free(pos_docs);
     free(ops);
@@ -166,13 +193,26 @@ static sb_err commit(proc *p, frame_ctx *fc)
     }
     if (rc != SB_OK) {
         atomic_fetch_add(&p->st.commit_failures, 1);
-        sb_error(&p->log, "commit failed, frames not acknowledged: %s", sb_errmsg_str(&em, rc));
+        if (rc == SB_ERR_CONFLICT) /* the hand-over fence: expected now and then */
+            sb_warn(&p->log, "commit refused, frames not acknowledged: %s", em.text);
+        else
+            sb_error(&p->log, "commit failed, frames not acknowledged: %s", sb_errmsg_str(&em, rc));
+        char(*group)[SB_STREAM_NAME_MAX] = calloc(p->n_streams + 1, sizeof(*group));
+        size_t n_group = 0;
         for (size_t i = 0; i < p->n_streams; i++) {
+            if (p->streams[i].in_group && group)
+                memcpy(group[n_group++], p->streams[i].name, SB_STREAM_NAME_MAX);
             p->streams[i].pending = p->streams[i].pos;
             p->streams[i].in_group = false;
         }
-        if (tree_load(p->tree, p->store, &em) != SB_OK)
+        if (rc == SB_ERR_CONFLICT) {
+            part_after_conflict(p, group, n_group);
+        } else if (tree_load(p->tree, p->store, &em) != SB_OK) {
             sb_error(&p->log, "reloading the device tree: %s", em.text);
+        } else {
+            part_after_load(p);
+        }
+        free(group);
         return rc;
     }
     atomic_fetch_add(&p->st.commits, 1);
@@ -222,12 +262,16 @@ static size_t apply_frame(proc *p, frame_ctx *fc, const qitem *q)
 {
     sb_stream_frame f;
     sb_errmsg em = {{0}};
+    if (!part_owns_topic(p, q->topic)) { /* another instance applies and acks it */
+        atomic_fetch_add(&p->st.foreign, 1);
+        return 0;
+    }
     if (sb_stream_decode(q->data, q->len, &f, &em) != SB_OK) {
         atomic_fetch_add(&p->st.bad_frames, 1);
         sb_warn(&p->log, "frame on %s dropped: %s", q->topic, em.text);
         return 0;
     }
-    stream_slot *slot = f.sequenced ? slot_of(p, f.stream) : NULL;
+    stream_slot *slot = f.sequenced ? proc_stream_slot(p, f.stream) : NULL;
     if (f.sequenced && (!slot || !admit(p, &f, slot))) {
         sb_stream_frame_free(&f);
         return 0;
@@ -258,10 +302,12 @@ static size_t apply_frame(proc *p, frame_ctx *fc, const qitem *q)
 static void reload(proc *p)
 {
     sb_errmsg em = {{0}};
-    if (tree_load(p->tree, p->store, &em) != SB_OK)
+    if (tree_load(p->tree, p->store, &em) != SB_OK) {
         sb_error(&p->log, "reload: %s", em.text);
-    else
+    } else {
+        part_after_load(p);
         sb_info(&p->log, "device tree reloaded from the store");
+    }
 }
 
 /* Takes the next queued item, or NULL; with p->qmu held. */
@@ -290,6 +336,9 @@ static void run_group(proc *p, qitem *first)
     frame_ctx fc = {0};
     qitem *q = first, *reload_req = NULL;
     size_t frames = 0, items = 0;
+    pthread_mutex_unlock(&p->qmu);
+    part_sync(p); /* ownership changes only between groups */
+    pthread_mutex_lock(&p->qmu);
     while (q) {
         pthread_mutex_unlock(&p->qmu);
         if (q->reload) {
@@ -325,12 +374,16 @@ static void *worker_main(void *arg)
     int64_t every = down > 0 ? (down / 4 < 1000 ? (down / 4 > 20 ? down / 4 : 20) : 1000) : 1000;
     int64_t next_sweep = sb_time_mono_ms() + every;
     int trims = 0; /* sweep ticks left that give freed memory back */
+    part_settle(p);
     pthread_mutex_lock(&p->qmu);
     while (!p->qstop) {
         if (!p->qhead) {
             struct timespec ts;
             sb_time_mono_deadline(20, &ts);
             pthread_cond_timedwait(&p->qcv, &p->qmu, &ts);
+            pthread_mutex_unlock(&p->qmu);
+            part_sync(p); /* a gateway taken over while idle asks for its resend now */
+            pthread_mutex_lock(&p->qmu);
         }
         qitem *q = pop(p);
         if (q) {

@@ -154,6 +154,7 @@ void task_run(task_svc *s, task *t, const sb_event *ev)
     if (!t->enabled || t->error[0])
         return;
     atomic_fetch_add(&s->st.evaluations, 1);
+    int64_t started = sb_time_mono_us();
     cJSON *warnings = cJSON_CreateArray();
     cJSON *vars = warnings ? task_vars_resolve(s, t, ev, warnings) : NULL, *extra = NULL;
     bool result = false;
@@ -187,6 +188,7 @@ void task_run(task_svc *s, task *t, const sb_event *ev)
     cJSON_Delete(extra);
     cJSON_Delete(vars);
     cJSON_Delete(warnings);
+    sb_histo_observe(&s->st.evaluation_ms, (double)(sb_time_mono_us() - started) / 1000.0);
 }
 
 void task_damp_timer(task_svc *s, task *t)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/event.h"
+#include "core/histo.h"
 #include "core/log.h"
 #include "core/service.h"
 #include "services/task/rule.h"
@@ -80,6 +81,7 @@ typedef struct task {
 typedef struct task_stats {
     atomic_uint_fast64_t events, events_dropped, evaluations, triggers, handler_calls;
     atomic_uint_fast64_t errors, js_limits, reloads, tasks, queue_depth;
+    sb_histo evaluation_ms; /* one task's variables, evaluation and handler calls */
 } task_stats;
 
 typedef struct task_qitem {

@@ -304,6 +304,8 @@ static sb_err mem_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg
     sb_err err = rec && copies ? SB_OK : SB_ERR_NOMEM;
     for (size_t i = 0; !err && i < n; i++) {
         bool put = ops[i].type == SB_STORE_PUT;
+        if (ops[i].type == SB_STORE_CHECK)
+            continue;
         if (put && (err = mem_doc_new(ops[i].doc, &copies[i])) != SB_OK)
             break;
         if (!(put ? op_put(rec, ops[i].kind, ops[i].doc) : op_del(rec, ops[i].kind, ops[i].id)))
@@ -316,10 +318,21 @@ static sb_err mem_batch(sb_store *s, const sb_store_op *ops, size_t n, sb_errmsg
             err = SB_ERR_NOMEM;
     if (err)
         sb_fail(em, err, "batch: %s", err == SB_ERR_INVALID ? "not a document" : "out of memory");
-    else
+    for (size_t i = 0; !err && i < n; i++) {
+        if (ops[i].type != SB_STORE_CHECK)
+            continue;
+        mem_kind *k = kind_get(m, ops[i].kind, false);
+        mem_doc *d = k ? mem_map_get(&k->ids, ops[i].id) : NULL;
+        if (!sb_store_doc_matches(ops[i].doc, d ? d->doc : NULL))
+            err =
+                sb_fail(em, SB_ERR_CONFLICT, "%s '%s' is not as expected", ops[i].kind, ops[i].id);
+    }
+    if (!err)
         err = journal(m, rec, em);
     for (size_t i = 0; !err && i < n; i++) {
-        if (ops[i].type == SB_STORE_PUT) {
+        if (ops[i].type == SB_STORE_CHECK) {
+            continue;
+        } else if (ops[i].type == SB_STORE_PUT) {
             err = mem_kind_put(kind_get(m, ops[i].kind, false), copies[i]);
             copies[i] = NULL;
         } else {

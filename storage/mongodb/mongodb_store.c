@@ -361,7 +361,33 @@ typedef struct batch_ctx {
     mongoc_client_t *c;
     const sb_store_op *ops;
     size_t n;
+    const sb_store_op *conflict; /* the CHECK that failed */
 } batch_ctx;
+
+/* A batch's SB_STORE_CHECK: reads kind/id (in the session's transaction when opts has one). */
+static bool check_op(batch_ctx *b, const sb_store_op *op, const bson_t *opts, bson_error_t *e)
+{
+    bson_t f = BSON_INITIALIZER, o = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&f, "_id", op->id);
+    bson_concat(&o, opts);
+    BSON_APPEND_INT64(&o, "limit", 1);
+    mongoc_collection_t *col = coll(b->s, b->c, op->kind);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col, &f, &o, NULL);
+    const bson_t *doc;
+    cJSON *stored = mongoc_cursor_next(cur, &doc) ? from_bson(doc) : NULL;
+    bool ok = !mongoc_cursor_error(cur, e);
+    if (ok && !sb_store_doc_matches(op->doc, stored)) {
+        b->conflict = op;
+        bson_set_error(e, 0, 0, "%s '%s' is not as expected", op->kind, op->id);
+        ok = false;
+    }
+    cJSON_Delete(stored);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(col);
+    bson_destroy(&f);
+    bson_destroy(&o);
+    return ok;
+}
 
 /* Runs every operation in order; with a session they join its transaction. */
 static bool run_ops(batch_ctx *b, mongoc_client_session_t *cs, bson_error_t *e)
@@ -370,9 +396,14 @@ static bool run_ops(batch_ctx *b, mongoc_client_session_t *cs, bson_error_t *e)
     if (cs && !mongoc_client_session_append(cs, &opts, e))
         return false;
     bool ok = true;
+    for (size_t i = 0; ok && i < b->n; i++) /* the checks see the store before the batch */
+        if (b->ops[i].type == SB_STORE_CHECK)
+            ok = check_op(b, &b->ops[i], &opts, e);
     for (size_t i = 0; ok && i < b->n; i++) {
         const sb_store_op *op = &b->ops[i];
-        if (op->type == SB_STORE_PUT) {
+        if (op->type == SB_STORE_CHECK) {
+            continue;
+        } else if (op->type == SB_STORE_PUT) {
             ok = upsert(b->s, b->c, op->kind, op->doc, &opts, e);
         } else {
             bson_t sel = BSON_INITIALIZER;
@@ -410,6 +441,10 @@ static sb_err mg_batch(sb_store *base, const sb_store_op *ops, size_t n, sb_errm
         ok = run_ops(&b, NULL, &e);
     }
     mongoc_client_pool_push(s->pool, b.c);
+    if (!ok && b.conflict)
+        return sb_fail(em, SB_ERR_CONFLICT, "mongodb batch: %s '%s' is not as expected%s",
+                       b.conflict->kind, b.conflict->id,
+                       s->txn ? "" : " (no transactions: the check is not atomic)");
     return ok ? SB_OK : mg_fail(em, &e, "batch");
 }
 

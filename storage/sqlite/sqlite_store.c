@@ -88,11 +88,10 @@ static sb_err sq_put(sb_store *base, const char *kind, const cJSON *doc, sb_errm
     return err;
 }
 
-static sb_err sq_get(sb_store *base, const char *kind, const char *id, cJSON **out, sb_errmsg *em)
+/* Reads one document (the lock held, inside or outside a transaction). */
+static sb_err get_one(sq_store *s, const char *kind, const char *id, cJSON **out, sb_errmsg *em)
 {
-    sq_store *s = (sq_store *)base;
     *out = NULL;
-    LOCKED(s);
     sqlite3_stmt *st = s->fixed[SQ_GET];
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -110,7 +109,29 @@ static sb_err sq_get(sb_store *base, const char *kind, const char *id, cJSON **o
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return err;
+}
+
+static sb_err sq_get(sb_store *base, const char *kind, const char *id, cJSON **out, sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    LOCKED(s);
+    sb_err err = get_one(s, kind, id, out, em);
     UNLOCK(s);
+    return err;
+}
+
+/* A batch's SB_STORE_CHECK, inside its transaction (BEGIN IMMEDIATE holds the write lock, so
+ * no other process writes between the check and the commit). */
+static sb_err check_one(sq_store *s, const sb_store_op *op, sb_errmsg *em)
+{
+    cJSON *doc = NULL;
+    sb_err err = get_one(s, op->kind, op->id, &doc, em);
+    if (err == SB_OK || err == SB_ERR_NOTFOUND)
+        err = sb_store_doc_matches(op->doc, doc)
+                  ? SB_OK
+                  : sb_fail(em, SB_ERR_CONFLICT, "%s '%s' is not as expected", op->kind, op->id);
+    cJSON_Delete(doc);
     return err;
 }
 
@@ -308,7 +329,12 @@ static sb_err sq_batch(sb_store *base, const sb_store_op *ops, size_t n, sb_errm
     sq_store *s = (sq_store *)base;
     LOCKED(s);
     sb_err err = sq_db_exec_fixed(s, SQ_BEGIN, em);
+    for (size_t i = 0; !err && i < n; i++) /* the checks see the store before the batch */
+        if (ops[i].type == SB_STORE_CHECK)
+            err = check_one(s, &ops[i], em);
     for (size_t i = 0; !err && i < n; i++) {
+        if (ops[i].type == SB_STORE_CHECK)
+            continue;
         if (ops[i].type == SB_STORE_PUT)
             err = put_one(s, ops[i].kind, ops[i].doc, em);
         else if (ops[i].kind && ops[i].id)

@@ -242,6 +242,9 @@ static void test_read_rules(void **state)
     sb_time_sleep_ms(300); /* the subscription is made asynchronously */
     assert_true(sb_busacl_allows(PREFIX, "gateway", PREFIX "/event/gateway/g", false));
     assert_false(sb_busacl_allows(PREFIX, "gateway", PREFIX "/event/task/t", false));
+    /* processor instances read each other's status (membership, docs/scaling.md) */
+    assert_true(sb_busacl_allows(PREFIX, "processor", PREFIX "/status/processor/p2", false));
+    assert_false(sb_busacl_allows(PREFIX, "processor", PREFIX "/status/gateway/g", false));
     sb_bus_publish(api, PREFIX "/event/task/t", "x", 1, 1, false);
     sb_bus_publish(api, PREFIX "/event/gateway/g", "x", 1, 1, false);
     int64_t end = sb_time_mono_ms() + 5000;

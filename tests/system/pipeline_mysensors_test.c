@@ -136,7 +136,8 @@ static void run_scenario(const char *gw, const sim *s)
 #define FID(fmt) (snprintf(id, sizeof(id), "%s." fmt, gw), id)
     check_number_field(FID("1.1.V_TEMP"), "gauge_float", "°C", 21.0, 21.95);
     check_number_field(FID("1.2.V_HUM"), "gauge_float", "%", 40, 69);
-    check_number_field(FID("1._node.battery"), "gauge", "%", 100, 100);
+    /* devsim starts node 1 at 100 % and takes 1 % every 30 rounds: a slow run sees 99 */
+    check_number_field(FID("1._node.battery"), "gauge", "%", 95, 100);
     cJSON *node = wait_doc("node", FID("1"), false, 5000);
     assert_string_equal(sb_json_str(node, "name", ""), "devsim node 1");
     cJSON_Delete(node);

@@ -93,6 +93,9 @@ static void test_tasmota(void **state)
     sbt_devsim_wait_record(&s, "cmnd/plug1/POWER2 ON");
     wait_field_bool("gwt.plug1.POWER2.power", true);
     wait_field_bool("gwt.plug1.POWER1.power", false);
+    /* a node action (POST /api/action node:gwt.plug1 reboot) is Tasmota's Restart */
+    send_out("gwt", "action", "plug1", "", "reboot", "");
+    sbt_devsim_wait_record(&s, "cmnd/plug1/Restart 1");
     send_set("gwt", "light1", "light", "Dimmer", "80");
     sbt_devsim_wait_record(&s, "cmnd/light1/Dimmer 80");
     wait_number("gwt.light1.light.Dimmer", 80);

@@ -449,6 +449,48 @@ static void test_batch(void **state)
     cJSON_Delete(bad);
 }
 
+/* SB_STORE_CHECK: the batch applies only while the expected keys hold (compare-and-set). */
+static void test_batch_check(void **state)
+{
+    sb_store *s = sb_conformance_store(state);
+    sb_conformance_put(s, "_pos", "{\"id\":\"gw1\",\"epoch\":5,\"seq\":7}");
+    cJSON *want = parse("{\"epoch\":5,\"seq\":7}"), *next = parse("{\"id\":\"gw1\",\"seq\":8}");
+    cJSON *rec = parse("{\"id\":\"r1\"}");
+    sb_store_op ops[] = {
+        {.type = SB_STORE_PUT, .kind = "_pos", .doc = next},
+        {.type = SB_STORE_PUT, .kind = "rec", .doc = rec},
+        {.type = SB_STORE_CHECK, .kind = "_pos", .doc = want, .id = "gw1"},
+        {.type = SB_STORE_CHECK, .kind = "_pos", .doc = NULL, .id = "gw2"},
+    };
+    sb_errmsg em = {{0}};
+    /* the checks see the store before the batch, so the put of gw1 before them is fine */
+    assert_int_equal(sb_store_batch(s, ops, 4, &em), SB_OK);
+    EXPECT_IDS(s, "rec", NULL, NULL, "r1");
+    /* now seq is 8: the same batch conflicts and changes nothing */
+    assert_int_equal(sb_store_delete(s, "rec", (const char *[]){"r1"}, 1, NULL, NULL), SB_OK);
+    assert_int_equal(sb_store_batch(s, ops, 4, &em), SB_ERR_CONFLICT);
+    assert_non_null(strstr(em.text, "gw1"));
+    EXPECT_IDS(s, "rec", NULL, NULL, "");
+    /* expecting absence of a document that exists conflicts too */
+    sb_store_op absent[] = {
+        {.type = SB_STORE_PUT, .kind = "rec", .doc = rec},
+        {.type = SB_STORE_CHECK, .kind = "_pos", .doc = NULL, .id = "gw1"},
+    };
+    assert_int_equal(sb_store_batch(s, absent, 2, &em), SB_ERR_CONFLICT);
+    EXPECT_IDS(s, "rec", NULL, NULL, "");
+    /* a check needs an id, and an object or NULL */
+    sb_store_op bad[] = {{.type = SB_STORE_CHECK, .kind = "_pos", .doc = want, .id = NULL}};
+    assert_int_equal(sb_store_batch(s, bad, 1, &em), SB_ERR_INVALID);
+    s = reopen(state);
+    cJSON *doc = NULL;
+    assert_int_equal(sb_store_get(s, "_pos", "gw1", &doc, NULL), SB_OK);
+    assert_int_equal(sb_json_num(doc, "seq", 0), 8);
+    cJSON_Delete(doc);
+    cJSON_Delete(want);
+    cJSON_Delete(next);
+    cJSON_Delete(rec);
+}
+
 static void test_delete_counts(void **state)
 {
     sb_store *s = sb_conformance_store(state);
@@ -479,9 +521,9 @@ static void test_delete_counts(void **state)
 #define T(f) cmocka_unit_test_setup_teardown(f, sb_conformance_setup, sb_conformance_teardown)
 
 static const struct CMUnitTest own_tests[] = {
-    T(test_crud),         T(test_bad_arguments), T(test_bad_filters),
-    T(test_paging_edges), T(test_10k),           T(test_concurrent_writers),
-    T(test_reopen),       T(test_batch),         T(test_delete_counts),
+    T(test_crud),          T(test_bad_arguments),      T(test_bad_filters), T(test_paging_edges),
+    T(test_10k),           T(test_concurrent_writers), T(test_reopen),      T(test_batch),
+    T(test_delete_counts), T(test_batch_check),
 };
 
 int sb_store_conformance_run(const sb_store_backend *b)

@@ -439,6 +439,12 @@ static void test_commands(void **state)
     expect_cmd(SB_MSG_SET, "ENERGY", "Total", "1", NULL, NULL);
     expect_cmd(SB_MSG_SET, "", "rssi", "1", NULL, NULL);
     expect_cmd(SB_MSG_ACTION, "POWER1", "power", "on", NULL, NULL);
+    /* node actions */
+    expect_cmd(SB_MSG_ACTION, "", "reboot", "", "Restart", "1");
+    expect_cmd(SB_MSG_ACTION, "", "refresh", "", "Status", "0");
+    expect_cmd(SB_MSG_ACTION, "", "heartbeat_request", "", "State", "");
+    expect_cmd(SB_MSG_ACTION, "", "firmware_update", "", "Upgrade", "1");
+    expect_cmd(SB_MSG_ACTION, "", "selfdestruct", "", NULL, NULL);
 }
 
 int main(void)
