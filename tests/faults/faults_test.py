@@ -20,16 +20,13 @@ online by itself. The figures go to REPORT.json and REPORT.txt (docs/testing.md)
 
 usage: faults_test.py SOURCE_DIR BUILD_DIR [REPORT_PREFIX]
 """
-import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 
