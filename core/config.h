@@ -135,6 +135,8 @@ typedef struct sb_config_api {
     sb_strlist cors_origins;   /* origins allowed cross-site; "*" = any */
     int64_t token_lifetime_ms; /* login token validity */
     char *web_root;            /* static files of the dashboard; empty = none */
+    /* device-tree edits: how long to wait for the processor's reply */
+    int64_t processor_timeout_ms;
 } sb_config_api;
 
 /* The handler service (switchboard-handler). */

@@ -232,6 +232,11 @@ static const sb_option api_table[] = {
                         "How long a login token stays valid."),
     SB_OPT_ROW_STR(sb_config_api, web_root, "web_root", "",
                    "Directory of the web dashboard's static files; empty = none served."),
+    /* device-tree edits (docs/api.md) */
+    SB_OPT_ROW_DURATION(sb_config_api, processor_timeout_ms, "processor_timeout", "5s", MS(100),
+                        MIN(1),
+                        "How long an edit or delete of a node, source or field waits for the "
+                        "processor's reply before answering 503."),
     SB_OPT_END,
 };
 

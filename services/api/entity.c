@@ -144,6 +144,33 @@ static int check_rules(const key_rule *rules, const cJSON *doc, sb_errmsg *em)
     return bad;
 }
 
+static const char *const tree_id_forms[] = {
+    "<gatewayId>.<nodeId>",
+    "<gatewayId>.<nodeId>.<sourceId>",
+    "<gatewayId>.<nodeId>.<sourceId>.<fieldId>",
+};
+
+/* Whether id is depth dot-separated parts, each a valid id part ("gw1.12" for a node). */
+static bool tree_id_valid(const char *id, int depth)
+{
+    char part[SB_QUICKID_PART_MAX];
+    int n = 0;
+    for (const char *s = id;; n++) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        if (len >= sizeof(part))
+            return false;
+        memcpy(part, s, len);
+        part[len] = '\0';
+        if (!sb_quickid_valid_part(part))
+            return false;
+        if (!dot)
+            break;
+        s = dot + 1;
+    }
+    return n + 1 == depth;
+}
+
 sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
 {
     if (!cJSON_IsObject(doc))
@@ -153,7 +180,11 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     if (bad)
         return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
-    if (id && !sb_quickid_valid_part(id->valuestring))
+    int depth = sb_entity_kind_depth(kind);
+    if (id && depth > 1 && !tree_id_valid(id->valuestring, depth))
+        return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid %s id (%s)", id->valuestring,
+                       sb_entity_kind_name(kind), tree_id_forms[depth - 2]);
+    if (id && depth <= 1 && !sb_quickid_valid_part(id->valuestring))
         return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid id (no '.', ':' or spaces)",
                        id->valuestring);
     if (kind == SB_KIND_USER) {
