@@ -260,7 +260,7 @@ await check('rename and label a node, filter by label, send it an action; rename
   await until('the sensor to report after the edits', async () => {
     node = await rest('GET', `/node/${GW}.sensor1`, undefined, token);
     return Date.parse(node.lastSeen) > edited + 200;
-  }, 10000);
+  }, 20000);
   const ok = node.name === 'Hall sensor' && node.labels.ignore_name === 'true' && node.labels.floor === '1' && node.labels.room === 'hall';
   assert(ok, `stored: ${JSON.stringify(node)}`);
   assert((await page.textContent(`${row} .name`)) === 'Hall sensor', 'the name went back');
