@@ -140,7 +140,7 @@ void sb_bus__timed_wait(sb_bus *bus, int64_t ms); /* cond wait on bus->cv, mu he
 void sb_bus__connect_callbacks(MQTTAsync_connectOptions *o, bool v5);
 
 /* bus_nodelay.c */
-int sb_bus__url_port(const char *url); /* the broker's TCP port, by scheme when not given */
+int sb_bus__url_port(const char *url);     /* the broker's TCP port, by scheme when not given */
 void sb_bus__set_nodelay(const char *url); /* TCP_NODELAY on the sockets to url's port */
 
 /* bus_io.c */

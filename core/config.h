@@ -135,6 +135,14 @@ typedef struct sb_config_api {
     sb_strlist cors_origins;   /* origins allowed cross-site; "*" = any */
     int64_t token_lifetime_ms; /* login token validity */
     char *web_root;            /* static files of the dashboard; empty = none */
+    int64_t firmware_limit;    /* bytes; larger firmware uploads get 413 unread */
+    int64_t restore_limit;     /* bytes; larger backup uploads get 413 unread */
+    char *backup_dir;          /* where POST /api/backup/run writes; empty = <data_dir>/backups */
+    int64_t rate_limit;        /* requests per second per client; 0 = unlimited */
+    int64_t rate_burst;        /* requests a client may send at once above the rate */
+    int64_t login_failures;    /* failed logins per client within login_window; then 429 */
+    int64_t login_window_ms;
+    int64_t gzip_min; /* responses from this size are gzipped when accepted; 0 = never */
     /* device-tree edits: how long to wait for the processor's reply */
     int64_t processor_timeout_ms;
 } sb_config_api;

@@ -232,6 +232,27 @@ static const sb_option api_table[] = {
                         "How long a login token stays valid."),
     SB_OPT_ROW_STR(sb_config_api, web_root, "web_root", "",
                    "Directory of the web dashboard's static files; empty = none served."),
+    SB_OPT_ROW_INT(sb_config_api, firmware_limit, "firmware_limit", "1048560", 1024, 1073741824,
+                   "Largest firmware upload in bytes (MySensors OTA: 65535 blocks of 16 bytes); "
+                   "larger ones are refused with 413 unread."),
+    SB_OPT_ROW_INT(sb_config_api, restore_limit, "restore_limit", "268435456", 1024, 17179869184,
+                   "Largest backup archive POST /api/restore accepts, in bytes."),
+    SB_OPT_ROW_STR(sb_config_api, backup_dir, "backup_dir", "",
+                   "Directory of the backups POST /api/backup/run writes; empty = "
+                   "<data_dir>/backups."),
+    SB_OPT_ROW_INT(sb_config_api, rate_limit, "rate_limit", "0", 0, 1000000,
+                   "Requests per second one client (token, else address) may send; over it 429 "
+                   "with Retry-After. 0 = unlimited."),
+    SB_OPT_ROW_INT(sb_config_api, rate_burst, "rate_burst", "100", 1, 1000000,
+                   "Requests a client may send at once before rate_limit applies."),
+    SB_OPT_ROW_INT(sb_config_api, login_failures, "login_failures", "10", 0, 1000000,
+                   "Failed logins one address may make within login_window; more get 429. "
+                   "0 = unlimited."),
+    SB_OPT_ROW_DURATION(sb_config_api, login_window_ms, "login_window", "5m", SEC(1), DAY(1),
+                        "The window login_failures counts in."),
+    SB_OPT_ROW_INT(sb_config_api, gzip_min, "gzip_min", "1024", 0, 1073741824,
+                   "Responses of at least this many bytes are gzip-compressed for clients that "
+                   "accept it; 0 = never."),
     /* device-tree edits (docs/api.md) */
     SB_OPT_ROW_DURATION(sb_config_api, processor_timeout_ms, "processor_timeout", "5s", MS(100),
                         MIN(1),
@@ -283,8 +304,8 @@ const sb_option sb_config_table[] = {
      .desc = "Directory for databases, journals and managed brokers; relative to the working "
              "directory."},
     SB_OPT_ROW_SECRET(sb_config, secret, "secret",
-                      "Key that signs login tokens; empty = generated once into "
-                      "<data_dir>/secret."),
+                      "Key that signs login tokens and encrypts secrets inside stored entities; "
+                      "empty = generated once into <data_dir>/secret."),
     SB_OPT_ROW_STR(sb_config, instance, "instance", "",
                    "Name of this service instance in client ids and status topics; empty = "
                    "host name."),

@@ -1,8 +1,8 @@
 /*
  * mapped.h - what a device-protocol mapping made of one input (an MQTT publish, a line): the
  * messages for the processor and the notes on what was skipped and why. The gateway providers'
- * pure mapping libraries (ESPHome, generic MQTT) collect into it; the provider hands the
- * messages to the host and logs the notes (gateways/provider.h sb_gateway_deliver).
+ * pure mapping libraries (ESPHome, generic MQTT, Zigbee2MQTT) collect into it; the provider
+ * hands the messages to the host and logs the notes (gateways/provider.h sb_gateway_deliver).
  */
 #ifndef SB_MAPPED_H
 #define SB_MAPPED_H

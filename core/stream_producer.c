@@ -47,7 +47,7 @@ struct sb_stream_producer {
     size_t open_len, open_cap, open_n; /* open_n == 0: no open frame */
     int64_t open_deadline;             /* monotonic ms when the open frame must be sealed */
     int64_t last_seal;                 /* monotonic ms of the last frame sealed */
-    frame *ring;           /* unacked frames, oldest first: ring[(head + i) % max_frames] */
+    frame *ring; /* unacked frames, oldest first: ring[(head + i) % max_frames] */
     size_t head, count;
     int64_t next_seq, acked;
     uint64_t last_connects;
@@ -321,8 +321,7 @@ sb_err sb_stream_add_text(sb_stream_producer *p, const char *item, size_t len)
          * pipe is idle (like Nagle's algorithm, see idle()): batching only adds latency then.
          * Under load the acks come slower than items, so frames fill up to batch_max or
          * batch_delay. SB_ERR_FULL here leaves the item in the open frame: accepted. */
-        if (p->batch_delay_ms == 0 || p->open_n >= p->batch_max ||
-            idle(p, sb_time_mono_ms()))
+        if (p->batch_delay_ms == 0 || p->open_n >= p->batch_max || idle(p, sb_time_mono_ms()))
             seal(p);
     } else if (rc == SB_ERR_FULL) {
         p->st.full++;

@@ -60,8 +60,7 @@ sb_err sb_sun_location_parse(const char *text, double *lat, double *lon, sb_errm
                        text ? text : "");
     if (*lat < -90 || *lat > 90 || *lon < -180 || *lon > 180)
         return sb_fail(em, SB_ERR_INVALID,
-                       "location '%.64s': latitude must be -90..90 and longitude -180..180",
-                       text);
+                       "location '%.64s': latitude must be -90..90 and longitude -180..180", text);
     return SB_OK;
 }
 

@@ -3,6 +3,7 @@
  * "{{ }}" is parsed and evaluated in one pass; values and functions live in template_funcs.c.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,36 @@ static sb_err render_tag(tctx *c, obuf *b)
     return err;
 }
 
+static pthread_mutex_t site_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char tz[64];
+    bool has_tz, has_location;
+    double latitude, longitude;
+} site;
+
+void sb_tmpl_set_site(const char *tz, bool has_location, double latitude, double longitude)
+{
+    pthread_mutex_lock(&site_mu);
+    site.has_tz = tz && *tz;
+    snprintf(site.tz, sizeof(site.tz), "%s", site.has_tz ? tz : "");
+    site.has_location = has_location;
+    site.latitude = latitude;
+    site.longitude = longitude;
+    pthread_mutex_unlock(&site_mu);
+}
+
+/* The site's zone (copied into tz, which o->tz then points at) and location. */
+static void site_defaults(sb_tmpl_opts *o, char *tz, size_t len)
+{
+    pthread_mutex_lock(&site_mu);
+    snprintf(tz, len, "%s", site.tz);
+    o->tz = site.has_tz ? tz : NULL;
+    o->has_location = site.has_location;
+    o->latitude = site.latitude;
+    o->longitude = site.longitude;
+    pthread_mutex_unlock(&site_mu);
+}
+
 sb_err sb_tmpl_render(const char *tmpl, const cJSON *vars, const sb_tmpl_opts *opts, char **out,
                       cJSON **warnings, sb_errmsg *em)
 {
@@ -285,8 +316,11 @@ sb_err sb_tmpl_render(const char *tmpl, const cJSON *vars, const sb_tmpl_opts *o
         *warnings = NULL;
     if (!tmpl)
         return sb_fail(em, SB_ERR_INVALID, "template: no text");
+    char site_tz[64];
     if (opts)
         c.opts = *opts;
+    else
+        site_defaults(&c.opts, site_tz, sizeof(site_tz));
     if (!c.opts.now_ms)
         c.opts.now_ms = sb_time_now_ms();
     b.max = c.opts.max_output ? c.opts.max_output : SB_TMPL_MAX_OUTPUT;

@@ -70,4 +70,11 @@ typedef struct sb_tmpl_opts {
 sb_err sb_tmpl_render(const char *tmpl, const cJSON *vars, const sb_tmpl_opts *opts, char **out,
                       cJSON **warnings, sb_errmsg *em);
 
+/*
+ * The zone and location of renders that pass no opts (NULL): tasks and handlers render with the
+ * installation's site (storage/site.h sets it at start and when the settings change). Copied;
+ * thread-safe. tz NULL = the process's local zone.
+ */
+void sb_tmpl_set_site(const char *tz, bool has_location, double latitude, double longitude);
+
 #endif

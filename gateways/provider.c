@@ -84,6 +84,15 @@ void sb_gateway_deliver(const sb_gateway_host *host, const char *where, sb_msg *
     }
 }
 
+void sb_gateway_mqtt_stats(const sb_gateway_mqtt_counters *c, cJSON *obj)
+{
+    cJSON_AddNumberToObject(obj, "publishesIn", (double)atomic_load(&c->in));
+    cJSON_AddNumberToObject(obj, "commandsOut", (double)atomic_load(&c->out));
+    cJSON_AddNumberToObject(obj, "malformed", (double)atomic_load(&c->malformed));
+    cJSON_AddNumberToObject(obj, "skipped", (double)atomic_load(&c->skipped));
+    cJSON_AddNumberToObject(obj, "writeErrors", (double)atomic_load(&c->write_errors));
+}
+
 void sb_gateway_raw_publish(const sb_gateway_host *host, bool inbound, const char *topic,
                             const void *payload, size_t len)
 {

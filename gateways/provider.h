@@ -33,6 +33,7 @@
 #define SB_GATEWAY_PROVIDER_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -177,6 +178,15 @@ sb_err sb_gateway_mqtt_send(const sb_gateway_host *host, sb_bus *bus, const char
  * and hands every message to host->receive, which takes it (the slots become NULL). */
 void sb_gateway_deliver(const sb_gateway_host *host, const char *where, sb_msg **msgs, size_t n,
                         char *const *notes, size_t n_notes);
+
+/* The counters of a provider whose devices use an MQTT broker (Tasmota, ESPHome, Zigbee2MQTT). */
+typedef struct sb_gateway_mqtt_counters {
+    atomic_uint_fast64_t in, out, malformed, skipped, write_errors;
+} sb_gateway_mqtt_counters;
+
+/* Adds the counters to obj as publishesIn, commandsOut, malformed, skipped and writeErrors (the
+ * provider's stats callback). */
+void sb_gateway_mqtt_stats(const sb_gateway_mqtt_counters *c, cJSON *obj);
 
 /* Hands one MQTT publish to the message logger as "<topic> <payload>" (inbound = from a
  * device). */

@@ -49,7 +49,7 @@ typedef struct esph_prov {
     size_t n_filters;
     pthread_mutex_t mu; /* reg */
     sb_esph_registry *reg;
-    atomic_uint_fast64_t in, out, malformed, skipped, write_errors;
+    sb_gateway_mqtt_counters c;
 } esph_prov;
 
 static sb_err add_filter(esph_prov *p, const char *base, const char *tail, sb_errmsg *em)
@@ -97,19 +97,19 @@ static sb_err make_filters(esph_prov *p, sb_errmsg *em)
 static sb_err publish(esph_prov *p, const char *topic, const char *value)
 {
     sb_err rc = sb_gateway_mqtt_send(p->host, p->bus, topic, value, (int)p->o->mqtt.qos, false);
-    atomic_fetch_add(rc == SB_OK ? &p->out : &p->write_errors, 1);
+    atomic_fetch_add(rc == SB_OK ? &p->c.out : &p->c.write_errors, 1);
     return rc;
 }
 
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     esph_prov *p = ctx;
-    atomic_fetch_add(&p->in, 1);
+    atomic_fetch_add(&p->c.in, 1);
     sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
     sb_esph_topic t;
     sb_errmsg em = {{0}};
     if (sb_esph_topic_parse(p->map.discovery_prefix, bm->topic, &t, &em) != SB_OK) {
-        atomic_fetch_add(&p->malformed, 1);
+        atomic_fetch_add(&p->c.malformed, 1);
         sb_debug(p->host->log, "topic skipped: %s", em.text);
         return;
     }
@@ -121,7 +121,7 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_error(p->host->log, "%s: out of memory", bm->topic);
         return;
     }
-    atomic_fetch_add(&p->skipped, r.out.skipped);
+    atomic_fetch_add(&p->c.skipped, r.out.skipped);
     sb_gateway_deliver(p->host, bm->topic, r.out.msgs, r.out.n, r.out.notes, r.out.n_notes);
     sb_esph_result_free(&r);
 }
@@ -195,16 +195,10 @@ static sb_err esph_send(void *inst, const sb_msg *m, sb_errmsg *em)
     return rc;
 }
 
-#define STAT(name, field) cJSON_AddNumberToObject(obj, name, (double)atomic_load(&p->field))
-
 static void esph_stats(void *inst, cJSON *obj)
 {
     esph_prov *p = inst;
-    STAT("publishesIn", in);
-    STAT("commandsOut", out);
-    STAT("malformed", malformed);
-    STAT("skipped", skipped);
-    STAT("writeErrors", write_errors);
+    sb_gateway_mqtt_stats(&p->c, obj);
     pthread_mutex_lock(&p->mu);
     size_t entities = sb_esph_registry_count(p->reg);
     pthread_mutex_unlock(&p->mu);

@@ -53,7 +53,8 @@ typedef struct tas_prov {
     pthread_mutex_t mu; /* devs */
     tas_dev *devs;
     size_t n_devs;
-    atomic_uint_fast64_t in, out, malformed, skipped, write_errors, devices;
+    sb_gateway_mqtt_counters c;
+    atomic_uint_fast64_t devices;
 } tas_prov;
 
 /* Remembers where a device takes commands (its levels as it publishes them). */
@@ -99,19 +100,19 @@ static sb_err publish(tas_prov *p, const char *base, const char *cmd, const char
     char topic[SB_TAS_TOPIC_MAX + 64];
     snprintf(topic, sizeof(topic), "%s%s", base, cmd);
     sb_err rc = sb_gateway_mqtt_send(p->host, p->bus, topic, value, (int)p->o->mqtt.qos, false);
-    atomic_fetch_add(rc == SB_OK ? &p->out : &p->write_errors, 1);
+    atomic_fetch_add(rc == SB_OK ? &p->c.out : &p->c.write_errors, 1);
     return rc;
 }
 
 static void on_publish(void *ctx, const sb_bus_msg *bm)
 {
     tas_prov *p = ctx;
-    atomic_fetch_add(&p->in, 1);
+    atomic_fetch_add(&p->c.in, 1);
     sb_gateway_raw_publish(p->host, true, bm->topic, bm->payload, bm->len);
     sb_tas_topic t;
     sb_errmsg em = {{0}};
     if (sb_tas_topic_parse(&p->map, bm->topic, &t, &em) != SB_OK) {
-        atomic_fetch_add(&p->malformed, 1);
+        atomic_fetch_add(&p->c.malformed, 1);
         sb_debug(p->host->log, "topic skipped: %s", em.text);
         return;
     }
@@ -123,7 +124,7 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_error(p->host->log, "%s: out of memory", bm->topic);
         return;
     }
-    atomic_fetch_add(&p->skipped, r.skipped);
+    atomic_fetch_add(&p->c.skipped, r.skipped);
     sb_gateway_deliver(p->host, t.device, r.msgs, r.n, r.notes, r.n_notes);
     if (r.online_known && r.online && p->o->query_status)
         publish(p, t.cmnd_base, "STATUS", "0");
@@ -200,17 +201,11 @@ static sb_err tas_send(void *inst, const sb_msg *m, sb_errmsg *em)
     return rc;
 }
 
-#define STAT(name, field) cJSON_AddNumberToObject(obj, name, (double)atomic_load(&p->field))
-
 static void tas_stats(void *inst, cJSON *obj)
 {
     tas_prov *p = inst;
-    STAT("publishesIn", in);
-    STAT("commandsOut", out);
-    STAT("malformed", malformed);
-    STAT("skipped", skipped);
-    STAT("writeErrors", write_errors);
-    STAT("devices", devices);
+    sb_gateway_mqtt_stats(&p->c, obj);
+    cJSON_AddNumberToObject(obj, "devices", (double)atomic_load(&p->devices));
 }
 
 const sb_gateway_plugin sb_gateway_plugin_tasmota = {

@@ -201,6 +201,8 @@ static sb_err store_update(api *a, action *ac, sb_errmsg *em)
     sb_time_format(sb_time_now_ms(), now, sizeof(now));
     if (!ok || !sb_json_set_str(ac->doc, "modifiedOn", now))
         return sb_fail(em, SB_ERR_NOMEM, "out of memory");
+    if (api_kind_has_secrets(ac->q.kind) && (rc = sb_secret_seal_doc(&a->seal, ac->doc, NULL, em)))
+        return rc; /* a secret set by key path is sealed like a posted one */
     rc = sb_store_put(a->store, sb_entity_kind_name(ac->q.kind), ac->doc, em);
     if (rc == SB_OK)
         api_event(a, "updated", ac->q.kind, ac->doc);

@@ -36,6 +36,8 @@ static sb_err subscribe_events(api *a, sb_errmsg *em)
 static void api_free(api *a)
 {
     sb_service_close(a->svc, 2000);
+    api_system_close(a); /* after the bus: its handler writes the book */
+    api_throttle_close(a);
     sb_store_close(a->store);
     sb_metrics_close(a->metrics, 0);
     ws_hub_free(a->hub);
@@ -69,7 +71,13 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     if (rc == SB_OK)
         rc = api_action_subscribe(a, &em);
     if (rc == SB_OK)
+        rc = api_system_open(a, &em);
+    if (rc == SB_OK && (rc = api_throttle_open(a)) != SB_OK)
+        sb_fail(&em, rc, "out of memory");
+    if (rc == SB_OK) {
         api_metric_open(a);
+        api_secrets_seal_stored(a);
+    }
     if (rc != SB_OK) {
         sb_error(&a->log, "cannot start: %s", sb_errmsg_str(&em, rc));
         api_free(a);

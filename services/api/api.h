@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/quickid.h"
+#include "core/secret.h"
 #include "core/service.h"
 #include "storage/store.h"
 
@@ -65,6 +66,7 @@ typedef struct api_req {
     char content_type[128];
     char authorization[2048];
     char cookie[2048];
+    char client[64]; /* the peer's address */
     /* filled by the router and the authentication step */
     sb_entity_kind kind;
     char id[SB_QUICKID_PART_MAX];
@@ -77,9 +79,10 @@ typedef struct api_resp {
     int status;
     char *body; /* owned, JSON text */
     size_t len;
-    char headers[1024];       /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
+    char headers[2048];       /* extra "Name: value\r\n" lines (Set-Cookie, Allow) */
     const char *content_type; /* static; NULL = application/json */
     bool close;               /* close the connection after the response (413: body left unread) */
+    bool as_is;               /* never compressed on the fly (static files: own .gz and ETag) */
 } api_resp;
 
 void api_params_free(api_params *p);
@@ -88,6 +91,8 @@ const char *api_params_get(const api_params *p, const char *key);
 
 /* Sets the response to obj (taken, deleted) with status. */
 void api_reply(api_resp *rs, int status, cJSON *obj);
+/* Takes body (malloc'd, len bytes; NULL = a 500) as the response with a static content type. */
+void api_reply_raw(api_resp *rs, int status, const char *ctype, char *body, size_t len);
 /* {"error": msg, "detail": detail-or-null} with status. */
 void api_error(api_resp *rs, int status, const char *msg, const char *detail);
 void api_errorf(api_resp *rs, int status, const char *msg, const char *fmt, ...)
@@ -114,11 +119,17 @@ typedef struct api {
     sb_logger log;
     unsigned char secret[64];
     size_t secret_len;
-    struct ws_hub *hub;         /* websocket clients (ws.h) */
-    struct sb_metrics *metrics; /* the metric store, NULL when none (metric.c) */
+    sb_secret_key seal;             /* seals secrets inside entities (core/secret.h) */
+    struct ws_hub *hub;             /* websocket clients (ws.h) */
+    struct sb_metrics *metrics;     /* the metric store, NULL when none (metric.c) */
+    struct api_status_book *status; /* the services' retained status documents (system.c) */
+    struct api_throttle *throttle;  /* per-client request and login counts (throttle.c) */
+    int64_t started_ms;
     /* counters for the status */
     uint64_t requests, errors;
 } api;
+
+typedef struct api_status_book api_status_book;
 
 typedef void (*api_handler)(api *a, api_req *rq, api_resp *rs);
 
@@ -133,6 +144,9 @@ typedef struct api_route_info {
     const char *role;
 } api_route_info;
 size_t api_route_count(void);
+/* The largest body the route for method + path takes: api.firmware_limit for firmware uploads,
+ * api.restore_limit for restores, else api.body_limit. */
+int64_t api_body_limit(const api *a, api_method method, const char *path);
 /* Row i < api_route_count(). */
 api_route_info api_route_at(size_t i);
 
@@ -159,11 +173,58 @@ void api_metric_open(api *a);
 void api_metric_get(api *a, api_req *rq, api_resp *rs);
 void api_metric_post(api *a, api_req *rq, api_resp *rs);
 
+/* Firmware files (firmware.c): POST /api/firmware/upload/{id}; the file's path for an id. */
+void api_firmware_upload(api *a, api_req *rq, api_resp *rs);
+/* Removes the uploaded file of a deleted firmware document (borrowed), if it has one. */
+void api_firmware_forget(api *a, const cJSON *doc);
+
+/* The installation (system.c): subscribes to <p>/status/+/+ and keeps what arrives; the
+ * routes GET /api/system and GET /metrics (Prometheus). */
+sb_err api_system_open(api *a, sb_errmsg *em);
+void api_system_close(api *a);
+void api_system(api *a, api_req *rq, api_resp *rs);
+void api_prometheus(api *a, api_req *rq, api_resp *rs);
+
+/*
+ * Throttling (throttle.c). api_throttle_request(): false with 429 and Retry-After in rs when the
+ * client (its token, else its address) is over api.rate_limit. api_throttle_login_allowed():
+ * false with 429 when its address had api.login_failures failed logins within
+ * api.login_window; api_throttle_login_result() counts a login's outcome.
+ */
+sb_err api_throttle_open(api *a);
+void api_throttle_close(api *a);
+bool api_throttle_request(api *a, const api_req *rq, api_resp *rs);
+bool api_throttle_login_allowed(api *a, const api_req *rq, api_resp *rs);
+void api_throttle_login_result(api *a, const api_req *rq, bool ok);
+
+/*
+ * gzip (gzip.c). api_accepts_gzip(): whether an Accept-Encoding value allows gzip (q > 0, or *).
+ * api_gzip(): in as a gzip stream into *out (caller frees). api_gzip_response(): compresses a
+ * JSON or text body of at least api.gzip_min bytes for a client that accepts it.
+ */
+bool api_accepts_gzip(const char *accept_encoding);
+sb_err api_gzip(const char *in, size_t len, char **out, size_t *out_len);
+void api_gzip_response(api *a, const char *accept_encoding, api_resp *rs);
+
+/* Backups (backups.c): POST /api/backup/run, GET /api/backup, GET /api/backup/{name},
+ * POST /api/restore. */
+void api_backup_run(api *a, api_req *rq, api_resp *rs);
+void api_backup_list(api *a, api_req *rq, api_resp *rs);
+void api_backup_download(api *a, api_req *rq, api_resp *rs);
+void api_restore(api *a, api_req *rq, api_resp *rs);
+
 /* Actions and quick ids (action.c). */
 void api_action(api *a, api_req *rq, api_resp *rs);
 /* Subscribes <p>/ctl/api/action: api_action's body over the bus, replying with the result. */
 sb_err api_action_subscribe(api *a, sb_errmsg *em);
 void api_quickid(api *a, api_req *rq, api_resp *rs);
+
+/* schedule_preview.c: POST /api/schedule/preview. */
+void api_schedule_preview(api *a, api_req *rq, api_resp *rs);
+
+/* settings.c: GET and POST /api/settings (the settings document "system"). */
+void api_settings_get(api *a, api_req *rq, api_resp *rs);
+void api_settings_save(api *a, api_req *rq, api_resp *rs);
 
 /*
  * Device-tree records (entity_tree.c): node, source and field are the processor's, so their
@@ -187,8 +248,14 @@ sb_err api_tree_delete(api *a, sb_entity_kind kind, const cJSON *ids, api_resp *
  */
 sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em);
 bool api_kind_has_enabled(sb_entity_kind kind);
-/* Removes what must never leave the server (password hashes) from a document in place. */
+/* Removes what must never leave the server from a document in place: password and token
+ * hashes; secrets (core/secret.h) read as "********". */
 void api_entity_redact(sb_entity_kind kind, cJSON *doc);
+/* Whether documents of kind may hold secrets that are sealed at rest (not users, service tokens,
+ * the device tree or firmware). */
+bool api_kind_has_secrets(sb_entity_kind kind);
+/* Seals every secret still stored in clear (secrets.c); logs what it did or could not do. */
+void api_secrets_seal_stored(api *a);
 /* Publishes <p>/event/<kind>/<id> {type, entityType, entityId, quickId, entity}. Borrows doc. */
 void api_event(api *a, const char *type, sb_entity_kind kind, const cJSON *doc);
 
@@ -200,11 +267,28 @@ api_role api_role_parse(const char *name);
 void api_user_login(api *a, api_req *rq, api_resp *rs);
 void api_user_logout(api *a, api_req *rq, api_resp *rs);
 void api_user_profile(api *a, api_req *rq, api_resp *rs);
+void api_user_profile_update(api *a, api_req *rq, api_resp *rs);
+void api_user_password(api *a, api_req *rq, api_resp *rs);
+/* Moves user (a stored document) to its next token generation: tokens issued before stop
+ * working once it is stored. */
+void api_user_revoke_tokens(cJSON *user);
+/* Reload (entity_write.c): POST /api/<kind>/reload [ids] -> <p>/ctl/<service>/reload. */
+void api_entity_reload(api *a, api_req *rq, api_resp *rs);
 /* A signed token for user; *exp its expiry (s since the epoch). Caller frees with free(). */
 char *api_token_issue(api *a, const cJSON *user, int64_t *exp);
 /* Hashes password as "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>" into out (>= 160). */
 sb_err api_password_hash(const char *password, char *out, size_t len, sb_errmsg *em);
 bool api_password_verify(const char *password, const char *stored);
+/*
+ * Service tokens (token.c). api_token_prepare() readies a posted service_token document:
+ * checks role and expiresAt; for a new token makes the secret, stores its hash and writes the
+ * "<id>_<secret>" to show once into shown (an update keeps the hash; shown stays ""). False
+ * with rs set when the document is refused. api_token_authenticate() checks a bearer token
+ * that is not a JWT and fills rq's role and user.
+ */
+bool api_token_prepare(api *a, api_req *rq, cJSON *doc, const cJSON *old, api_resp *rs, char *shown,
+                       size_t len);
+sb_err api_token_authenticate(api *a, const char *token, api_req *rq, sb_errmsg *em);
 /* A random URL-safe string of n characters (n < len). */
 sb_err api_random_text(char *out, size_t n, size_t len);
 

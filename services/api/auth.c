@@ -133,6 +133,8 @@ sb_err api_auth_init(api *a, sb_errmsg *em)
     if (rc == SB_OK)
         rc = load_secret(a, em);
     if (rc == SB_OK)
+        rc = sb_secret_key_derive((const char *)a->secret, a->secret_len, &a->seal, em);
+    if (rc == SB_OK)
         rc = bootstrap_admin(a, em);
     return rc;
 }
@@ -149,7 +151,8 @@ char *api_token_issue(api *a, const cJSON *user, int64_t *exp)
         jwt_add_grant(j, "sub", sb_json_str(user, "id", "")) == 0 &&
         jwt_add_grant(j, "username", sb_json_str(user, "username", "")) == 0 &&
         jwt_add_grant(j, "iss", "switchboard") == 0 && jwt_add_grant_int(j, "iat", now) == 0 &&
-        jwt_add_grant_int(j, "exp", (long)*exp) == 0)
+        jwt_add_grant_int(j, "exp", (long)*exp) == 0 &&
+        jwt_add_grant_int(j, "gen", (long)sb_json_num(user, "tokenGeneration", 0)) == 0)
         out = jwt_encode_str(j); /* libjwt 1.10: free() it */
     jwt_free(j);
     return out;
@@ -173,7 +176,8 @@ static const char *find_token(api_req *rq, char *buf, size_t len)
     return NULL;
 }
 
-static sb_err token_verify(api *a, const char *token, char *sub, size_t len, sb_errmsg *em)
+static sb_err token_verify(api *a, const char *token, char *sub, size_t len, long *gen,
+                           sb_errmsg *em)
 {
     jwt_t *j = NULL;
     /* jwt_decode checks the signature with our key; the alg check below refuses "none" and
@@ -183,10 +187,15 @@ static sb_err token_verify(api *a, const char *token, char *sub, size_t len, sb_
     sb_err rc = SB_OK;
     errno = 0;
     long exp = jwt_get_grant_int(j, "exp");
+    bool no_exp = errno != 0;
+    errno = 0;
+    *gen = jwt_get_grant_int(j, "gen");
+    if (errno) /* issued before generations existed: generation 0 */
+        *gen = 0;
     const char *s = jwt_get_grant(j, "sub");
     if (jwt_get_alg(j) != JWT_ALG_HS256)
         rc = sb_fail(em, SB_ERR_AUTH, "invalid token: not HS256");
-    else if (errno || exp <= (long)time(NULL))
+    else if (no_exp || exp <= (long)time(NULL))
         rc = sb_fail(em, SB_ERR_AUTH, "token expired: log in again");
     else if (!s || !*s || strlen(s) >= len)
         rc = sb_fail(em, SB_ERR_AUTH, "invalid token: no subject");
@@ -202,7 +211,10 @@ sb_err api_authenticate(api *a, api_req *rq, sb_errmsg *em)
     const char *token = find_token(rq, buf, sizeof(buf));
     if (!token || !*token)
         return sb_fail(em, SB_ERR_AUTH, "no token: log in with POST /api/user/login");
-    sb_err rc = token_verify(a, token, sub, sizeof(sub), em);
+    if (!strchr(token, '.'))
+        return api_token_authenticate(a, token, rq, em);
+    long gen = 0;
+    sb_err rc = token_verify(a, token, sub, sizeof(sub), &gen, em);
     if (rc != SB_OK)
         return rc;
     cJSON *user = NULL;
@@ -211,6 +223,11 @@ sb_err api_authenticate(api *a, api_req *rq, sb_errmsg *em)
         return sb_fail(em, SB_ERR_AUTH, "the token's user no longer exists");
     if (rc != SB_OK)
         return rc;
+    /* A password change moves the user to the next generation: older tokens are revoked. */
+    if ((double)gen != sb_json_num(user, "tokenGeneration", 0)) {
+        cJSON_Delete(user);
+        return sb_fail(em, SB_ERR_AUTH, "token revoked (the password changed): log in again");
+    }
     rq->role = api_role_parse(sb_json_str(user, "role", ""));
     snprintf(rq->user_id, sizeof(rq->user_id), "%s", sub);
     snprintf(rq->username, sizeof(rq->username), "%s", sb_json_str(user, "username", ""));

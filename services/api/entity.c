@@ -46,14 +46,19 @@ static const key_rule schedule_keys[] = {
     {"validity", T_OBJ},  {"handlerParameters", T_OBJ}, {"handlers", T_ARR},
     {"variables", T_OBJ}, {"customVariables", T_OBJ},   {NULL, T_STR},
 };
-static const key_rule firmware_keys[] = {{"file", T_OBJ}, {NULL, T_STR}};
+/* As gateways/mysensors/mys_fw.c reads them; file, size and checksum are set by an upload. */
+static const key_rule firmware_keys[] = {
+    {"type", T_NUM}, {"version", T_NUM},  {"data", T_STR}, {"file", T_STR},
+    {"size", T_NUM}, {"checksum", T_OBJ}, {NULL, T_STR},
+};
 static const key_rule dashboard_keys[] = {{"widgets", T_ARR}, {"favorite", T_BOOL}, {NULL, T_STR}};
 static const key_rule fwd_keys[] = {{"srcFieldId", T_STR}, {"dstFieldId", T_STR}, {NULL, T_STR}};
 static const key_rule user_keys[] = {
     {"username", T_STR}, {"password", T_STR}, {"email", T_STR},
     {"fullName", T_STR}, {"role", T_STR},     {NULL, T_STR},
 };
-static const key_rule token_keys[] = {{"userId", T_STR}, {"token", T_OBJ}, {NULL, T_STR}};
+static const key_rule token_keys[] = {
+    {"userId", T_STR}, {"role", T_STR}, {"expiresAt", T_STR}, {NULL, T_STR}};
 static const key_rule repo_keys[] = {{"readOnly", T_BOOL}, {"data", T_OBJ}, {NULL, T_STR}};
 static const key_rule no_keys[] = {{NULL, T_STR}};
 
@@ -128,13 +133,23 @@ static bool type_ok(key_type t, const cJSON *v)
     return false;
 }
 
-/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc. */
-static int check_rules(const key_rule *rules, const cJSON *doc, sb_errmsg *em)
+static bool has_rule(const key_rule *rules, const char *key)
+{
+    for (const key_rule *r = rules; rules && r->key; r++)
+        if (strcmp(r->key, key) == 0)
+            return true;
+    return false;
+}
+
+/* Appends "key: expected X" to em for every wrong-typed key of rules present in doc; keys that
+ * override names a rule of its own (a firmware's numeric "type") are skipped. */
+static int check_rules(const key_rule *rules, const key_rule *override, const cJSON *doc,
+                       sb_errmsg *em)
 {
     int bad = 0;
     for (const key_rule *r = rules; r->key; r++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, r->key);
-        if (!v || type_ok(r->type, v))
+        if (!v || type_ok(r->type, v) || has_rule(override, r->key))
             continue;
         size_t used = strlen(em->text);
         snprintf(em->text + used, sizeof(em->text) - used, "%s%s: expected %s", used ? "; " : "",
@@ -171,22 +186,60 @@ static bool tree_id_valid(const char *id, int depth)
     return n + 1 == depth;
 }
 
+/* Part i of a dotted device-tree id into out ("" when it has no such part). */
+static void tree_id_part(const char *id, int i, char *out, size_t len)
+{
+    const char *s = id;
+    for (int k = 0; k < i && s; k++)
+        s = strchr(s, '.') ? strchr(s, '.') + 1 : NULL;
+    size_t n = s ? strcspn(s, ".") : 0;
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), s ? s : "");
+}
+
 sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
 {
     if (!cJSON_IsObject(doc))
         return sb_fail(em, SB_ERR_INVALID, "the body must be a JSON object");
     sb_errmsg local = {{0}};
-    int bad = check_rules(common_keys, doc, &local) + check_rules(kind_keys(kind), doc, &local);
-    if (bad)
-        return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
+    const key_rule *own = kind_keys(kind);
+    int bad = check_rules(common_keys, own, doc, &local) + check_rules(own, NULL, doc, &local);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
     int depth = sb_entity_kind_depth(kind);
-    if (id && depth > 1 && !tree_id_valid(id->valuestring, depth))
-        return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid %s id (%s)", id->valuestring,
-                       sb_entity_kind_name(kind), tree_id_forms[depth - 2]);
-    if (id && depth <= 1 && !sb_quickid_valid_part(id->valuestring))
+    size_t used = strlen(local.text);
+    if (cJSON_IsString(id) && depth > 1 && !tree_id_valid(id->valuestring, depth)) {
+        snprintf(local.text + used, sizeof(local.text) - used,
+                 "%sid: '%.64s' is not a valid %s id (%s)", used ? "; " : "", id->valuestring,
+                 sb_entity_kind_name(kind), tree_id_forms[depth - 2]);
+        bad++;
+        id = NULL; /* names no parts */
+    } else if (cJSON_IsString(id) && depth <= 1 && !sb_quickid_valid_part(id->valuestring)) {
         return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid id (no '.', ':' or spaces)",
                        id->valuestring);
+    }
+    /* A device-tree record is addressed by its parts: each one is required, unless the id
+     * ("gw1.12") names them; then those given must match it. */
+    static const char *const parts[] = {"gatewayId", "nodeId", "sourceId", "fieldId"};
+    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD && i < depth; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, parts[i]);
+        char want[SB_QUICKID_PART_MAX] = "";
+        if (cJSON_IsString(id))
+            tree_id_part(id->valuestring, i, want, sizeof(want));
+        const char *problem = NULL;
+        if (v && cJSON_IsString(v) && sb_quickid_valid_part(v->valuestring))
+            problem = want[0] && strcmp(want, v->valuestring) != 0 ? "does not match the id" : NULL;
+        else if (v && cJSON_IsString(v))
+            problem = "not a valid id (no '.', ':' or spaces)";
+        else if (!v && !want[0])
+            problem = "required";
+        if (!problem) /* a wrong type is already named */
+            continue;
+        used = strlen(local.text);
+        snprintf(local.text + used, sizeof(local.text) - used, "%s%s: %s", used ? "; " : "",
+                 parts[i], problem);
+        bad++;
+    }
+    if (bad)
+        return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
     if (kind == SB_KIND_USER) {
         const char *role = sb_json_str(doc, "role", "readonly");
         if (api_role_parse(role) == API_ROLE_NONE)
@@ -196,12 +249,24 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     return SB_OK;
 }
 
+bool api_kind_has_secrets(sb_entity_kind k)
+{
+    return k != SB_KIND_USER && k != SB_KIND_SERVICE_TOKEN && k != SB_KIND_NODE &&
+           k != SB_KIND_SOURCE && k != SB_KIND_FIELD && k != SB_KIND_FIRMWARE;
+}
+
 void api_entity_redact(sb_entity_kind kind, cJSON *doc)
 {
-    if (kind != SB_KIND_USER || !doc)
+    if (!doc)
         return;
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    if (kind == SB_KIND_USER) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
+    } else if (kind == SB_KIND_SERVICE_TOKEN) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "tokenHash");
+    } else if (api_kind_has_secrets(kind)) {
+        sb_secret_redact_doc(doc);
+    }
 }
 
 /* "node:gw1.12" for device-tree records, "<kind>:<id>" for the rest. */

@@ -13,8 +13,10 @@
 #include "core/uuid.h"
 
 /* Keys other services own: a posted document without them keeps the stored ones. */
-static const char *const preserved[] = {"state",    "current",       "previous",
-                                        "lastSeen", "noChangeSince", "passwordHash"};
+static const char *const preserved[] = {
+    "state", "current", "previous", "lastSeen", "noChangeSince", "passwordHash", "tokenGeneration"};
+/* A firmware document keeps its uploaded file unless the body names another one. */
+static const char *const firmware_preserved[] = {"file", "size", "checksum"};
 
 /* Parses the JSON body into *out (caller frees); on failure rs holds 400/415. */
 static bool body_json(api_req *rq, api_resp *rs, cJSON **out)
@@ -125,19 +127,27 @@ static bool prepare_user(api *a, cJSON *doc, api_resp *rs)
         }
         sb_json_set_str(doc, "passwordHash", hash);
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "password");
+        api_user_revoke_tokens(doc); /* a password set by an admin logs the user out */
     }
     if (!cJSON_GetObjectItemCaseSensitive(doc, "role"))
         sb_json_set_str(doc, "role", "readonly");
     return true;
 }
 
-static void keep_owned_keys(cJSON *doc, const cJSON *old)
+static void keep_keys(cJSON *doc, const cJSON *old, const char *const *keys, size_t n)
 {
-    for (size_t i = 0; old && i < SB_ARRAY_LEN(preserved); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, preserved[i]);
-        if (v && !cJSON_GetObjectItemCaseSensitive(doc, preserved[i]))
-            sb_json_set(doc, preserved[i], cJSON_Duplicate(v, true));
+    for (size_t i = 0; old && i < n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, keys[i]);
+        if (v && !cJSON_GetObjectItemCaseSensitive(doc, keys[i]))
+            sb_json_set(doc, keys[i], cJSON_Duplicate(v, true));
     }
+}
+
+static void keep_owned_keys(sb_entity_kind kind, cJSON *doc, const cJSON *old)
+{
+    keep_keys(doc, old, preserved, SB_ARRAY_LEN(preserved));
+    if (kind == SB_KIND_FIRMWARE && !cJSON_GetObjectItemCaseSensitive(doc, "data"))
+        keep_keys(doc, old, firmware_preserved, SB_ARRAY_LEN(firmware_preserved));
 }
 
 void api_entity_save(api *a, api_req *rq, api_resp *rs)
@@ -164,9 +174,19 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs)
         goto done;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "passwordHash");
-    keep_owned_keys(doc, old);
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "tokenGeneration");
+    keep_owned_keys(rq->kind, doc, old);
     if (rq->kind == SB_KIND_USER && !prepare_user(a, doc, rs))
         goto done;
+    char shown[2 * SB_QUICKID_PART_MAX] = "";
+    if (rq->kind == SB_KIND_SERVICE_TOKEN &&
+        !api_token_prepare(a, rq, doc, old, rs, shown, sizeof(shown)))
+        goto done;
+    if (api_kind_has_secrets(rq->kind) &&
+        (rc = sb_secret_seal_doc(&a->seal, doc, old, &em)) != SB_OK) {
+        api_error(rs, api_status_of(rc), "secrets", sb_errmsg_str(&em, rc));
+        goto done;
+    }
     set_now(doc);
     if ((rc = sb_store_put(a->store, kind, doc, &em)) != SB_OK) {
         api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));
@@ -174,6 +194,8 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs)
     }
     api_event(a, old ? "updated" : "created", rq->kind, doc);
     api_entity_redact(rq->kind, doc);
+    if (shown[0]) /* the only time the token is seen */
+        sb_json_set_str(doc, "token", shown);
     api_reply(rs, old ? 200 : 201, doc);
     doc = NULL;
 done:
@@ -240,9 +262,12 @@ void api_entity_delete(api *a, api_req *rq, api_resp *rs)
     if (rc == SB_OK)
         rc = sb_store_batch(a->store, ops, n, &em);
     if (rc == SB_OK) {
-        for (size_t i = 0; i < n; i++)
-            api_event(a, "deleted", (sb_entity_kind)cJSON_GetArrayItem(d.kinds, (int)i)->valueint,
-                      cJSON_GetArrayItem(d.docs, (int)i));
+        for (size_t i = 0; i < n; i++) {
+            sb_entity_kind k = (sb_entity_kind)cJSON_GetArrayItem(d.kinds, (int)i)->valueint;
+            api_event(a, "deleted", k, cJSON_GetArrayItem(d.docs, (int)i));
+            if (k == SB_KIND_FIRMWARE)
+                api_firmware_forget(a, cJSON_GetArrayItem(d.docs, (int)i));
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "deleted", (double)n + below);
         api_reply(rs, 200, o);
@@ -309,4 +334,72 @@ void api_entity_enable(api *a, api_req *rq, api_resp *rs)
 void api_entity_disable(api *a, api_req *rq, api_resp *rs)
 {
     set_enabled(a, rq, rs, false);
+}
+
+/* ---- reload ---------------------------------------------------------------------------------- */
+
+/* The service that runs entities of kind k, NULL when none reloads them. */
+static const char *reloader(sb_entity_kind k)
+{
+    switch (k) {
+    case SB_KIND_GATEWAY:
+        return "gateway";
+    case SB_KIND_HANDLER:
+        return "handler";
+    case SB_KIND_TASK:
+        return "task";
+    case SB_KIND_SCHEDULE:
+        return "scheduler";
+    case SB_KIND_FORWARD_PAYLOAD:
+        return "forward";
+    default:
+        return NULL;
+    }
+}
+
+void api_entity_reload(api *a, api_req *rq, api_resp *rs)
+{
+    const char *kind = sb_entity_kind_name(rq->kind), *svc = reloader(rq->kind);
+    if (!svc) {
+        api_errorf(rs, 404, "not found", "%s has no reload", kind);
+        return;
+    }
+    /* No body (or []): every entity of the kind; else the ids, which must exist. */
+    bool all = !rq->body_len || strspn(rq->body, " \t\r\n[]") == rq->body_len;
+    cJSON *ids = all ? cJSON_CreateArray() : body_ids(rq, rs), *id;
+    if (!ids)
+        return;
+    cJSON_ArrayForEach(id, ids)
+    {
+        cJSON *doc = NULL;
+        sb_err rc = sb_store_get(a->store, kind, id->valuestring, &doc, NULL);
+        cJSON_Delete(doc);
+        if (rc != SB_OK) {
+            api_errorf(rs, api_status_of(rc), rc == SB_ERR_NOTFOUND ? "not found" : "store",
+                       "%s '%s': %s", kind, id->valuestring, sb_strerror(rc));
+            cJSON_Delete(ids);
+            return;
+        }
+    }
+    cJSON *req = cJSON_CreateObject();
+    if (cJSON_GetArraySize(ids) == 1)
+        sb_json_set_str(req, "id", ids->child->valuestring);
+    if (!all)
+        sb_json_set(req, "ids", cJSON_Duplicate(ids, true));
+    char topic[256], *text = sb_json_print(req);
+    cJSON_Delete(req);
+    sb_err rc = sb_bus_topic(a->bus, topic, sizeof(topic), "ctl/%s/reload", svc);
+    if (rc == SB_OK)
+        rc = text ? sb_bus_publish(a->bus, topic, text, strlen(text), 1, false) : SB_ERR_NOMEM;
+    free(text);
+    if (rc != SB_OK) {
+        api_errorf(rs, 503, "bus", "%s: %s", topic, sb_strerror(rc));
+        cJSON_Delete(ids);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "service", svc);
+    cJSON_AddBoolToObject(o, "all", all);
+    cJSON_AddItemToObject(o, "ids", ids);
+    api_reply(rs, 202, o);
 }

@@ -2,8 +2,9 @@
  * http.c - the HTTP/1.1 server on libwebsockets 4.1: one lws context serviced by the calling
  * thread; a watcher thread turns the stop flag into lws_cancel_service() (lws_service ignores
  * its timeout, see FIELD-NOTES). Each connection owns one session that collects a request
- * (method, path, query parameters, the headers the API reads, the body up to api.body_limit),
- * hands it to api_dispatch() and writes the JSON response in pieces as the socket allows.
+ * (method, path, query parameters, the headers the API reads, the body up to its route's limit:
+ * api.body_limit, or the firmware/restore limits), hands it to api_dispatch(), gzips a large
+ * answer the client accepts that way (gzip.c) and writes it in pieces as the socket allows.
  * Keep-alive comes from lws: a response has a Content-Length and the transaction is completed.
  */
 #include <libwebsockets.h>
@@ -22,10 +23,12 @@ typedef struct session {
     api_req rq;
     api_resp rs;
     size_t body_cap;
+    int64_t limit; /* the body limit of the request's route */
     size_t sent;
     bool too_large;
     bool active;
     char origin[256];
+    char accept_enc[256];
     ws_client *ws; /* after an upgrade to /api/ws */
 } session;
 
@@ -96,6 +99,8 @@ static void cors(api *a, session *s)
         return;
     api_add_header(&s->rs, "Access-Control-Allow-Origin", s->origin);
     api_add_header(&s->rs, "Access-Control-Allow-Credentials", "true");
+    api_add_header(&s->rs, "Access-Control-Expose-Headers",
+                   "Retry-After, Content-Disposition, Content-Encoding");
     api_add_header(&s->rs, "Vary", "Origin");
 }
 
@@ -132,6 +137,8 @@ static int send_headers(struct lws *wsi, api *a, session *s)
 static int respond(struct lws *wsi, api *a, session *s)
 {
     s->active = true;
+    if (s->rq.method != API_HEAD)
+        api_gzip_response(a, s->accept_enc, &s->rs);
     return send_headers(wsi, a, s);
 }
 
@@ -147,6 +154,9 @@ static int on_request(struct lws *wsi, api *a, session *s)
     copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, s->rq.authorization, sizeof(s->rq.authorization));
     copy_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, s->rq.cookie, sizeof(s->rq.cookie));
     copy_hdr(wsi, WSI_TOKEN_ORIGIN, s->origin, sizeof(s->origin));
+    copy_hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, s->accept_enc, sizeof(s->accept_enc));
+    if (!lws_get_peer_simple(wsi, s->rq.client, sizeof(s->rq.client)))
+        snprintf(s->rq.client, sizeof(s->rq.client), "%s", "?");
     if (read_params(wsi, &s->rq.params) != SB_OK) {
         api_error(&s->rs, 500, "out of memory", NULL);
         return respond(wsi, a, s);
@@ -154,17 +164,19 @@ static int on_request(struct lws *wsi, api *a, session *s)
     char cl[32];
     copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
     long long len = cl[0] ? strtoll(cl, NULL, 10) : 0;
-    if (len > a->cfg->api.body_limit) {
+    s->limit = api_body_limit(a, s->rq.method, s->rq.path);
+    if (len > s->limit) {
         /* Refused unread: the connection closes after the answer, the body with it. */
         s->too_large = true;
         s->rs.close = true;
-        api_errorf(&s->rs, 413, "payload too large", "%lld bytes; api.body_limit is %lld", len,
-                   (long long)a->cfg->api.body_limit);
+        api_errorf(&s->rs, 413, "payload too large", "%lld bytes; the limit is %lld", len,
+                   (long long)s->limit);
         return respond(wsi, a, s);
     }
     if (s->rq.method == API_OPTIONS) {
         api_add_header(&s->rs, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
         api_add_header(&s->rs, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        api_add_header(&s->rs, "Access-Control-Max-Age", "600");
         api_reply(&s->rs, 200, cJSON_CreateObject());
         return respond(wsi, a, s);
     }
@@ -177,6 +189,20 @@ static int on_request(struct lws *wsi, api *a, session *s)
     }
     if (len > 0)
         return 0; /* LWS_CALLBACK_HTTP_BODY follows */
+    char te[64];
+    copy_hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof(te));
+    if (te[0]) {
+        /* lws 4.1 hands a chunked request body over undecoded and never completes it. */
+        s->rs.close = true;
+        api_errorf(&s->rs, 411, "length required",
+                   "Transfer-Encoding '%s': send the body with a Content-Length", te);
+        return respond(wsi, a, s);
+    }
+    /* lws 4.1 keeps waiting for the body of a POST, PUT, PATCH or DELETE that has no
+     * Content-Length: the next request on the connection would stall until its timeout.
+     * The body is empty (RFC 9112 6.3); answer and close instead. */
+    if (!cl[0] && s->rq.method != API_GET && s->rq.method != API_HEAD)
+        s->rs.close = true;
     api_dispatch(a, &s->rq, &s->rs);
     return respond(wsi, a, s);
 }
@@ -185,7 +211,8 @@ static int on_body(api *a, session *s, const void *in, size_t len)
 {
     if (s->too_large || s->active)
         return 0;
-    if (s->rq.body_len + len > (size_t)a->cfg->api.body_limit) {
+    (void)a;
+    if (s->rq.body_len + len > (size_t)s->limit) {
         s->too_large = true;
         return 0;
     }
@@ -209,8 +236,8 @@ static int on_body_done(struct lws *wsi, api *a, session *s)
         return 0;
     if (s->too_large) {
         s->rs.close = true;
-        api_errorf(&s->rs, 413, "payload too large", "api.body_limit is %lld bytes",
-                   (long long)a->cfg->api.body_limit);
+        api_errorf(&s->rs, 413, "payload too large", "the limit is %lld bytes",
+                   (long long)s->limit);
     } else {
         api_dispatch(a, &s->rq, &s->rs);
     }

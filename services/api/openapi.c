@@ -10,20 +10,6 @@
 
 #include "api.h"
 
-/* Takes text (malloc'd) as the body with status and content type. */
-static void reply_text(api_resp *rs, int code, const char *ctype, char *text, size_t len)
-{
-    if (!text) {
-        api_error(rs, 500, "out of memory", NULL);
-        return;
-    }
-    free(rs->body);
-    rs->body = text;
-    rs->len = len;
-    rs->status = code;
-    rs->content_type = ctype;
-}
-
 void api_openapi(api *a, api_req *rq, api_resp *rs)
 {
     (void)a;
@@ -31,7 +17,7 @@ void api_openapi(api *a, api_req *rq, api_resp *rs)
     char *text = malloc(api_openapi_json_len + 1);
     if (text)
         memcpy(text, api_openapi_json, api_openapi_json_len + 1);
-    reply_text(rs, 200, "application/json", text, api_openapi_json_len);
+    api_reply_raw(rs, 200, "application/json", text, api_openapi_json_len);
 }
 
 /* ---- the HTML page ------------------------------------------------------------------------- */
@@ -166,5 +152,5 @@ void api_docs(api *a, api_req *rq, api_resp *rs)
         free(b.p);
         b.p = NULL;
     }
-    reply_text(rs, 200, "text/html; charset=utf-8", b.p, b.len);
+    api_reply_raw(rs, 200, "text/html; charset=utf-8", b.p, b.len);
 }

@@ -16,34 +16,52 @@
 
 typedef enum { AUTH_NONE = 0, AUTH_READ, AUTH_WRITE, AUTH_ADMIN } auth_need;
 
+/* Which limit applies to the request body (api.body_limit unless the route takes files). */
+typedef enum { BODY_JSON = 0, BODY_FIRMWARE, BODY_BACKUP } body_kind;
+
 typedef struct route {
     api_method method;
     const char *pattern;
     api_handler fn;
     auth_need need;
+    body_kind body;
 } route;
 
+static bool match(const char *pattern, const char *path, api_req *rq);
 static void status(api *a, api_req *rq, api_resp *rs);
 static void version(api *a, api_req *rq, api_resp *rs);
 
 static const route routes[] = {
-    {API_GET, "/api/status", status, AUTH_NONE},
-    {API_GET, "/api/version", version, AUTH_READ},
-    {API_GET, "/api/openapi.json", api_openapi, AUTH_NONE},
-    {API_GET, "/api/docs", api_docs, AUTH_NONE},
-    {API_POST, "/api/user/login", api_user_login, AUTH_NONE},
-    {API_POST, "/api/user/logout", api_user_logout, AUTH_NONE},
-    {API_GET, "/api/user/profile", api_user_profile, AUTH_READ},
-    {API_POST, "/api/action", api_action, AUTH_WRITE},
-    {API_GET, "/api/quickid", api_quickid, AUTH_READ},
-    {API_GET, "/api/metric", api_metric_get, AUTH_READ},
-    {API_POST, "/api/metric", api_metric_post, AUTH_READ},
-    {API_GET, "/api/{kind}", api_entity_list, AUTH_READ},
-    {API_POST, "/api/{kind}", api_entity_save, AUTH_WRITE},
-    {API_DELETE, "/api/{kind}", api_entity_delete, AUTH_WRITE},
-    {API_POST, "/api/{kind}/enable", api_entity_enable, AUTH_WRITE},
-    {API_POST, "/api/{kind}/disable", api_entity_disable, AUTH_WRITE},
-    {API_GET, "/api/{kind}/{id}", api_entity_get, AUTH_READ},
+    {API_GET, "/api/status", status, AUTH_NONE, BODY_JSON},
+    {API_GET, "/api/version", version, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/system", api_system, AUTH_READ, BODY_JSON},
+    {API_GET, "/metrics", api_prometheus, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/openapi.json", api_openapi, AUTH_NONE, BODY_JSON},
+    {API_GET, "/api/docs", api_docs, AUTH_NONE, BODY_JSON},
+    {API_POST, "/api/user/login", api_user_login, AUTH_NONE, BODY_JSON},
+    {API_POST, "/api/user/logout", api_user_logout, AUTH_NONE, BODY_JSON},
+    {API_GET, "/api/user/profile", api_user_profile, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/user/profile", api_user_profile_update, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/user/password", api_user_password, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/action", api_action, AUTH_WRITE, BODY_JSON},
+    {API_GET, "/api/quickid", api_quickid, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/metric", api_metric_get, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/firmware/upload/{id}", api_firmware_upload, AUTH_WRITE, BODY_FIRMWARE},
+    {API_POST, "/api/backup/run", api_backup_run, AUTH_ADMIN, BODY_JSON},
+    {API_GET, "/api/backup", api_backup_list, AUTH_ADMIN, BODY_JSON},
+    {API_GET, "/api/backup/{id}", api_backup_download, AUTH_ADMIN, BODY_JSON},
+    {API_POST, "/api/restore", api_restore, AUTH_ADMIN, BODY_BACKUP},
+    {API_POST, "/api/metric", api_metric_post, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/schedule/preview", api_schedule_preview, AUTH_READ, BODY_JSON},
+    {API_GET, "/api/settings", api_settings_get, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/settings", api_settings_save, AUTH_ADMIN, BODY_JSON},
+    {API_GET, "/api/{kind}", api_entity_list, AUTH_READ, BODY_JSON},
+    {API_POST, "/api/{kind}", api_entity_save, AUTH_WRITE, BODY_JSON},
+    {API_DELETE, "/api/{kind}", api_entity_delete, AUTH_WRITE, BODY_JSON},
+    {API_POST, "/api/{kind}/enable", api_entity_enable, AUTH_WRITE, BODY_JSON},
+    {API_POST, "/api/{kind}/disable", api_entity_disable, AUTH_WRITE, BODY_JSON},
+    {API_POST, "/api/{kind}/reload", api_entity_reload, AUTH_WRITE, BODY_JSON},
+    {API_GET, "/api/{kind}/{id}", api_entity_get, AUTH_READ, BODY_JSON},
 };
 
 static const char *const method_names[] = {"GET",    "POST",    "PUT",  "PATCH",
@@ -62,6 +80,21 @@ api_route_info api_route_at(size_t i)
     return (api_route_info){method_names[r->method], r->pattern, need_names[r->need]};
 }
 
+int64_t api_body_limit(const api *a, api_method method, const char *path)
+{
+    api_req probe;
+    for (size_t i = 0; i < SB_ARRAY_LEN(routes); i++) {
+        if (routes[i].method != method || !match(routes[i].pattern, path, &probe))
+            continue;
+        if (routes[i].body == BODY_FIRMWARE)
+            return a->cfg->api.firmware_limit;
+        if (routes[i].body == BODY_BACKUP)
+            return a->cfg->api.restore_limit;
+        break;
+    }
+    return a->cfg->api.body_limit;
+}
+
 /* ---- replies ------------------------------------------------------------------------------- */
 
 void api_reply(api_resp *rs, int code, cJSON *obj)
@@ -75,6 +108,19 @@ void api_reply(api_resp *rs, int code, cJSON *obj)
     }
     rs->status = code;
     rs->len = rs->body ? strlen(rs->body) : 0;
+}
+
+void api_reply_raw(api_resp *rs, int code, const char *ctype, char *body, size_t len)
+{
+    if (!body) {
+        api_error(rs, 500, "out of memory", NULL);
+        return;
+    }
+    free(rs->body);
+    rs->body = body;
+    rs->len = len;
+    rs->status = code;
+    rs->content_type = ctype;
 }
 
 void api_error(api_resp *rs, int code, const char *msg, const char *detail)
@@ -202,8 +248,8 @@ static bool authorise(api *a, const route *r, api_req *rq, api_resp *rs)
     api_role need = r->need == AUTH_READ    ? API_ROLE_READONLY
                     : r->need == AUTH_WRITE ? API_ROLE_READWRITE
                                             : API_ROLE_ADMIN;
-    /* Users, their roles and passwords are the admin's to change. */
-    if (r->need == AUTH_WRITE && rq->kind == SB_KIND_USER)
+    /* Users, their roles and passwords, and service tokens, are the admin's to change. */
+    if (r->need == AUTH_WRITE && (rq->kind == SB_KIND_USER || rq->kind == SB_KIND_SERVICE_TOKEN))
         need = API_ROLE_ADMIN;
     if (rq->role < need) {
         api_errorf(rs, 403, "forbidden", "user '%s' may not %s %s", rq->username,
@@ -217,7 +263,7 @@ void api_dispatch(api *a, api_req *rq, api_resp *rs)
 {
     a->requests++;
     rq->kind = SB_KIND__COUNT;
-    const route *r = find_route(rq, rs);
+    const route *r = api_throttle_request(a, rq, rs) ? find_route(rq, rs) : NULL;
     if (r && authorise(a, r, rq, rs))
         r->fn(a, rq, rs);
     if (!rs->body)

@@ -52,6 +52,8 @@ bool api_web_wants(const api *a, const api_req *rq)
     const char *root = a->cfg->api.web_root;
     if (!root || !root[0] || rq->method != API_GET)
         return false;
+    if (strcmp(rq->path, "/metrics") == 0) /* the Prometheus route (system.c) */
+        return false;
     return strncmp(rq->path, "/api", 4) != 0 || (rq->path[4] != '/' && rq->path[4] != '\0');
 }
 
@@ -101,13 +103,6 @@ fail:
     return NULL;
 }
 
-static bool accepts_gzip(const char *accept_encoding)
-{
-    /* "gzip", "gzip;q=0.8", "deflate, gzip"; "gzip;q=0" refuses it. */
-    const char *g = strstr(accept_encoding, "gzip");
-    return g && strncmp(g + 4, ";q=0", 4) != 0 && strncmp(g + 4, "; q=0", 5) != 0;
-}
-
 /* Loads file (or file.gz when gzip is allowed) into rs; false when neither exists. */
 static bool load(const char *file, bool gzip, api_resp *rs, struct stat *st)
 {
@@ -151,7 +146,7 @@ void api_web_serve(const api *a, const api_req *rq, const char *accept_encoding,
     }
     char file[PATH_MAX];
     file_for(root, rq->path, file, sizeof(file));
-    bool gzip = accepts_gzip(accept_encoding ? accept_encoding : "");
+    bool gzip = api_accepts_gzip(accept_encoding ? accept_encoding : "");
     struct stat st;
     if (!load(file, gzip, rs, &st)) {
         if (!is_app_route(rq->path)) {
@@ -166,6 +161,7 @@ void api_web_serve(const api *a, const api_req *rq, const char *accept_encoding,
     }
     rs->status = 200;
     rs->content_type = type_of(file);
+    rs->as_is = true; /* its own .gz and ETag: no compression on the fly (gzip.c) */
     api_add_header(rs, "Vary", "Accept-Encoding");
     api_add_header(rs, "X-Content-Type-Options", "nosniff");
     bool hashed = strncmp(rq->path, "/assets/", 8) == 0;

@@ -126,7 +126,13 @@ static bool deliver(ws_hub *h, const cJSON *ev)
         if (c->kick || !ws_client_wants(c, &e) || (e.kind == SB_KIND_USER && !c->admin))
             continue;
         if (!f) {
-            char *text = sb_json_print(ev);
+            /* Other services publish what they stored: secrets sealed, hashes included. */
+            cJSON *red = cJSON_Duplicate(ev, true);
+            if (red && e.kind >= 0)
+                api_entity_redact((sb_entity_kind)e.kind,
+                                  cJSON_GetObjectItemCaseSensitive(red, "entity"));
+            char *text = red ? sb_json_print(red) : NULL;
+            cJSON_Delete(red);
             f = text ? ws_frame_new(text, strlen(text)) : NULL;
             free(text);
             if (!f)

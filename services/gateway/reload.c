@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -89,6 +90,22 @@ void gw_reload_one(gw_service *s, const char *id, bool force, cJSON *results)
     cJSON *doc = NULL;
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->env.store, "gateway", id, &doc, &em);
+    /* Secrets the API sealed: the provider gets them in clear, and the fingerprint compares
+     * clear documents on both sides. */
+    if (rc == SB_OK && (rc = sb_secret_open_with(s->env.cfg, doc, &em)) != SB_OK) {
+        char msg[sizeof(em.text) + 32];
+        snprintf(msg, sizeof(msg), "its secrets: %s", sb_errmsg_str(&em, rc));
+        /* Published once: the state event this causes brings us back here. */
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "state");
+        if (strcmp(sb_json_str(st, "status", ""), "error") != 0 ||
+            strcmp(sb_json_str(st, "message", ""), msg) != 0) {
+            sb_error(NULL, "gateway '%s': %s", id, msg);
+            gw_state_publish(&s->env, id, "error", msg, sb_time_now_ms(), false);
+        }
+        cJSON_Delete(doc);
+        note(results, id, "error");
+        return;
+    }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "gateway '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
         note(results, id, "error");

@@ -140,8 +140,7 @@ static void drain_overflow(gw_runner *r)
 
 /* Adds item behind the overflow queue's older messages; with the window full, queues it when
  * can_queue (*queued = true) or returns SB_ERR_FULL. */
-static sb_err add_or_queue(gw_runner *r, const char *item, size_t len, bool can_queue,
-                           bool *queued)
+static sb_err add_or_queue(gw_runner *r, const char *item, size_t len, bool can_queue, bool *queued)
 {
     pthread_mutex_lock(&r->inmu);
     gw_inq_drain(&r->inq, take, r->in);

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/secret.h"
 #include "core/log.h"
 #include "services/handler/service_priv.h"
+#include "storage/site.h"
 
 bool hd_park(hd_service *s, const char *id, hd_job *job)
 {
@@ -165,6 +167,22 @@ void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results)
     cJSON *doc = NULL;
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->env.store, "handler", id, &doc, &em);
+    /* Secrets the API sealed (core/secret.h): the handler gets them in clear, and the
+     * fingerprint compares clear documents on both sides. */
+    if (rc == SB_OK && (rc = sb_secret_open_with(s->env.cfg, doc, &em)) != SB_OK) {
+        char msg[sizeof(em.text) + 32];
+        snprintf(msg, sizeof(msg), "its secrets: %s", sb_errmsg_str(&em, rc));
+        /* Published once: the state event this causes brings us back here. */
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "state");
+        if (strcmp(sb_json_str(st, "status", ""), "error") != 0 ||
+            strcmp(sb_json_str(st, "message", ""), msg) != 0) {
+            sb_error(NULL, "handler '%s': %s", id, msg);
+            hd_state_publish(&s->env, id, "error", msg);
+        }
+        cJSON_Delete(doc);
+        note(results, id, "error");
+        return;
+    }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "handler '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
         note(results, id, "error");
@@ -207,8 +225,22 @@ static bool unvisited_runner(hd_service *s, const cJSON *results, char *id, size
     return found;
 }
 
+/* The zone and location of the handlers' templates (sunrise, sunset, format). */
+static void load_site(hd_service *s)
+{
+    sb_site site;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_site_load(s->env.cfg, s->env.store, &site, &em);
+    if (rc == SB_OK)
+        sb_site_apply_to_templates(&site);
+    else
+        sb_warn(NULL, "site: %s; templates keep the previous zone and location",
+                sb_errmsg_str(&em, rc));
+}
+
 void hd_reload_all(hd_service *s, bool force, cJSON *results)
 {
+    load_site(s);
     cJSON *found = NULL, *own = results ? NULL : cJSON_CreateObject();
     if (!results && !(results = own))
         return;

@@ -6,63 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/sun.h"
 #include "core/time.h"
 #include "core/tz.h"
 #include "services/scheduler/scheduler.h"
+#include "storage/site.h"
 
 /* ---- zone and location ------------------------------------------------------------------- */
 
-/*
- * The config's site.timezone and site.location, overridden by the settings entity "system":
- * {"spec":{"geoLocation":{"latitude":52.52,"longitude":13.405},"timezone":"Europe/Berlin"}}.
- */
+/* The site's zone and location (storage/site.h), for schedules and their templates. */
 sb_err sch_site_load(sch_service *s, sb_errmsg *em)
 {
-    const sb_config_site *site = &s->cfg->site;
-    const char *tz = site->timezone ? site->timezone : "";
-    double lat = 0, lon = 0;
-    bool has = site->location && *site->location;
-    if (has && sb_sun_location_parse(site->location, &lat, &lon, em) != SB_OK)
-        return sb_fail_wrap(em, SB_ERR_INVALID, "site.location");
-    cJSON *settings = NULL;
-    sb_errmsg sem = {{0}};
-    sb_err rc = sb_store_get(s->store, "settings", "system", &settings, &sem);
-    if (rc != SB_OK && rc != SB_ERR_NOTFOUND)
-        sb_warn(NULL, "settings: not read: %s", sb_errmsg_str(&sem, rc));
-    const cJSON *geo = sb_json_path(settings, "spec.geoLocation");
-    const cJSON *glat = cJSON_GetObjectItemCaseSensitive(geo, "latitude");
-    const cJSON *glon = cJSON_GetObjectItemCaseSensitive(geo, "longitude");
-    if (cJSON_IsNumber(glat) && cJSON_IsNumber(glon)) {
-        if (glat->valuedouble < -90 || glat->valuedouble > 90 || glon->valuedouble < -180 ||
-            glon->valuedouble > 180) {
-            cJSON_Delete(settings);
-            return sb_fail(em, SB_ERR_INVALID, "settings geoLocation: coordinates out of range");
-        }
-        lat = glat->valuedouble;
-        lon = glon->valuedouble;
-        has = true;
-    }
-    const cJSON *stz = sb_json_path(settings, "spec.timezone");
-    const char *key = "site.timezone";
-    if (cJSON_IsString(stz) && stz->valuestring[0]) {
-        tz = stz->valuestring;
-        key = "settings 'system' spec.timezone";
-    }
-    if (*tz && !sb_tz_valid(tz)) {
-        sb_fail(em, SB_ERR_INVALID, "%s: time zone '%.64s' is unknown (want an IANA name)", key,
-                tz);
-        cJSON_Delete(settings);
-        return SB_ERR_INVALID;
-    }
-    snprintf(s->tz, sizeof(s->tz), "%s", tz);
-    cJSON_Delete(settings);
-    s->ctx = (sb_sched_ctx){
-        .tz = s->tz[0] ? s->tz : NULL, .has_location = has, .latitude = lat, .longitude = lon};
+    sb_site site;
+    sb_err rc = sb_site_load(s->cfg, s->store, &site, em);
+    if (rc != SB_OK)
+        return rc;
+    snprintf(s->tz, sizeof(s->tz), "%s", site.tz);
+    s->ctx = (sb_sched_ctx){.tz = s->tz[0] ? s->tz : NULL,
+                            .has_location = site.has_location,
+                            .latitude = site.latitude,
+                            .longitude = site.longitude};
+    sb_site_apply_to_templates(&site);
     sb_info(NULL, "time zone %s, location %s", s->tz[0] ? s->tz : "(system)",
-            has ? "set" : "none");
+            site.has_location ? "set" : "none");
     return SB_OK;
 }
 
@@ -241,8 +210,8 @@ static bool state_changed(const sch_entry *e)
 }
 
 /* Loads doc (owned) as schedule id; old (may be NULL) is the entry it replaces. */
-static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry *old,
-                 bool restart, cJSON *results)
+static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry *old, bool restart,
+                 cJSON *results)
 {
     sch_entry *e = entry_new(id, doc, fp);
     if (!e || !add(s, e)) {
@@ -293,6 +262,14 @@ static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
     cJSON *doc = NULL;
     sb_errmsg em = {{0}};
     sb_err rc = sb_store_get(s->store, "schedule", id, &doc, &em);
+    /* Secrets the API sealed (core/secret.h) in handler parameters go out in clear; the state is
+     * always written to the stored document (sch_state_save), which stays sealed. */
+    if (rc == SB_OK && (rc = sb_secret_open_with(s->cfg, doc, &em)) != SB_OK) {
+        sb_error(NULL, "schedule '%s': its secrets: %s", id, sb_errmsg_str(&em, rc));
+        cJSON_Delete(doc);
+        note(results, id, "error");
+        return;
+    }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "schedule '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
         note(results, id, "error");

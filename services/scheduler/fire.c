@@ -176,8 +176,8 @@ static cJSON *parameters_of(sch_service *s, const sch_entry *e, const cJSON *var
 }
 
 /* Publishes a handler call per handler; returns how many failed. */
-static int call_handlers(sch_service *s, const sch_entry *e, const cJSON *params,
-                         const cJSON *vars, char *problems, size_t len)
+static int call_handlers(sch_service *s, const sch_entry *e, const cJSON *params, const cJSON *vars,
+                         char *problems, size_t len)
 {
     char source[300];
     int failed = 0;
@@ -194,8 +194,7 @@ static int call_handlers(sch_service *s, const sch_entry *e, const cJSON *params
         }
         failed++;
         if (!problems[0])
-            snprintf(problems, len, "handler '%s' not called: %s", h->valuestring,
-                     sb_strerror(rc));
+            snprintf(problems, len, "handler '%s' not called: %s", h->valuestring, sb_strerror(rc));
     }
     return failed;
 }
@@ -253,8 +252,8 @@ void sch_fire(sch_service *s, sch_entry *e, int64_t now)
     atomic_fetch_add(&s->fired, 1);
     char at[SB_TIME_RFC3339_LEN];
     sb_time_format(due, at, sizeof(at));
-    sb_debug(NULL, "schedule '%s' ran for %s (%lld ms late)%s%s", e->id, at,
-             (long long)(now - due), e->message[0] ? ": " : "", e->message);
+    sb_debug(NULL, "schedule '%s' ran for %s (%lld ms late)%s%s", e->id, at, (long long)(now - due),
+             e->message[0] ? ": " : "", e->message);
     cJSON_Delete(vars);
     cJSON_Delete(params);
 }

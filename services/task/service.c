@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/time.h"
 #include "services/task/task.h"
+#include "storage/site.h"
 
 /* ---- the queue (bus thread -> worker) ---------------------------------------------------- */
 
@@ -78,6 +80,13 @@ static task *build_from(task_svc *s, const cJSON *doc, const cJSON *state_doc)
         task_free(t);
         return NULL;
     }
+    /* Secrets the API sealed (webhook headers such as Authorization) in clear for the run;
+     * t->raw stays as stored, so what is written back stays sealed. The parsed members point
+     * into t->conf, whose strings are replaced in place. */
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_secret_open_with(s->cfg, t->conf, &em);
+    if (rc != SB_OK && !t->error[0])
+        snprintf(t->error, sizeof(t->error), "its secrets: %s", sb_errmsg_str(&em, rc));
     task_state_load(t, cJSON_GetObjectItemCaseSensitive(state_doc, "state"));
     if (t->enabled && t->st.re_enable_at_ms) {
         /* Enabled again by hand: the pending re-enable is moot, and must not come back from
@@ -272,6 +281,19 @@ static void run_if_wanted(void *ctx, task *t)
         task_run(m->s, t, m->ev);
 }
 
+/* The zone and location of the tasks' templates (sunrise, sunset, format). */
+static void load_site(task_svc *s)
+{
+    sb_site site;
+    sb_errmsg em = {{0}};
+    sb_err rc = sb_site_load(s->cfg, s->store, &site, &em);
+    if (rc == SB_OK)
+        sb_site_apply_to_templates(&site);
+    else
+        sb_warn(&s->log, "site: %s; templates keep the previous zone and location",
+                sb_errmsg_str(&em, rc));
+}
+
 static void handle_events(task_svc *s, const task_qitem *it)
 {
     sb_event *evs = NULL;
@@ -284,6 +306,8 @@ static void handle_events(task_svc *s, const task_qitem *it)
     for (size_t i = 0; i < n; i++) {
         if (strcmp(evs[i].entity_type, "task") == 0)
             task_changed(s, &evs[i]);
+        if (strcmp(evs[i].entity_type, "settings") == 0)
+            load_site(s);
         if (s->index.dirty && task_index_build(&s->index, s->tasks) != SB_OK) {
             /* No memory for the index: look at every task. */
             for (task *t = s->tasks; t; t = t->next)
@@ -484,8 +508,10 @@ int sb_task_run(const sb_config *cfg, sb_stop_flag *stop)
     sb_err rc = sb_store_open(cfg, &s->store, &em);
     if (rc == SB_OK && em.text[0])
         sb_warn(&s->log, "%s", em.text);
-    if (rc == SB_OK)
+    if (rc == SB_OK) {
+        load_site(s);
         rc = sb_service_open(cfg, "task", stats_fn, s, &s->svc, &em);
+    }
     if (rc == SB_OK)
         rc = task_writer_start(s, &em);
     if (rc == SB_OK) {

@@ -14,6 +14,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { editorChecks } from './editors.mjs';
+import { systemChecks } from './system.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -139,6 +141,8 @@ const FLAGS = [
   '--disable-sync',
 ];
 const consoleErrors = [];
+const allow = { refusals: false }; // set while the editors' checks provoke 400/409 answers
+const refusal = /^Failed to load resource: the server responded with a status of (400|409) /;
 async function browser(name) {
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(TMP, `profile-${name}-`)), {
     executablePath: CHROMIUM,
@@ -147,7 +151,7 @@ async function browser(name) {
     viewport: { width: 1280, height: 900 },
   });
   const page = ctx.pages()[0] || (await ctx.newPage());
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${name}: ${m.text()}`));
+  page.on('console', (m) => m.type() === 'error' && !(allow.refusals && refusal.test(m.text())) && consoleErrors.push(`${name}: ${m.text()}`));
   page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.message}`));
   return { ctx, page };
 }
@@ -387,12 +391,38 @@ await check('a readonly user sees values but no editing controls', async () => {
     await ro.page.waitForSelector('[data-type=control] [data-control=none]');
     assert(!(await ro.page.$('button[aria-label="edit dashboard"]')), 'a readonly user may edit the dashboard');
     assert(!(await ro.page.$('button[role=switch]')), 'a readonly user gets a switch on the dashboard');
+    // The editors show the configuration read-only: no New, Delete or Save, inputs disabled.
+    await ro.page.click('a[href="/setup"]');
+    await ro.page.waitForSelector(`.entity-editor tr[data-id="${GW}"]`);
+    assert(!(await ro.page.$('.entity-editor .toolbar button.primary, button[aria-label^="delete"]')), 'a readonly user may create or delete');
+    await ro.page.click(`button[aria-label="edit ${GW}"]`);
+    await ro.page.waitForSelector('form.editor');
+    assert(!(await ro.page.$('form.editor button[type=submit]')), 'a readonly user gets a Save button');
+    assert((await ro.page.$$('form.editor input:not([disabled]), form.editor select:not([disabled])')).length === 0, 'enabled inputs for a readonly user');
+    assert(!(await ro.page.$('a[href="/setup/users"]')), 'a readonly user sees the users');
   } finally {
     await ro.ctx.close();
   }
 });
 
-await check('phone-sized screen in the dark theme: nothing wider than the screen', async () => {
+// The processor writes a node back whole on its next message (docs/web.md, known problems):
+// edits of node documents are checked with the simulated devices paused.
+const paused = async (fn) => {
+  devsim.p.kill('SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    devsim.p.kill('SIGCONT');
+  }
+};
+// Routes that came with later API versions: their checks run when openapi.json lists them.
+const routes = Object.keys((await rest('GET', '/openapi.json')).paths);
+const has = { system: routes.includes('/api/system'), upload: routes.includes('/api/firmware/upload/{id}') };
+await editorChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, assert, until, join, ART, GW, allow, paused, has, TMP });
+
+await systemChecks({ page, rest: (m, p, b) => rest(m, p, b, token), check, assert, until, join, ART, GW, hasSystem: has.system });
+
+await check('phone-sized screen in the dark theme: nothing wider than the screen (devices, an editor)', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.click('a[href="/devices"]');
   await page.waitForSelector(relay(1));
@@ -410,6 +440,14 @@ await check('phone-sized screen in the dark theme: nothing wider than the screen
   const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
   assert(wide <= 392, `the page is ${wide} px wide on a 390 px screen`);
   await page.screenshot({ path: join(ART, 'devices-phone-dark.png') });
+  // The editors too: a gateway form on the phone.
+  await page.click('a[href="/setup"]');
+  await page.click('.entity-editor .toolbar button.primary');
+  await page.waitForSelector('form.editor');
+  const formWide = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert(formWide <= 392, `the gateway form is ${formWide} px wide on a 390 px screen`);
+  await page.screenshot({ path: join(ART, 'setup-phone-dark.png'), fullPage: true });
+  await page.click('form.editor button:text-is("Cancel")');
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 

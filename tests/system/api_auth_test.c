@@ -167,6 +167,57 @@ static void test_roles(void **state)
     assert_non_null(apit_login("rw", "rw-password", &st));
 }
 
+/* One's own password: the current one is checked, every older token is revoked, the new one
+ * works; one's own profile; an admin's password reset revokes too. */
+static void test_own_password_and_profile(void **state)
+{
+    const char *admin = apit_env()->admin_token;
+    expect_status("POST", "/api/user", admin,
+                  "{\"id\":\"u-pw\",\"username\":\"pw\",\"password\":\"first-password\","
+                  "\"role\":\"readonly\"}",
+                  201);
+    long st = 0;
+    char one[2048], two[2048], three[2048];
+    snprintf(one, sizeof(one), "%s", apit_login("pw", "first-password", &st));
+    snprintf(two, sizeof(two), "%s", apit_login("pw", "first-password", &st));
+    expect_status("POST", "/api/user/profile", one, "{\"fullName\":\"P. W.\",\"email\":\"p@w\"}",
+                  200);
+    expect_status("POST", "/api/user/profile", one, "{\"role\":\"admin\"}", 400);
+    api_res r = apic_get("/api/user/profile", two);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "fullName")), "P. W.");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "role")), "readonly");
+    apic_free(&r);
+
+    expect_status("POST", "/api/user/password", one,
+                  "{\"currentPassword\":\"wrong-one\",\"newPassword\":\"second-password\"}", 403);
+    expect_status("POST", "/api/user/password", one,
+                  "{\"currentPassword\":\"first-password\",\"newPassword\":\"short\"}", 400);
+    r = apic_post("/api/user/password", one,
+                  "{\"currentPassword\":\"first-password\",\"newPassword\":\"second-password\"}");
+    assert_int_equal(r.status, 200);
+    snprintf(three, sizeof(three), "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "token")));
+    assert_non_null(strstr(r.headers, "sb_token="));
+    apic_free(&r);
+    /* Both earlier tokens are revoked at once; the answered one works. */
+    r = apic_get("/api/user/profile", two);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(apic_detail(&r), "revoked"));
+    apic_free(&r);
+    expect_status("GET", "/api/user/profile", one, NULL, 401);
+    expect_status("GET", "/api/user/profile", three, NULL, 200);
+    assert_null(apit_login("pw", "first-password", &st));
+    assert_non_null(apit_login("pw", "second-password", &st));
+    /* An admin setting the password logs the user out too; a rename alone does not. */
+    snprintf(one, sizeof(one), "%s", apit_login("pw", "second-password", &st));
+    expect_status("POST", "/api/user", admin,
+                  "{\"id\":\"u-pw\",\"username\":\"pw\",\"fullName\":\"renamed\"}", 200);
+    expect_status("GET", "/api/user/profile", one, NULL, 200);
+    expect_status("POST", "/api/user", admin,
+                  "{\"id\":\"u-pw\",\"username\":\"pw\",\"password\":\"third-password\"}", 200);
+    expect_status("GET", "/api/user/profile", one, NULL, 401);
+}
+
 int main(void)
 {
     apit_start();
@@ -175,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_login_cookie_flags),
         cmocka_unit_test(test_bad_tokens),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_own_password_and_profile),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apit_stop();

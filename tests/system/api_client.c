@@ -43,6 +43,12 @@ void apic_cleanup(void)
 api_res apic_req(const char *method, const char *path, const char *token, const char *body,
                  const char *ctype, const char *header)
 {
+    return apic_req_n(method, path, token, body, body ? strlen(body) : 0, ctype, header);
+}
+
+api_res apic_req_n(const char *method, const char *path, const char *token, const void *body,
+                   size_t len, const char *ctype, const char *header)
+{
     char url[8192], auth[4096], ct[256];
     buf b = {0}, h = {0};
     struct curl_slist *hdrs = NULL;
@@ -69,7 +75,7 @@ api_res apic_req(const char *method, const char *path, const char *token, const 
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &h);
     if (body) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
     }
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(hdrs);
@@ -79,7 +85,14 @@ api_res apic_req(const char *method, const char *path, const char *token, const 
         abort();
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &r.connects);
+    double tt = 0;
+    curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &tt);
+    if (tt > 0.5)
+        fprintf(stderr, "api_client: slow answer: %s %s: %.2f s -> %ld\n", method, path, tt,
+                r.status);
     r.raw = b.p ? b.p : strdup("");
+    r.raw_len = b.n;
     r.headers = h.p ? h.p : strdup("");
     r.json = cJSON_Parse(r.raw);
     return r;

@@ -7,12 +7,15 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct api_res {
     long status;
-    char *raw;     /* the body as received, owned */
+    char *raw; /* the body as received (NUL-terminated), owned */
+    size_t raw_len;
     cJSON *json;   /* parsed body or NULL, owned */
     char *headers; /* every response header line, owned */
+    long connects; /* new connections the request needed (0: it reused the keep-alive one) */
 } api_res;
 
 /* Base URL "http://127.0.0.1:<port>" for the requests that follow. */
@@ -26,6 +29,9 @@ void apic_cleanup(void);
  */
 api_res apic_req(const char *method, const char *path, const char *token, const char *body,
                  const char *ctype, const char *header);
+/* The same with a body of len bytes (binary; NULL = none). */
+api_res apic_req_n(const char *method, const char *path, const char *token, const void *body,
+                   size_t len, const char *ctype, const char *header);
 /* Shorthands with JSON content. */
 api_res apic_get(const char *path, const char *token);
 api_res apic_post(const char *path, const char *token, const char *body);

@@ -108,6 +108,27 @@ static void test_post_and_errors(void **state)
     apic_free(&r);
 }
 
+static bool metrics_ok(void)
+{
+    api_res r = apic_get("/api/system", apit_env()->admin_token);
+    assert_int_equal(r.status, 200);
+    const cJSON *m = cJSON_GetObjectItem(r.json, "metrics");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(m, "configured")));
+    bool ok = cJSON_IsTrue(cJSON_GetObjectItem(m, "ok"));
+    assert_true(ok || cJSON_GetObjectItem(m, "error"));
+    apic_free(&r);
+    return ok;
+}
+
+/* GET /api/system reports the metric store healthy while influxd answers, then not. Last: it
+ * stops influxd. */
+static void test_system_health(void **state)
+{
+    assert_true(metrics_ok());
+    sbt_influxd_stop();
+    assert_false(metrics_ok());
+}
+
 int main(void)
 {
     influx = sbt_influxd_start();
@@ -118,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get),
         cmocka_unit_test(test_post_and_errors),
+        cmocka_unit_test(test_system_health),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apit_stop();

@@ -183,7 +183,7 @@ static void test_not_found_and_method(void **state)
 {
     expect_400("GET", "/api/gateway/nope", NULL, NULL, 404, "nope");
     expect_400("GET", "/api/nothing", NULL, NULL, 404, "/api/nothing");
-    expect_400("GET", "/api/settings", NULL, NULL, 404, "/api/settings");
+    expect_400("GET", "/api/settings/system", NULL, NULL, 404, "/api/settings/system");
     expect_400("GET", "/elsewhere", NULL, NULL, 404, "/elsewhere");
     api_res r = apic_req("PUT", "/api/gateway", admin_token(), "{}", NULL, NULL);
     assert_int_equal(r.status, 405);
@@ -293,14 +293,68 @@ static void test_events(void **state)
     cJSON_Delete(ev);
 }
 
+/* POST /api/<kind>/reload: ctl/<service>/reload with the ids, or {} for all; unknown ids and
+ * kinds without a reloading service are 404 and publish nothing. */
+static void test_reload(void **state)
+{
+    const char *t = admin_token();
+    post_ok("/api/gateway", "{\"id\":\"gr1\"}");
+    post_ok("/api/handler", "{\"id\":\"h1\",\"type\":\"log\"}");
+    apit_events_clear();
+    api_res r = apic_post("/api/gateway/reload", t, "[\"gr1\"]");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "service")), "gateway");
+    apic_free(&r);
+    cJSON *ctl = apit_event_wait("sbtest/ctl/gateway/reload", "");
+    assert_non_null(ctl);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ctl, "id")), "gr1");
+    cJSON_Delete(ctl);
+    apit_events_clear();
+    r = apic_post("/api/handler/reload", t, "[]");
+    assert_int_equal(r.status, 202);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "all")));
+    apic_free(&r);
+    ctl = apit_event_wait("sbtest/ctl/handler/reload", "");
+    assert_non_null(ctl);
+    assert_null(cJSON_GetObjectItem(ctl, "id"));
+    cJSON_Delete(ctl);
+    r = apic_post("/api/gateway/reload", t, "[\"gr1\",\"nosuch\"]");
+    assert_int_equal(r.status, 404);
+    apic_free(&r);
+    r = apic_post("/api/node/reload", t, "[]");
+    assert_int_equal(r.status, 404);
+    apic_free(&r);
+}
+
+/* Device-tree records need their parts: every missing one is named. */
+static void test_required_parts(void **state)
+{
+    api_res r = apic_post("/api/field", admin_token(), "{\"gatewayId\":\"g\",\"nodeId\":\"1\"}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(apic_detail(&r), "sourceId: required"));
+    assert_non_null(strstr(apic_detail(&r), "fieldId: required"));
+    apic_free(&r);
+    r = apic_post("/api/node", admin_token(), "{\"gatewayId\":\"g.x\",\"nodeId\":\"1\"}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(apic_detail(&r), "gatewayId: not a valid id"));
+    apic_free(&r);
+}
+
 int main(void)
 {
     apit_start();
+    apit_record("sbtest/ctl/#");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_and_version),   cmocka_unit_test(test_crud),
-        cmocka_unit_test(test_paging_sort_filter),   cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_not_found_and_method), cmocka_unit_test(test_oversize_body),
-        cmocka_unit_test(test_cascade_delete),       cmocka_unit_test(test_events),
+        cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_required_parts),
+        cmocka_unit_test(test_status_and_version),
+        cmocka_unit_test(test_crud),
+        cmocka_unit_test(test_paging_sort_filter),
+        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_oversize_body),
+        cmocka_unit_test(test_cascade_delete),
+        cmocka_unit_test(test_events),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     apit_stop();

@@ -240,6 +240,29 @@ sb_bus *apit_bus(void)
 void apit_record(const char *filter)
 {
     sb_bus_subscribe(bus, filter, 1, on_event, NULL, NULL);
+    /* The subscription is made in the background: a probe on a matching topic comes back once
+     * it is active, so what the test triggers next cannot slip past it. */
+    char topic[256];
+    snprintf(topic, sizeof(topic), "%s", filter);
+    size_t n = strlen(topic);
+    if (n && (topic[n - 1] == '#' || topic[n - 1] == '+'))
+        snprintf(topic + n - 1, sizeof(topic) - (n - 1), "%s", "_probe");
+    if (strchr(topic, '+') || strchr(topic, '#'))
+        return;
+    static const char probe[] = "{\"type\":\"_probe\"}";
+    for (int i = 0; i < 50; i++) {
+        sb_bus_publish(bus, topic, probe, sizeof(probe) - 1, 1, false);
+        cJSON *ev = find_event(topic, "_probe");
+        int64_t until = sb_time_mono_ms() + 100;
+        while (!ev && sb_time_mono_ms() < until) {
+            sb_time_sleep_ms(5);
+            ev = find_event(topic, "_probe");
+        }
+        if (ev) {
+            cJSON_Delete(ev);
+            return;
+        }
+    }
 }
 
 void apit_extra_yaml(const char *yaml)

@@ -150,6 +150,11 @@ static void test_api_untouched(void **state)
     assert_int_equal(r.status, 404);
     assert_true(has(&r, "content-type: application/json"));
     apic_free(&r);
+    /* /metrics is the Prometheus route, not a file (nor the app's index.html). */
+    r = get("/metrics", NULL);
+    assert_int_equal(r.status, 401);
+    assert_true(has(&r, "content-type: application/json"));
+    apic_free(&r);
     /* Other methods outside /api are not files. */
     r = apic_req("POST", "/index.html", NULL, "{}", NULL, NULL);
     assert_int_equal(r.status, 404);

@@ -199,6 +199,53 @@ static void test_api_change_event(void **state)
     wsc_close(a);
 }
 
+/* A service token authenticates the socket; events other services publish (documents as they
+ * stored them) reach it redacted: no password hashes, secrets as "********". */
+static void test_service_token_and_redaction(void **state)
+{
+    api_res r = apic_post("/api/service_token", apit_env()->admin_token,
+                          "{\"id\":\"wsbot\",\"role\":\"readonly\"}");
+    assert_int_equal(r.status, 201);
+    char hdr[512];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "token")));
+    apic_free(&r);
+    int status = 0;
+    wsc *c = wsc_connect(apit_env()->port, "/api/ws", hdr, 0, &status);
+    assert_non_null(c);
+    cJSON *j = wsc_wait_type(c, "authenticated", 5000);
+    assert_non_null(j);
+    cJSON_Delete(j);
+    subscribe(c, "{\"type\":\"subscribe\",\"kinds\":[\"gateway\"]}");
+    publish("event/gateway/gwsec",
+            "{\"type\":\"updated\",\"entityType\":\"gateway\",\"entityId\":\"gwsec\","
+            "\"quickId\":\"gateway:gwsec\",\"entity\":{\"id\":\"gwsec\",\"state\":{\"status\":"
+            "\"up\"},\"provider\":{\"type\":\"mysensors\",\"password\":\"enc:v1:c2VhbGVk\"}}}");
+    j = wsc_recv_json(c, 5000);
+    assert_non_null(j);
+    const cJSON *pw = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "entity"), "provider"), "password");
+    assert_string_equal(cJSON_GetStringValue(pw), "********");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "entity"), "state"), "status")),
+        "up");
+    cJSON_Delete(j);
+    wsc_close(c);
+    /* Altered, it is refused. */
+    hdr[strlen(hdr) - 1] = hdr[strlen(hdr) - 1] == 'a' ? 'b' : 'a';
+    c = wsc_connect(apit_env()->port, "/api/ws", hdr, 0, &status);
+    if (c) {
+        int code = 0;
+        char reason[128] = "";
+        char *text = NULL;
+        wsc_kind k = wsc_recv(c, 5000, &text, &code, reason, sizeof(reason));
+        free(text);
+        assert_true(k == WSC_CLOSE || k == WSC_ERROR);
+        wsc_close(c);
+    }
+}
+
 /* A flood of n batches of 500 events, each with a ~400-byte entity. */
 static void flood(int batches)
 {
@@ -292,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_auth_message_cookie_and_ping),
         cmocka_unit_test(test_subscriptions),
         cmocka_unit_test(test_api_change_event),
+        cmocka_unit_test(test_service_token_and_redaction),
         cmocka_unit_test(test_slow_client),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include "harness.h"
 
 #include "core/json.h"
+#include "core/secret.h"
 #include "core/stream.h"
 #include "core/time.h"
 #include "services/gateway/gateway.h"
@@ -60,7 +61,7 @@ static void on_frame(void *ctx, const sb_bus_msg *bm)
     sb_msg_batch_free(&b);
 }
 
-static int stream_frames; /* sequenced frames seen on msg/in */
+static int stream_frames;  /* sequenced frames seen on msg/in */
 static int ack_frames = 1; /* 0: act as a processor that stopped acknowledging */
 
 /* msg/in carries stream frames (core/stream.h): take the items, then ack as a processor does. */
@@ -193,6 +194,7 @@ static int setup(void **state)
     assert_int_equal(sb_config_defaults(&cfg, NULL), SB_OK);
     char path[1024];
     set_str(&cfg->data_dir, tmp);
+    set_str(&cfg->secret, "gateway-test-secret");
     set_str(&cfg->bus.url, buscfg.url);
     set_str(&cfg->bus.topic_prefix, "sbtest");
     cfg->bus.managed = false;
@@ -433,8 +435,7 @@ static void test_message_logger_rotates(void **state)
 
 /* Which values 0..n-1 of node's V_VAR1 were seen on topic (resends counted once); *max_seen
  * gets the highest. */
-static int distinct_values(const char *topic, const char *node, bool *seen_v, int n,
-                           int *max_seen)
+static int distinct_values(const char *topic, const char *node, bool *seen_v, int n, int *max_seen)
 {
     memset(seen_v, 0, (size_t)n * sizeof(*seen_v));
     int k = 0;
@@ -447,8 +448,8 @@ static int distinct_values(const char *topic, const char *node, bool *seen_v, in
         if (strcmp(cJSON_GetObjectItem(o, "t")->valuestring, topic) != 0 ||
             strcmp(sb_json_str(m, "nodeId", ""), node) != 0)
             continue;
-        int v = atoi(sb_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "payloads"), 0),
-                                 "value", "-1"));
+        int v = atoi(
+            sb_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "payloads"), 0), "value", "-1"));
         if (v > *max_seen)
             *max_seen = v;
         if (v >= 0 && v < n && !seen_v[v]) {
@@ -471,7 +472,7 @@ static void test_overflow_queue_when_window_full(void **state)
     (void)state;
     /* accepted by the producer: 1000 frames in the window and one item in its open frame */
     enum { N = 1100, HELD = 50, WINDOW = 1000, ACCEPTED = WINDOW + 1 };
-    cfg->bus.batch_max = 1;          /* read by the runner of the gateway created below */
+    cfg->bus.batch_max = 1; /* read by the runner of the gateway created below */
     cfg->gateway.in_queue_max = HELD;
     __atomic_store_n(&ack_frames, 0, __ATOMIC_SEQ_CST);
     put_gateway("{\"id\":\"gw9\",\"enabled\":true,"
@@ -504,6 +505,47 @@ static void test_overflow_queue_when_window_full(void **state)
     assert_int_equal(max_seen, ACCEPTED + HELD - 1); /* the oldest were held, the newest dropped */
 }
 
+/* A provider password the API sealed is opened with the installation's key before the provider
+ * gets it; one sealed under another key puts the gateway in error, naming its secrets. */
+static void put_sealed(const char *id, const char *key_text)
+{
+    sb_secret_key key;
+    char *sealed = NULL, json[1024];
+    assert_int_equal(sb_secret_key_derive(key_text, strlen(key_text), &key, NULL), SB_OK);
+    assert_int_equal(sb_secret_seal(&key, "device-pw", &sealed, NULL), SB_OK);
+    snprintf(json, sizeof(json),
+             "{\"id\":\"%s\",\"enabled\":true,\"provider\":{\"type\":\"testdev\","
+             "\"topic\":\"dev/%s\",\"password\":\"%s\"}}",
+             id, id, sealed);
+    free(sealed);
+    put_gateway(json);
+}
+
+static void test_sealed_secrets(void **state)
+{
+    (void)state;
+    put_sealed("gws", "gateway-test-secret");
+    assert_true(wait_count("sbtest/event/gateway/gws", "entity.state.status", "up", 1, 15000));
+    put_sealed("gwx", "another-installation");
+    assert_true(wait_count("sbtest/event/gateway/gwx", "entity.state.status", "error", 1, 15000));
+    bool named = false;
+    pthread_mutex_lock(&seen_mu);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, seen)
+    {
+        const char *msg = cJSON_GetStringValue(sb_json_path(e, "m.entity.state.message"));
+        named |= strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "t")),
+                        "sbtest/event/gateway/gwx") == 0 &&
+                 msg && strstr(msg, "secret");
+    }
+    pthread_mutex_unlock(&seen_mu);
+    assert_true(named);
+    /* The plain password the device wants, stored before encryption existed, still works. */
+    put_gateway("{\"id\":\"gwp\",\"enabled\":true,\"provider\":{\"type\":\"testdev\","
+                "\"topic\":\"dev/gwp\",\"password\":\"device-pw\"}}");
+    assert_true(wait_count("sbtest/event/gateway/gwp", "entity.state.status", "up", 1, 15000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_ctl_reload_reply),
         cmocka_unit_test(test_message_logger_rotates),
         cmocka_unit_test(test_overflow_queue_when_window_full),
+        cmocka_unit_test(test_sealed_secrets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -18,6 +18,7 @@
 typedef struct testdev_opts {
     char *topic;
     int64_t fail_starts;
+    char *password; /* when set, the device accepts only "device-pw" */
 } testdev_opts;
 
 static const sb_option testdev_table[] = {
@@ -28,6 +29,7 @@ static const sb_option testdev_table[] = {
      .flags = SB_OPT_REQUIRED,
      .desc = "base topic of the device link"},
     SB_OPT_ROW_INT(testdev_opts, fail_starts, "failStarts", "0", 0, 100, "failing starts"),
+    SB_OPT_ROW_SECRET(testdev_opts, password, "password", "the device's password"),
     SB_OPT_END,
 };
 
@@ -77,6 +79,8 @@ static sb_err td_start(void *inst, sb_errmsg *em)
         d->fails_left--;
         return sb_fail(em, SB_ERR_IO, "device '%s' not there", d->opts->topic);
     }
+    if (d->opts->password && d->opts->password[0] && strcmp(d->opts->password, "device-pw") != 0)
+        return sb_fail(em, SB_ERR_AUTH, "device '%s' refused the password", d->opts->topic);
     static int seq;
     char id[64], topic[256];
     snprintf(id, sizeof(id), "testdev-%d", __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST));

@@ -22,6 +22,8 @@
 #include "handler_test_util.h"
 #include "http_stub.h"
 
+#include "core/secret.h"
+
 static sbt_http *http;
 
 static int setup(void **state)
@@ -87,6 +89,20 @@ static int setup(void **state)
              port);
     hte_put(doc);
     sbt_http_rule(http, "/rs1", 200, "{}", 1000, -1);
+    /* A header sealed by the API (core/secret.h) under this installation's secret. */
+    free(hte.cfg->secret);
+    hte.cfg->secret = strdup("handler-test-secret");
+    sb_secret_key key;
+    char *sealed = NULL;
+    if (sb_secret_key_load(hte.cfg, &key, NULL) != SB_OK ||
+        sb_secret_seal(&key, "Bearer s3aled", &sealed, NULL) != SB_OK)
+        return 1;
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"whsec\",\"type\":\"webhook\",\"enabled\":true,\"spec\":{"
+             "\"url\":\"http://127.0.0.1:%d/sealed\",\"headers\":{\"Authorization\":\"%s\"}}}",
+             port, sealed);
+    free(sealed);
+    hte_put(doc);
     hte.cfg->handler.queue_max = 3;
     sbt_http_rule(http, "/flaky", 503, "busy", 0, 2);
     sbt_http_rule(http, "/picky", 200, "{}", 0, -1);
@@ -163,6 +179,25 @@ static void test_webhook_rendered(void **state)
     sbt_http_req_free(&r);
     assert_true(
         hte_wait_count("sbtest/event/handler/wh1", "entity.state.message", "HTTP 200", 1, 5000));
+}
+
+/* The sealed Authorization header goes out in clear; the stored handler stays sealed. */
+static void test_webhook_sealed_header(void **state)
+{
+    (void)state;
+    hte_call("whsec", "{}", "{}");
+    assert_true(sbt_http_wait(http, "/sealed", 1, 5000));
+    sbt_http_req r;
+    assert_true(sbt_http_get(http, "/sealed", 0, &r));
+    char v[256];
+    assert_true(sbt_http_header(&r, "Authorization", v, sizeof(v)));
+    assert_string_equal(v, "Bearer s3aled");
+    sbt_http_req_free(&r);
+    cJSON *doc = NULL;
+    assert_int_equal(sb_store_get(hte.store, "handler", "whsec", &doc, NULL), SB_OK);
+    assert_true(
+        sb_secret_is_sealed(cJSON_GetStringValue(sb_json_path(doc, "spec.headers.Authorization"))));
+    cJSON_Delete(doc);
 }
 
 static void test_webhook_retry_then_success(void **state)
@@ -394,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_mqtt_publish),
         cmocka_unit_test(test_mqtt_other_broker),
         cmocka_unit_test(test_webhook_rendered),
+        cmocka_unit_test(test_webhook_sealed_header),
         cmocka_unit_test(test_webhook_retry_then_success),
         cmocka_unit_test(test_webhook_unexpected_status),
         cmocka_unit_test(test_bad_spec_in_state),

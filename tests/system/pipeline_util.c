@@ -280,55 +280,59 @@ void wait_number(const char *id, double want)
     }
 }
 
-void send_set(const char *gw, const char *node, const char *src, const char *key, const char *value)
+void send_out(const char *gw, const char *type, const char *node, const char *src, const char *key,
+              const char *value)
 {
     char msg[512], topic[256];
     snprintf(msg, sizeof(msg),
-             "{\"gatewayId\":\"%s\",\"nodeId\":\"%s\",\"sourceId\":\"%s\",\"type\":\"set\","
+             "{\"gatewayId\":\"%s\",\"nodeId\":\"%s\",\"sourceId\":\"%s\",\"type\":\"%s\","
              "\"payloads\":[{\"key\":\"%s\",\"value\":\"%s\"}]}",
-             gw, node, src, key, value);
+             gw, node, src, type, key, value);
     snprintf(topic, sizeof(topic), "sbtest/msg/out/%s", gw);
     assert_int_equal(sb_bus_publish(sbt_pl.bus, topic, msg, strlen(msg), 1, false), SB_OK);
 }
 
-/* ---- devsim ---- */
-
-static bool log_has(const char *path, const char *prefix)
+void send_set(const char *gw, const char *node, const char *src, const char *key, const char *value)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, prefix, strlen(prefix)) == 0;
-    fclose(f);
-    return found;
+    send_out(gw, "set", node, src, key, value);
 }
+
+/* ---- devsim ---- */
 
 void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, const char *period)
 {
+    sbt_devsim_start_with(s, transport, nodes, period, NULL);
+}
+
+void sbt_devsim_start_with(sbt_devsim *s, const char *transport, const char *nodes,
+                           const char *period, const char *const *extra)
+{
     snprintf(s->log, sizeof(s->log), "%s/devsim-%s.log", sbt_pl.tmp, transport);
     snprintf(s->record, sizeof(s->record), "%s/devsim-%s.rx", sbt_pl.tmp, transport);
-    const char *argv[] = {sbt_build_path("../../tools/devsim/devsim"),
-                          "--transport",
-                          transport,
-                          "--nodes",
-                          nodes,
-                          "--tele-period",
-                          period,
-                          "--url",
-                          sbt_pl.broker->url,
-                          "--record",
-                          s->record,
-                          NULL};
+    const char *argv[32] = {sbt_build_path("../../tools/devsim/devsim"),
+                            "--transport",
+                            transport,
+                            "--tele-period",
+                            period,
+                            "--url",
+                            sbt_pl.broker->url,
+                            "--record",
+                            s->record};
+    size_t n = 9;
+    if (nodes) {
+        argv[n++] = "--nodes";
+        argv[n++] = nodes;
+    }
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
     sb_errmsg em = {{0}};
     if (sb_proc_spawn(&s->proc, argv, s->log, &em) != SB_OK)
         fail_msg("devsim: %s", em.text);
     char ready[64];
     snprintf(ready, sizeof(ready), "devsim: %s ", transport);
     int64_t end = sb_time_mono_ms() + 5000;
-    while (!log_has(s->log, ready)) {
+    while (!sbt_file_count(s->log, ready)) {
         if (sb_time_mono_ms() > end)
             fail_msg("devsim did not start (%s)", s->log);
         sb_time_sleep_ms(10);
@@ -338,7 +342,7 @@ void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, c
 void sbt_devsim_wait_record(const sbt_devsim *s, const char *line)
 {
     int64_t end = sb_time_mono_ms() + 5000;
-    while (!log_has(s->record, line)) {
+    while (!sbt_file_count(s->record, line)) {
         if (sb_time_mono_ms() > end)
             fail_msg("devsim did not receive '%s'", line);
         sb_time_sleep_ms(20);

@@ -62,6 +62,11 @@ void wait_node_state(const char *id, const char *status);
 /* Waits up to 10 s until the field's current value is the number want. */
 void wait_number(const char *id, double want);
 
+/* Publishes a message of type ("set", "request") with node/src/key = value on
+ * <p>/msg/out/<gw>. */
+void send_out(const char *gw, const char *type, const char *node, const char *src, const char *key,
+              const char *value);
+
 /* Publishes a set of node/src/key = value on <p>/msg/out/<gw>. */
 void send_set(const char *gw, const char *node, const char *src, const char *key,
               const char *value);
@@ -76,6 +81,11 @@ typedef struct sbt_devsim {
 /* Starts devsim --transport transport with nodes devices publishing every period on the test
  * broker, and waits for its "devsim: <transport> " line. Stop it with sb_proc_stop. */
 void sbt_devsim_start(sbt_devsim *s, const char *transport, const char *nodes, const char *period);
+
+/* The same with nodes NULL (no --nodes) and the NULL-terminated extra arguments (may be NULL)
+ * after the others ("--attrs"). */
+void sbt_devsim_start_with(sbt_devsim *s, const char *transport, const char *nodes,
+                           const char *period, const char *const *extra);
 
 /* Waits up to 5 s for a line starting with line among the commands devsim received. */
 void sbt_devsim_wait_record(const sbt_devsim *s, const char *line);

@@ -472,10 +472,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_builds_tree),
-        cmocka_unit_test(test_field_cache_reads_back),  cmocka_unit_test(test_conversion_and_rejection),
-        cmocka_unit_test(test_ignore_labels),      cmocka_unit_test(test_request_answered),
-        cmocka_unit_test(test_order_within_batch), cmocka_unit_test(test_duplicate_frame_once),
-        cmocka_unit_test(test_node_goes_down),     cmocka_unit_test(test_node_state_action),
+        cmocka_unit_test(test_field_cache_reads_back),
+        cmocka_unit_test(test_conversion_and_rejection),
+        cmocka_unit_test(test_ignore_labels),
+        cmocka_unit_test(test_request_answered),
+        cmocka_unit_test(test_order_within_batch),
+        cmocka_unit_test(test_duplicate_frame_once),
+        cmocka_unit_test(test_node_goes_down),
+        cmocka_unit_test(test_node_state_action),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

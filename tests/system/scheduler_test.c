@@ -191,8 +191,7 @@ static void put_schedule(const char *json)
     if (sb_store_put(store, "schedule", doc, &em) != SB_OK)
         fail_msg("put: %s", em.text);
     assert_int_equal(
-        sb_event_publish(bus, "updated", "schedule", sb_json_str(doc, "id", ""), NULL, doc),
-        SB_OK);
+        sb_event_publish(bus, "updated", "schedule", sb_json_str(doc, "id", ""), NULL, doc), SB_OK);
     cJSON_Delete(doc);
 }
 
@@ -224,8 +223,8 @@ static bool has_status(void *ctx)
 {
     (void)ctx;
     cJSON *doc = get_schedule(want_id);
-    bool ok = strcmp(sb_json_str(cJSON_GetObjectItem(doc, "state"), "status", ""),
-                     want_status) == 0;
+    bool ok =
+        strcmp(sb_json_str(cJSON_GetObjectItem(doc, "state"), "status", ""), want_status) == 0;
     cJSON_Delete(doc);
     return ok;
 }
@@ -320,7 +319,7 @@ static void test_cron_every_second(void **state)
     free(got);
     sb_time_sleep_ms(1200);
     assert_int_equal(calls_of("c1", NULL, 0), n); /* disabled: no more runs */
-    cJSON *doc = wait_status("c1", "disabled"); /* no next run; the record stays */
+    cJSON *doc = wait_status("c1", "disabled");   /* no next run; the record stays */
     assert_int_equal((int)sb_json_num(cJSON_GetObjectItem(doc, "state"), "runCount", 0), n / 2);
     assert_int_equal(state_ms(doc, "nextRun"), 0);
     assert_int_equal(state_ms(doc, "lastRun"), got_last_due);

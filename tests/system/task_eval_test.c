@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/secret.h"
 #include "core/json.h"
 #include "core/time.h"
 #include "task_test_env.h"
@@ -129,7 +130,8 @@ static int setup(void **state)
     srv_bodies = cJSON_CreateArray();
     pthread_create(&srv_thr, NULL, srv_main, NULL);
     return tte_setup_with("task:\n  state_flush: 200ms\n  js_timeout: 300ms\n"
-                          "  js_memory: 4194304\n  webhook_timeout: 5s\n");
+                          "  js_memory: 4194304\n  webhook_timeout: 5s\n"
+                          "secret: task-test-secret\n");
 }
 
 static int teardown(void **state)
@@ -256,6 +258,33 @@ static void test_webhook(void **state)
     pthread_mutex_unlock(&srv_mu);
 }
 
+/* A header the API sealed (core/secret.h) is sent in clear; the stored task stays sealed. */
+static void test_webhook_sealed_header(void **state)
+{
+    (void)state;
+    sb_secret_key key;
+    char *sealed = NULL, more[256];
+    assert_int_equal(sb_secret_key_load(tte_cfg, &key, NULL), SB_OK);
+    assert_int_equal(sb_secret_seal(&key, "Bearer s3aled", &sealed, NULL), SB_OK);
+    snprintf(more, sizeof(more), ",\"headers\":{\"Authorization\":\"%s\"}", sealed);
+    put_hook_task("hooksec", "V_HS", "/hooksec", more);
+    tte_field_event("V_HS", "21", NULL);
+    tte_sync();
+    assert_int_equal(requests("/hooksec"), 1);
+    pthread_mutex_lock(&srv_mu);
+    cJSON *last = cJSON_GetArrayItem(srv_bodies, cJSON_GetArraySize(srv_bodies) - 1);
+    assert_string_equal(sb_json_str(last, "path", ""), "/hooksec");
+    assert_string_equal(sb_json_str(last, "auth", ""), "Bearer s3aled");
+    pthread_mutex_unlock(&srv_mu);
+    cJSON *doc = NULL;
+    assert_int_equal(sb_store_get(tte_store, "task", "hooksec", &doc, NULL), SB_OK);
+    const char *stored =
+        cJSON_GetStringValue(sb_json_path(doc, "evaluationConfig.webhook.headers.Authorization"));
+    assert_string_equal(stored, sealed);
+    cJSON_Delete(doc);
+    free(sealed);
+}
+
 static void test_webhook_failures(void **state)
 {
     (void)state;
@@ -273,9 +302,8 @@ static void test_webhook_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_javascript),
-        cmocka_unit_test(test_javascript_limits),
-        cmocka_unit_test(test_webhook),
+        cmocka_unit_test(test_javascript),       cmocka_unit_test(test_javascript_limits),
+        cmocka_unit_test(test_webhook),          cmocka_unit_test(test_webhook_sealed_header),
         cmocka_unit_test(test_webhook_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -39,7 +39,8 @@ static int fill(wsc *c, int timeout_ms)
     int r = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
     if (r <= 0)
         return r;
-    memmove(c->buf, c->buf + c->off, c->len - c->off);
+    if (c->off) /* never with a NULL buffer: memmove(NULL, ...) is undefined even for 0 bytes */
+        memmove(c->buf, c->buf + c->off, c->len - c->off);
     c->len -= c->off;
     c->off = 0;
     if (c->cap - c->len < 65536) {

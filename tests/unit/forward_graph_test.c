@@ -23,8 +23,13 @@ static void test_field_id(void **state)
     assert_string_equal(id, "gw1.12.1.V_STATUS");
     assert_int_equal(fwd_field_id("gw1.12.1.V_STATUS", id, sizeof(id), &em), SB_OK);
     assert_string_equal(id, "gw1.12.1.V_STATUS");
-    static const char *const bad[] = {"", "node:gw1.12", "gw1.12.1", "field:gw1.12.1.V.current",
-                                      "gw1.12.1.V_STATUS.current.value", "task:t1", "a b.c.d.e"};
+    static const char *const bad[] = {"",
+                                      "node:gw1.12",
+                                      "gw1.12.1",
+                                      "field:gw1.12.1.V.current",
+                                      "gw1.12.1.V_STATUS.current.value",
+                                      "task:t1",
+                                      "a b.c.d.e"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         em.text[0] = '\0';
         if (fwd_field_id(bad[i], id, sizeof(id), &em) == SB_OK)

@@ -198,8 +198,8 @@ static void test_location_parse(void **state)
     assert_true(fabs(lat - 52.52) < 1e-9 && fabs(lon - 13.405) < 1e-9);
     assert_int_equal(sb_sun_location_parse(" -33.87 , 151.21 ", &lat, &lon, &em), SB_OK);
     assert_true(fabs(lat + 33.87) < 1e-9 && fabs(lon - 151.21) < 1e-9);
-    static const char *const bad[] = {"", "52.52", "52.52,", ",13", "52.52;13.4", "a,b",
-                                      "1,2,3", "nan,0", "91,0", "0,-181", "1e999,0"};
+    static const char *const bad[] = {"",      "52.52", "52.52,", ",13",    "52.52;13.4", "a,b",
+                                      "1,2,3", "nan,0", "91,0",   "0,-181", "1e999,0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         em.text[0] = '\0';
         assert_int_equal(sb_sun_location_parse(bad[i], &lat, &lon, &em), SB_ERR_INVALID);
@@ -211,10 +211,8 @@ static void test_location_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_noaa_locations),
-        cmocka_unit_test(test_published_values),
-        cmocka_unit_test(test_polar),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_noaa_locations), cmocka_unit_test(test_published_values),
+        cmocka_unit_test(test_polar),          cmocka_unit_test(test_errors),
         cmocka_unit_test(test_location_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

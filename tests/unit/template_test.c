@@ -198,12 +198,32 @@ static void test_errors(void **state)
     assert_int_equal(sb_tmpl_render(NULL, NULL, NULL, &out, NULL, NULL), SB_ERR_INVALID);
 }
 
+/* Renders without options take the site's zone and location (tasks and handlers). */
+static void test_site_defaults(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    sb_tmpl_set_site("Europe/Berlin", true, 52.52, 13.405);
+    assert_int_equal(sb_tmpl_render("{{ sunrise | format \"%Z\" }}", NULL, NULL, &out, NULL, NULL),
+                     SB_OK);
+    assert_true(strcmp(out, "CET") == 0 || strcmp(out, "CEST") == 0);
+    free(out);
+    sb_tmpl_set_site(NULL, false, 0, 0);
+    cJSON *w = NULL;
+    assert_int_equal(sb_tmpl_render("[{{ sunrise }}]", NULL, NULL, &out, &w, NULL), SB_OK);
+    assert_string_equal(out, "[]");
+    assert_non_null(strstr(cJSON_GetArrayItem(w, 0)->valuestring, "no location"));
+    free(out);
+    cJSON_Delete(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_variables), cmocka_unit_test(test_functions),
-        cmocka_unit_test(test_time),      cmocka_unit_test(test_sun),
-        cmocka_unit_test(test_warnings),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_variables),     cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_time),          cmocka_unit_test(test_sun),
+        cmocka_unit_test(test_site_defaults), cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

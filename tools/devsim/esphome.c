@@ -37,16 +37,14 @@ typedef struct dev {
 } dev;
 
 typedef struct esim {
-    sb_bus *bus;
-    pthread_mutex_t mu;
+    devsim_mqtt m;
     dev *devs;
     size_t n;
-    FILE *record;
 } esim;
 
 static void pub(esim *s, const char *topic, const char *payload)
 {
-    sb_bus_publish(s->bus, topic, payload, strlen(payload), 1, true); /* ESPHome retains */
+    sb_bus_publish(s->m.bus, topic, payload, strlen(payload), 1, true); /* ESPHome retains */
 }
 
 static void state(esim *s, const dev *d, const char *component, const char *object,
@@ -183,11 +181,8 @@ static void on_command(void *ctx, const sb_bus_msg *bm)
     esim *s = ctx;
     char v[256];
     snprintf(v, sizeof(v), "%.*s", (int)(bm->len < 255 ? bm->len : 255), (const char *)bm->payload);
-    pthread_mutex_lock(&s->mu);
-    if (s->record) {
-        fprintf(s->record, "%s %s\n", bm->topic, v);
-        fflush(s->record);
-    }
+    pthread_mutex_lock(&s->m.mu);
+    devsim_mqtt_record(&s->m, bm->topic, v);
     for (size_t i = 0; i < s->n; i++) {
         dev *d = &s->devs[i];
         char topic[160];
@@ -203,7 +198,7 @@ static void on_command(void *ctx, const sb_bus_msg *bm)
         if (d->k == LIGHT && strcmp(bm->topic, topic) == 0)
             light_command(s, d, bm->payload, bm->len);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->m.mu);
 }
 
 static bool devs_init(esim *s, long n)
@@ -238,45 +233,33 @@ static void status_all(esim *s, const char *word)
 static void tick(void *ctx)
 {
     esim *s = ctx;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->m.mu);
     for (size_t i = 0; i < s->n; i++)
         publish_states(s, &s->devs[i]);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->m.mu);
 }
 
 int devsim_esphome_run(const devsim_esph_opts *o, volatile sig_atomic_t *stop)
 {
     esim s = {0};
-    sb_errmsg em = {{0}};
-    sb_config_bus c;
-    pthread_mutex_init(&s.mu, NULL);
+    if (!devs_init(&s, o->devices))
+        return 1;
+    const char *const filters[] = {"+/switch/+/command", "+/light/+/command"};
     int rc = 1;
-    if (o->record && !(s.record = fopen(o->record, "a")))
-        goto fail;
-    if (!devs_init(&s, o->devices) ||
-        devsim_mqtt_create(o->url, "esphome", &c, &s.bus, &em) != SB_OK ||
-        sb_bus_subscribe(s.bus, "+/switch/+/command", 1, on_command, &s, &em) != SB_OK ||
-        sb_bus_subscribe(s.bus, "+/light/+/command", 1, on_command, &s, &em) != SB_OK ||
-        sb_bus_start(s.bus, 5000, &em) != SB_OK) {
-        fprintf(stderr, "devsim: esphome: %s\n", em.text);
-        goto fail;
+    if (devsim_mqtt_open(&s.m, o->url, "esphome", o->record, filters, 2, on_command, &s)) {
+        pthread_mutex_lock(&s.m.mu);
+        for (size_t i = 0; i < s.n; i++)
+            announce(&s, &s.devs[i]);
+        status_all(&s, "online");
+        pthread_mutex_unlock(&s.m.mu);
+        printf("devsim: esphome %s %zu\n", o->url, s.n);
+        fflush(stdout);
+        devsim_mqtt_loop(o->period_ms, o->duration_ms, stop, tick, &s);
+        status_all(&s, "offline");
+        sb_bus_flush(s.m.bus, 2000);
+        rc = 0;
     }
-    pthread_mutex_lock(&s.mu);
-    for (size_t i = 0; i < s.n; i++)
-        announce(&s, &s.devs[i]);
-    status_all(&s, "online");
-    pthread_mutex_unlock(&s.mu);
-    printf("devsim: esphome %s %zu\n", o->url, s.n);
-    fflush(stdout);
-    devsim_mqtt_loop(o->period_ms, o->duration_ms, stop, tick, &s);
-    status_all(&s, "offline");
-    sb_bus_flush(s.bus, 2000);
-    rc = 0;
-fail:
-    sb_bus_destroy(s.bus, 1000);
-    if (s.record)
-        fclose(s.record);
+    devsim_mqtt_close(&s.m);
     free(s.devs);
-    pthread_mutex_destroy(&s.mu);
     return rc;
 }

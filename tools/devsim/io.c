@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +362,43 @@ sb_err devsim_mqtt_create(const char *url, const char *kind, sb_config_bus *cfg,
                       .clean_start = true,
                       .no_status = true};
     return sb_bus_create(&bo, out, em);
+}
+
+bool devsim_mqtt_open(devsim_mqtt *m, const char *url, const char *kind, const char *record,
+                      const char *const *filters, size_t n, sb_bus_handler fn, void *ctx)
+{
+    pthread_mutex_init(&m->mu, NULL);
+    if (record && !(m->record = fopen(record, "a"))) {
+        fprintf(stderr, "devsim: %s: %s: %s\n", kind, record, strerror(errno));
+        return false;
+    }
+    sb_errmsg em = {{0}};
+    sb_err rc = devsim_mqtt_create(url, kind, &m->cfg, &m->bus, &em);
+    for (size_t i = 0; rc == SB_OK && i < n; i++)
+        rc = sb_bus_subscribe(m->bus, filters[i], 1, fn, ctx, &em);
+    if (rc == SB_OK)
+        rc = sb_bus_start(m->bus, 5000, &em);
+    if (rc != SB_OK)
+        fprintf(stderr, "devsim: %s: %s\n", kind, em.text);
+    return rc == SB_OK;
+}
+
+void devsim_mqtt_record(devsim_mqtt *m, const char *topic, const char *text)
+{
+    if (!m->record)
+        return;
+    fprintf(m->record, "%s %s\n", topic, text);
+    fflush(m->record);
+}
+
+void devsim_mqtt_close(devsim_mqtt *m)
+{
+    sb_bus_destroy(m->bus, 1000);
+    m->bus = NULL;
+    if (m->record)
+        fclose(m->record);
+    m->record = NULL;
+    pthread_mutex_destroy(&m->mu);
 }
 
 void devsim_mqtt_loop(int64_t period_ms, int64_t duration_ms, volatile sig_atomic_t *stop,

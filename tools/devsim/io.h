@@ -5,9 +5,11 @@
 #ifndef SB_DEVSIM_IO_H
 #define SB_DEVSIM_IO_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/bus.h"
 #include "core/err.h"
@@ -62,6 +64,32 @@ void devsim_io_close(devsim_io *io);
  */
 sb_err devsim_mqtt_create(const char *url, const char *kind, sb_config_bus *cfg, sb_bus **out,
                           sb_errmsg *em);
+
+/*
+ * What every simulated MQTT device family (tasmota.c, esphome.c, z2m.c) has: its client, the
+ * lock its devices are under (paho's delivery thread and the publishing loop share them) and
+ * the file every received command is appended to.
+ */
+typedef struct devsim_mqtt {
+    sb_bus *bus;
+    sb_config_bus cfg;
+    pthread_mutex_t mu;
+    FILE *record; /* NULL when not asked for */
+} devsim_mqtt;
+
+/*
+ * Initialises m (zeroed before), opens record for appending (NULL = none), and connects
+ * devsim_mqtt_create's client with fn(ctx, ...) subscribed at QoS 1 to the n filters. On failure
+ * prints "devsim: <kind>: <why>" to stderr and returns false. Call devsim_mqtt_close either way.
+ */
+bool devsim_mqtt_open(devsim_mqtt *m, const char *url, const char *kind, const char *record,
+                      const char *const *filters, size_t n, sb_bus_handler fn, void *ctx);
+
+/* Appends "<topic> <text>" to the record file, if any; call with m->mu held. */
+void devsim_mqtt_record(devsim_mqtt *m, const char *topic, const char *text);
+
+/* Disconnects and frees the client, closes the record file and destroys the lock. */
+void devsim_mqtt_close(devsim_mqtt *m);
 
 /* Calls tick(ctx) at once and then every period_ms until *stop or duration_ms (0 = no limit)
  * has passed: the publishing loop of the simulated MQTT devices. */

@@ -12,6 +12,7 @@
 #include "tools/devsim/esphome.h"
 #include "tools/devsim/io.h"
 #include "tools/devsim/tasmota.h"
+#include "tools/devsim/z2m.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -30,6 +31,9 @@ typedef struct args {
     bool sequence;
     bool tasmota;
     bool esphome;
+    bool zigbee2mqtt;
+    bool prefix_set;
+    int attribute_output; /* 0 json, 1 attribute_and_json, 2 attribute */
     int64_t tele_ms;
 } args;
 
@@ -61,6 +65,11 @@ static void usage(FILE *f)
         "      --tele-period D  tasmota: tele STATE/SENSOR period (default 10s)\n"
         "  -t esphome           instead: N ESPHome devices (sensor node, plug, light) on --url;\n"
         "                       --tele-period is how often their sensors publish\n"
+        "  -t zigbee2mqtt       instead: a Zigbee2MQTT bridge (plug, climate sensor, colour bulb,\n"
+        "                       a group) on --url; --prefix is its base topic (default\n"
+        "                       zigbee2mqtt), --tele-period how often devices publish state\n"
+        "      --attrs          zigbee2mqtt: also <name>/<attribute> topics (attribute_and_json)\n"
+        "      --attrs-only     zigbee2mqtt: only <name>/<attribute> topics (output attribute)\n"
         "  -h, --help           this help\n"
         "The first stdout line says where the controller connects (\"devsim: pty /dev/pts/3\").\n");
 }
@@ -95,7 +104,8 @@ static int apply(args *a, int c, const char *v)
     case 't':
         a->tasmota = strcmp(v, "tasmota") == 0;
         a->esphome = strcmp(v, "esphome") == 0;
-        if (a->tasmota || a->esphome)
+        a->zigbee2mqtt = strcmp(v, "zigbee2mqtt") == 0;
+        if (a->tasmota || a->esphome || a->zigbee2mqtt)
             return 0;
         if (strcmp(v, "pty") && strcmp(v, "tcp") && strcmp(v, "mqtt")) {
             fprintf(stderr, "devsim: --transport '%s': expected pty, tcp or mqtt\n", v);
@@ -127,6 +137,12 @@ static int apply(args *a, int c, const char *v)
     case 'S':
         a->sequence = true;
         return 0;
+    case 'A':
+        a->attribute_output = 1;
+        return 0;
+    case 'O':
+        a->attribute_output = 2;
+        return 0;
     case 'R':
         a->record = v;
         return 0;
@@ -146,6 +162,7 @@ static int apply(args *a, int c, const char *v)
         return 0;
     case 'P':
         a->io.prefix = v;
+        a->prefix_set = true;
         return 0;
     case 'T':
         return dur_arg("--tele-period", v, &a->tele_ms);
@@ -167,7 +184,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"link", 1, NULL, 'l'},      {"bind", 1, NULL, 'b'},        {"port", 1, NULL, 'p'},
         {"url", 1, NULL, 'u'},       {"prefix", 1, NULL, 'P'},      {"help", 0, NULL, 'h'},
         {"garbage", 1, NULL, 'G'},   {"tele-period", 1, NULL, 'T'}, {"sequence", 0, NULL, 'S'},
-        {NULL, 0, NULL, 0},
+        {"attrs", 0, NULL, 'A'},     {"attrs-only", 0, NULL, 'O'},  {NULL, 0, NULL, 0},
     };
     *a = (args){.io = {.kind = DEVSIM_PTY,
                        .port = 5003,
@@ -252,6 +269,16 @@ int main(int argc, char **argv)
                                .duration_ms = a.duration_ms,
                                .record = a.record};
         return devsim_esphome_run(&eo, &stop_flag);
+    }
+    if (a.zigbee2mqtt) {
+        devsim_z2m_opts zo = {.url = a.io.url,
+                              .base_topic = a.prefix_set ? a.io.prefix : NULL,
+                              .period_ms = a.tele_ms > 0 ? a.tele_ms : 10000,
+                              .duration_ms = a.duration_ms,
+                              .record = a.record,
+                              .attributes = a.attribute_output > 0,
+                              .no_json = a.attribute_output == 2};
+        return devsim_z2m_run(&zo, &stop_flag);
     }
 
     FILE *record = NULL;

@@ -34,11 +34,9 @@ typedef struct dev {
 } dev;
 
 typedef struct tsim {
-    sb_bus *bus;
-    pthread_mutex_t mu;
+    devsim_mqtt m;
     dev *devs;
     size_t n;
-    FILE *record;
 } tsim;
 
 static void pub(tsim *s, const dev *d, const char *prefix, const char *name, const char *payload,
@@ -46,7 +44,7 @@ static void pub(tsim *s, const dev *d, const char *prefix, const char *name, con
 {
     char topic[128];
     snprintf(topic, sizeof(topic), "%s/%s/%s", prefix, d->topic, name);
-    sb_bus_publish(s->bus, topic, payload, strlen(payload), 1, retain);
+    sb_bus_publish(s->m.bus, topic, payload, strlen(payload), 1, retain);
 }
 
 static const char *onoff(bool b)
@@ -201,16 +199,13 @@ static void on_cmnd(void *ctx, const sb_bus_msg *bm)
         return;
     char v[256];
     snprintf(v, sizeof(v), "%.*s", (int)bm->len, (const char *)bm->payload);
-    pthread_mutex_lock(&s->mu);
-    if (s->record) {
-        fprintf(s->record, "%s %s\n", bm->topic, v);
-        fflush(s->record);
-    }
+    pthread_mutex_lock(&s->m.mu);
+    devsim_mqtt_record(&s->m, bm->topic, v);
     for (size_t i = 0; i < s->n; i++)
         if (strlen(s->devs[i].topic) == (size_t)(slash - t) &&
             !strncmp(s->devs[i].topic, t, (size_t)(slash - t)))
             command(s, &s->devs[i], slash + 1, v);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->m.mu);
 }
 
 static bool devs_init(tsim *s, long n)
@@ -234,42 +229,31 @@ static bool devs_init(tsim *s, long n)
 static void tick(void *ctx)
 {
     tsim *s = ctx;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->m.mu);
     for (size_t i = 0; i < s->n; i++)
         tele(s, &s->devs[i]);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->m.mu);
 }
 
 int devsim_tasmota_run(const devsim_tas_opts *o, volatile sig_atomic_t *stop)
 {
     tsim s = {0};
-    sb_errmsg em = {{0}};
-    sb_config_bus c;
-    pthread_mutex_init(&s.mu, NULL);
+    if (!devs_init(&s, o->devices))
+        return 1;
+    const char *const filters[] = {"cmnd/+/+"};
     int rc = 1;
-    if (o->record && !(s.record = fopen(o->record, "a")))
-        goto fail;
-    if (!devs_init(&s, o->devices) ||
-        devsim_mqtt_create(o->url, "tasmota", &c, &s.bus, &em) != SB_OK ||
-        sb_bus_subscribe(s.bus, "cmnd/+/+", 1, on_cmnd, &s, &em) != SB_OK ||
-        sb_bus_start(s.bus, 5000, &em) != SB_OK) {
-        fprintf(stderr, "devsim: tasmota: %s\n", em.text);
-        goto fail;
+    if (devsim_mqtt_open(&s.m, o->url, "tasmota", o->record, filters, 1, on_cmnd, &s)) {
+        for (size_t i = 0; i < s.n; i++)
+            pub(&s, &s.devs[i], "tele", "LWT", "Online", true);
+        printf("devsim: tasmota %s %zu\n", o->url, s.n);
+        fflush(stdout);
+        devsim_mqtt_loop(o->tele_ms, o->duration_ms, stop, tick, &s);
+        for (size_t i = 0; i < s.n; i++)
+            pub(&s, &s.devs[i], "tele", "LWT", "Offline", true);
+        sb_bus_flush(s.m.bus, 2000);
+        rc = 0;
     }
-    for (size_t i = 0; i < s.n; i++)
-        pub(&s, &s.devs[i], "tele", "LWT", "Online", true);
-    printf("devsim: tasmota %s %zu\n", o->url, s.n);
-    fflush(stdout);
-    devsim_mqtt_loop(o->tele_ms, o->duration_ms, stop, tick, &s);
-    for (size_t i = 0; i < s.n; i++)
-        pub(&s, &s.devs[i], "tele", "LWT", "Offline", true);
-    sb_bus_flush(s.bus, 2000);
-    rc = 0;
-fail:
-    sb_bus_destroy(s.bus, 1000);
-    if (s.record)
-        fclose(s.record);
+    devsim_mqtt_close(&s.m);
     free(s.devs);
-    pthread_mutex_destroy(&s.mu);
     return rc;
 }

@@ -13,6 +13,8 @@ import './style.css';
 // Charts pull in uPlot: loaded when first shown, so the first load stays small.
 const Charts = lazy(() => import('./pages/Charts.jsx').then((m) => m.Charts));
 const Dashboards = lazy(() => import('./pages/Dashboards.jsx').then((m) => m.Dashboards));
+// The editors: their own chunk too.
+const Setup = lazy(() => import('./pages/Setup.jsx').then((m) => m.Setup));
 
 // Set after a login so a reload asks the server who we are; without it the login page shows
 // without a request (a 401 would be a console error on every first visit).
@@ -82,12 +84,14 @@ function App() {
     ['/dashboards', 'Dashboards'],
     ['/devices', 'Devices'],
     ['/charts', 'Charts'],
+    ['/setup', 'Setup'],
     ['/system', 'System'],
   ];
   let body;
   if (page.startsWith('/charts')) body = <Charts />;
   else if (page.startsWith('/dashboards')) body = <Dashboards canEdit={canEdit} />;
-  else if (page.startsWith('/system')) body = <System />;
+  else if (page.startsWith('/system')) body = <System role={user.role} />;
+  else if (page.startsWith('/setup')) body = <Setup canEdit={canEdit} role={user.role} />;
   else body = <Devices canEdit={canEdit} />;
 
   return (

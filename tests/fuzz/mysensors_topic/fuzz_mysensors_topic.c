@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_mysensors_topic: check failed: %s (line %d)\n", #cond,         \
+            fprintf(stderr, "fuzz_mysensors_topic: check failed: %s (line %d)\n", #cond,           \
                     __LINE__);                                                                     \
             abort();                                                                               \
         }                                                                                          \

@@ -18,6 +18,8 @@ const TYPES = {
   gauge: { label: 'gauge', w: 3, h: 2, field: true },
   chart: { label: 'chart', w: 6, h: 3, field: true },
   text: { label: 'text (markdown)', w: 4, h: 2, field: false },
+  utilization: { label: 'node utilization (its % fields)', w: 4, h: 2, node: true },
+  status: { label: 'service status', w: 4, h: 2 },
 };
 
 export function Dashboards({ canEdit }) {
@@ -109,6 +111,7 @@ function Board({ id, canEdit }) {
       gone = true;
       off();
       live.subscribe('dashboard-fields', null);
+      live.subscribe('dashboard-nodes', null);
     };
   }, [id]);
 
@@ -118,6 +121,11 @@ function Board({ id, canEdit }) {
   useEffect(() => {
     live.subscribe('dashboard-fields', used.length ? { quickIds: used, kinds: ['field'] } : null);
   }, [used.join(',')]);
+  // Utilization widgets show every % field of their node: one subscription by node prefix.
+  const nodes = [...new Set(widgets.filter((w) => w.node).map((w) => `node:${w.node}`))].sort();
+  useEffect(() => {
+    live.subscribe('dashboard-nodes', nodes.length ? { prefixes: nodes, kinds: ['field'] } : null);
+  }, [nodes.join(',')]);
 
   if (error) return <p class="error">{error}</p>;
   if (!shown) return <p class="muted">Loading…</p>;
@@ -264,13 +272,16 @@ function AddWidget({ fields, onAdd }) {
   const [title, setTitle] = useState('');
   const [text, setText] = useState('');
   const [range, setRange] = useState('24h');
+  const [node, setNode] = useState('');
   const t = TYPES[type];
   const list = useMemo(() => [...fields.values()].sort((a, b) => a.id.localeCompare(b.id)), [fields]);
+  const nodeIds = useMemo(() => [...new Set(list.filter(isPercent).map((f) => `${f.gatewayId}.${f.nodeId}`))].sort(), [list]);
   const add = (e) => {
     e.preventDefault();
-    if (t.field && !field) return;
+    if ((t.field && !field) || (t.node && !node)) return;
     const w = { id: newId(), type, title: title.trim(), x: 0, w: t.w, h: t.h };
     if (type === 'text') w.text = text;
+    else if (t.node) w.node = node;
     else if (type === 'chart') Object.assign(w, { fields: [field], range });
     else w.field = field;
     if (type === 'gauge') Object.assign(w, { min: 0, max: 100 });
@@ -289,6 +300,14 @@ function AddWidget({ fields, onAdd }) {
           <option value="">field…</option>
           {list.map((f) => (
             <option value={`field:${f.id}`}>{f.id}</option>
+          ))}
+        </select>
+      )}
+      {t.node && (
+        <select value={node} onChange={(e) => setNode(e.target.value)} aria-label="widget node" required>
+          <option value="">node…</option>
+          {nodeIds.map((n) => (
+            <option value={n}>{n}</option>
           ))}
         </select>
       )}
@@ -311,6 +330,8 @@ function AddWidget({ fields, onAdd }) {
 function Widget({ w, fields, canEdit }) {
   const f = fields.get(w.field);
   if (w.type === 'text') return <div class="md" dangerouslySetInnerHTML={{ __html: markdown(w.text || '') }} />;
+  if (w.type === 'utilization') return <Utilization node={w.node} fields={fields} />;
+  if (w.type === 'status') return <ServiceStatus />;
   if (w.type === 'chart') return <ChartWidget w={w} fields={fields} />;
   if (!f) return <p class="muted">{w.field} is gone</p>;
   if (w.type === 'control') return <Control field={f} canEdit={canEdit} />;
@@ -354,5 +375,70 @@ function Gauge({ field, min, max }) {
         {showValue(field)}
       </text>
     </svg>
+  );
+}
+
+/** A field that is a share: numeric with the unit %. */
+const isPercent = (f) => f.unit === '%' && ['gauge', 'gauge_float'].includes(f.metricType);
+
+/** Every % field of a node as a bar (a system_monitoring host: CPU, memory, swap, disks). */
+function Utilization({ node, fields }) {
+  const bars = [...fields.values()].filter((f) => `${f.gatewayId}.${f.nodeId}` === node && isPercent(f)).sort((a, b) => a.id.localeCompare(b.id));
+  if (!bars.length) return <p class="muted">{node}: no % fields</p>;
+  return (
+    <div class="bars" data-node={node}>
+      {bars.map((f) => {
+        const v = Number(f.current?.value);
+        const pct = Number.isFinite(v) ? clamp(v, 0, 100) : 0;
+        return (
+          <div class="bar-row" data-bar={f.id}>
+            <span class="bar-label" title={f.id}>
+              {f.name && f.name !== f.fieldId ? f.name : f.sourceId === '_node' ? f.fieldId : `${f.sourceId} ${f.fieldId}`}
+            </span>
+            <span class={`bar ${pct >= 90 ? 'high' : pct >= 75 ? 'mid' : ''}`} role="meter" aria-valuemin="0" aria-valuemax="100" aria-valuenow={Number.isFinite(v) ? v : undefined} aria-label={f.id}>
+              <span style={{ width: `${pct}%` }} />
+            </span>
+            <span class="bar-value">{Number.isFinite(v) ? `${Math.round(v * 10) / 10} %` : '—'}</span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The services' statuses from GET /api/system (their retained status topics), every 10 s. */
+function ServiceStatus() {
+  const [sys, setSys] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    let gone = false;
+    const load = () =>
+      get('/system')
+        .then((s) => !gone && (setSys(s), setError('')))
+        .catch((e) => !gone && setError(e.status === 404 ? 'this API has no GET /api/system' : e.message));
+    load();
+    const t = setInterval(load, 10000);
+    return () => {
+      gone = true;
+      clearInterval(t);
+    };
+  }, []);
+  if (error) return <p class="error small">{error}</p>;
+  if (!sys) return <p class="muted">…</p>;
+  const services = sys.services || [];
+  return (
+    <div class="svc-status">
+      <p class="small">
+        <b data-online={sys.servicesOnline}>{sys.servicesOnline}</b> of {services.length} online
+      </p>
+      <ul class="svc-list">
+        {services.map((s) => (
+          <li data-service={`${s.service}/${s.instance}`}>
+            <span class={`badge ${s.status === 'online' ? 'up' : 'down'}`}>{s.status}</span> {s.service}
+            <span class="muted small"> {s.instance}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

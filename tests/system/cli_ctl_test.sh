@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# ctl_test.sh - `switchboard ctl` against a real `switchboard run` with devsim's Tasmota devices:
+# cli_ctl_test.sh - `switchboard ctl` against a real `switchboard run` with devsim's Tasmota devices:
 # login (good and bad), list with filters and sort, get by quick id, put/delete, set/toggle
 # reaching the device, enable/disable, the websocket event tail, --json for scripts, logout.
 #
-# usage: ctl_test.sh SWITCHBOARD DEVSIM
+# usage: cli_ctl_test.sh SWITCHBOARD DEVSIM
 set -u
 SB=$1 DEVSIM=$2
 TMP=$(mktemp -d "${SB_TEST_TMPDIR:-/tmp}/ctl.XXXXXX")
