@@ -96,7 +96,9 @@ sb_err sb_bus_flush(sb_bus *bus, int64_t timeout_ms);
 /*
  * Publishes a request (QoS 1) with a response topic and correlation data and waits for the
  * reply. *reply (NUL-terminated, caller frees) and *reply_len on success. MQTT v5 only
- * (SB_ERR_UNSUPPORTED on 3.1.1). SB_ERR_TIMEOUT when no reply came in time.
+ * (SB_ERR_UNSUPPORTED on 3.1.1). SB_ERR_TIMEOUT when no reply came in time. The request carries
+ * a message expiry of timeout_ms (rounded up to whole seconds): the broker drops it if it could
+ * not deliver it by then, so a service that comes back later does not act on it.
  */
 sb_err sb_bus_request(sb_bus *bus, const char *topic, const void *payload, size_t len,
                       int64_t timeout_ms, char **reply, size_t *reply_len, sb_errmsg *em);

@@ -279,6 +279,12 @@ sb_err sb_bus_request(sb_bus *bus, const char *topic, const void *payload, size_
     c.value.data.data = req->corr;
     c.value.data.len = (int)strlen(req->corr);
     MQTTProperties_add(&props, &c);
+    /* Nobody waits for the reply after the timeout: the broker drops a request it has not
+     * delivered by then, so a service that comes back does not act on it (a user was told
+     * it failed). Whole seconds, at least one. */
+    MQTTProperty x = {.identifier = MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL};
+    x.value.integer4 = (unsigned int)(timeout_ms > 0 ? (timeout_ms + 999) / 1000 : 1);
+    MQTTProperties_add(&props, &x);
     rc = sb_bus__enqueue(bus, topic, payload, len, 1, false, &props);
     MQTTProperties_free(&props);
 

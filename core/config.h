@@ -147,6 +147,8 @@ typedef struct sb_config_api {
     int64_t login_failures;    /* failed logins per client within login_window; then 429 */
     int64_t login_window_ms;
     int64_t gzip_min; /* responses from this size are gzipped when accepted; 0 = never */
+    /* device-tree edits: how long to wait for the processor's reply */
+    int64_t processor_timeout_ms;
 } sb_config_api;
 
 /* The handler service (switchboard-handler). */

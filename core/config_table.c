@@ -264,6 +264,11 @@ static const sb_option api_table[] = {
     SB_OPT_ROW_INT(sb_config_api, gzip_min, "gzip_min", "1024", 0, 1073741824,
                    "Responses of at least this many bytes are gzip-compressed for clients that "
                    "accept it; 0 = never."),
+    /* device-tree edits (docs/api.md) */
+    SB_OPT_ROW_DURATION(sb_config_api, processor_timeout_ms, "processor_timeout", "5s", MS(100),
+                        MIN(1),
+                        "How long an edit or delete of a node, source or field waits for the "
+                        "processor's reply before answering 503."),
     SB_OPT_END,
 };
 

@@ -229,6 +229,22 @@ void api_settings_get(api *a, api_req *rq, api_resp *rs);
 void api_settings_save(api *a, api_req *rq, api_resp *rs);
 
 /*
+ * Device-tree records (entity_tree.c): node, source and field are the processor's, so their
+ * edits and deletes go to it over the bus (<p>/ctl/processor/edit|delete) and rs is answered
+ * from its reply (503 when no processor answered within api.processor_timeout).
+ * api_tree_edit sends changes (borrowed) for the record id of kind; the processor applies the
+ * keys users may edit and ignores the others.
+ * api_tree_delete deletes the records ids (borrowed) of kind and every record below them; for
+ * a gateway only the device tree below it, leaving rs unset on success for the caller, which
+ * deletes the gateway itself; *deleted is the number of records the processor deleted.
+ * SB_OK when the processor applied it.
+ */
+bool api_kind_is_tree(sb_entity_kind kind);
+sb_err api_tree_edit(api *a, sb_entity_kind kind, const char *id, const cJSON *changes,
+                     api_resp *rs);
+sb_err api_tree_delete(api *a, sb_entity_kind kind, const cJSON *ids, api_resp *rs, int *deleted);
+
+/*
  * Checks a posted entity against the known keys of its kind: wrong-typed keys fail, all of them
  * named in em ("enabled: expected a boolean; labels.room: expected a string").
  */

@@ -159,6 +159,43 @@ static int check_rules(const key_rule *rules, const key_rule *override, const cJ
     return bad;
 }
 
+static const char *const tree_id_forms[] = {
+    "<gatewayId>.<nodeId>",
+    "<gatewayId>.<nodeId>.<sourceId>",
+    "<gatewayId>.<nodeId>.<sourceId>.<fieldId>",
+};
+
+/* Whether id is depth dot-separated parts, each a valid id part ("gw1.12" for a node). */
+static bool tree_id_valid(const char *id, int depth)
+{
+    char part[SB_QUICKID_PART_MAX];
+    int n = 0;
+    for (const char *s = id;; n++) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        if (len >= sizeof(part))
+            return false;
+        memcpy(part, s, len);
+        part[len] = '\0';
+        if (!sb_quickid_valid_part(part))
+            return false;
+        if (!dot)
+            break;
+        s = dot + 1;
+    }
+    return n + 1 == depth;
+}
+
+/* Part i of a dotted device-tree id into out ("" when it has no such part). */
+static void tree_id_part(const char *id, int i, char *out, size_t len)
+{
+    const char *s = id;
+    for (int k = 0; k < i && s; k++)
+        s = strchr(s, '.') ? strchr(s, '.') + 1 : NULL;
+    size_t n = s ? strcspn(s, ".") : 0;
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), s ? s : "");
+}
+
 sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
 {
     if (!cJSON_IsObject(doc))
@@ -166,26 +203,43 @@ sb_err api_entity_validate(sb_entity_kind kind, const cJSON *doc, sb_errmsg *em)
     sb_errmsg local = {{0}};
     const key_rule *own = kind_keys(kind);
     int bad = check_rules(common_keys, own, doc, &local) + check_rules(own, NULL, doc, &local);
-    /* A device-tree record is addressed by its parts: each one is required. */
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    int depth = sb_entity_kind_depth(kind);
+    size_t used = strlen(local.text);
+    if (cJSON_IsString(id) && depth > 1 && !tree_id_valid(id->valuestring, depth)) {
+        snprintf(local.text + used, sizeof(local.text) - used,
+                 "%sid: '%.64s' is not a valid %s id (%s)", used ? "; " : "", id->valuestring,
+                 sb_entity_kind_name(kind), tree_id_forms[depth - 2]);
+        bad++;
+        id = NULL; /* names no parts */
+    } else if (cJSON_IsString(id) && depth <= 1 && !sb_quickid_valid_part(id->valuestring)) {
+        return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid id (no '.', ':' or spaces)",
+                       id->valuestring);
+    }
+    /* A device-tree record is addressed by its parts: each one is required, unless the id
+     * ("gw1.12") names them; then those given must match it. */
     static const char *const parts[] = {"gatewayId", "nodeId", "sourceId", "fieldId"};
-    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD && i < sb_entity_kind_depth(kind);
-         i++) {
+    for (int i = 0; kind >= SB_KIND_NODE && kind <= SB_KIND_FIELD && i < depth; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, parts[i]);
+        char want[SB_QUICKID_PART_MAX] = "";
+        if (cJSON_IsString(id))
+            tree_id_part(id->valuestring, i, want, sizeof(want));
+        const char *problem = NULL;
         if (v && cJSON_IsString(v) && sb_quickid_valid_part(v->valuestring))
+            problem = want[0] && strcmp(want, v->valuestring) != 0 ? "does not match the id" : NULL;
+        else if (v && cJSON_IsString(v))
+            problem = "not a valid id (no '.', ':' or spaces)";
+        else if (!v && !want[0])
+            problem = "required";
+        if (!problem) /* a wrong type is already named */
             continue;
-        if (v && !cJSON_IsString(v))
-            continue; /* already named as wrong-typed */
-        size_t used = strlen(local.text);
+        used = strlen(local.text);
         snprintf(local.text + used, sizeof(local.text) - used, "%s%s: %s", used ? "; " : "",
-                 parts[i], v ? "not a valid id (no '.', ':' or spaces)" : "required");
+                 parts[i], problem);
         bad++;
     }
     if (bad)
         return sb_fail(em, SB_ERR_INVALID, "%s", local.text);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
-    if (id && !sb_quickid_valid_part(id->valuestring))
-        return sb_fail(em, SB_ERR_INVALID, "id: '%.64s' is not a valid id (no '.', ':' or spaces)",
-                       id->valuestring);
     if (kind == SB_KIND_USER) {
         const char *role = sb_json_str(doc, "role", "readonly");
         if (api_role_parse(role) == API_ROLE_NONE)

@@ -1,7 +1,8 @@
 /*
  * entity_write.c - the write routes: POST /api/<kind> (upsert), DELETE /api/<kind> (ids, with the
  * device tree below a gateway/node/source), POST /api/<kind>/enable|disable. Every change is
- * stored first and then published as an event.
+ * stored first and then published as an event. Node, source and field records go to the
+ * processor instead (entity_tree.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,10 @@ void api_entity_save(api *a, api_req *rq, api_resp *rs)
         goto done;
     }
     default_id(rq->kind, doc);
+    if (api_kind_is_tree(rq->kind)) { /* the processor's records */
+        api_tree_edit(a, rq->kind, sb_json_str(doc, "id", ""), doc, rs);
+        goto done;
+    }
     /* The password hash moves in before the user checks: a posted password replaces it. */
     rc = sb_store_get(a->store, kind, sb_json_str(doc, "id", ""), &old, &em);
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
@@ -198,7 +203,9 @@ done:
     cJSON_Delete(old);
 }
 
-/* ---- delete with the device tree below --------------------------------------------------------
+/* ---- delete ------------------------------------------------------------------------------
+ * Node, source and field records are deleted by the processor (entity_tree.c), with the tree
+ * below them; a gateway is the API's, the device tree below it the processor's.
  */
 
 typedef struct doomed {
@@ -210,30 +217,6 @@ static void doom(doomed *d, sb_entity_kind k, cJSON *doc)
 {
     cJSON_AddItemToArray(d->docs, doc);
     cJSON_AddItemToArray(d->kinds, cJSON_CreateNumber(k));
-}
-
-/* Adds every record of kind k whose tree ids equal doc's first n parts. */
-static sb_err doom_below(api *a, doomed *d, sb_entity_kind k, const cJSON *doc, int n)
-{
-    static const char *const parts[] = {"gatewayId", "nodeId", "sourceId"};
-    sb_query q = {0};
-    sb_err rc = SB_OK;
-    for (int i = 0; i < n && rc == SB_OK; i++) {
-        /* A gateway's own id is its gatewayId; below it the parts name the parent. */
-        const char *v = sb_json_str(doc, n == 1 ? "id" : parts[i], "");
-        cJSON *val = cJSON_CreateString(v);
-        rc = sb_query_add(&q, parts[i], SB_OP_EQ, val, NULL);
-        cJSON_Delete(val);
-    }
-    cJSON *found = NULL, *e;
-    if (rc == SB_OK)
-        rc = sb_store_find(a->store, sb_entity_kind_name(k), &q, &found, NULL);
-    sb_query_free(&q);
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(found, "data");
-    while (data && (e = cJSON_DetachItemFromArray(data, 0)))
-        doom(d, k, e);
-    cJSON_Delete(found);
-    return rc;
 }
 
 static sb_err collect(api *a, sb_entity_kind kind, const cJSON *ids, doomed *d)
@@ -248,11 +231,6 @@ static sb_err collect(api *a, sb_entity_kind kind, const cJSON *ids, doomed *d)
         if (rc != SB_OK)
             return rc;
         doom(d, kind, doc);
-        int depth = sb_entity_kind_depth(kind);
-        for (int k = depth; k < 4 && kind <= SB_KIND_SOURCE && rc == SB_OK; k++)
-            rc = doom_below(a, d, (sb_entity_kind)(SB_KIND_GATEWAY + k), doc, depth);
-        if (rc != SB_OK)
-            return rc;
     }
     return SB_OK;
 }
@@ -262,6 +240,12 @@ void api_entity_delete(api *a, api_req *rq, api_resp *rs)
     cJSON *ids = body_ids(rq, rs);
     if (!ids)
         return;
+    int below = 0;
+    if ((api_kind_is_tree(rq->kind) || rq->kind == SB_KIND_GATEWAY) &&
+        (api_tree_delete(a, rq->kind, ids, rs, &below) != SB_OK || rs->body)) {
+        cJSON_Delete(ids);
+        return;
+    }
     doomed d = {cJSON_CreateArray(), cJSON_CreateArray()};
     sb_errmsg em = {{0}};
     sb_err rc = collect(a, rq->kind, ids, &d);
@@ -285,7 +269,7 @@ void api_entity_delete(api *a, api_req *rq, api_resp *rs)
                 api_firmware_forget(a, cJSON_GetArrayItem(d.docs, (int)i));
         }
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "deleted", (double)n);
+        cJSON_AddNumberToObject(o, "deleted", (double)n + below);
         api_reply(rs, 200, o);
     } else {
         api_error(rs, api_status_of(rc), "store", sb_errmsg_str(&em, rc));

@@ -153,20 +153,28 @@ static void stamp(cJSON *doc, const char *key, int64_t ms)
     sb_json_set_str(doc, key, ts);
 }
 
-/* A new document with the shape every device-tree record shares. */
-static cJSON *new_doc(const char *id, const sb_msg *m, const char *src)
+cJSON *proc_new_doc(tree_kind k, const char *id, const char *gw, const char *node, const char *src,
+                    const char *name)
 {
     cJSON *d = cJSON_CreateObject();
     if (!d)
         return NULL;
     sb_json_set_str(d, "id", id);
-    sb_json_set_str(d, "gatewayId", m->gateway_id);
-    sb_json_set_str(d, "nodeId", m->node_id);
+    sb_json_set_str(d, "gatewayId", gw);
+    sb_json_set_str(d, "nodeId", node);
     if (src)
         sb_json_set_str(d, "sourceId", src);
     sb_json_set_bool(d, "enabled", true);
     sb_json_set(d, "labels", cJSON_CreateObject());
     sb_json_set(d, "others", cJSON_CreateObject());
+    if (k == T_NODE) {
+        sb_json_set(d, "state", cJSON_CreateObject());
+    } else if (k == T_FIELD) {
+        sb_json_set_str(d, "fieldId", name);
+        sb_json_set_str(d, "metricType", "none");
+        sb_json_set_str(d, "unit", "");
+    }
+    sb_json_set_str(d, "name", name);
     return d;
 }
 
@@ -183,16 +191,7 @@ static tree_entry *upsert(proc *p, frame_ctx *fc, tree_kind k, const char *id, c
         return NULL;
     }
     if (!e) {
-        cJSON *d = new_doc(id, m, src);
-        if (d && k == T_NODE) {
-            sb_json_set(d, "state", cJSON_CreateObject());
-        } else if (d && k == T_FIELD) {
-            sb_json_set_str(d, "fieldId", name);
-            sb_json_set_str(d, "metricType", "none");
-            sb_json_set_str(d, "unit", "");
-        }
-        if (d)
-            sb_json_set_str(d, "name", name);
+        cJSON *d = proc_new_doc(k, id, m->gateway_id, m->node_id, src, name);
         if (!d || !(e = tree_add(p->tree, k, id, d)))
             return NULL;
         e->created = true;
@@ -324,6 +323,7 @@ static void set_value(proc *p, frame_ctx *fc, tree_entry *f, const sb_msg *m, co
                           t,
                           t == SB_METRIC_STRING ? pl->value : mtext,
                           ts};
+    fc->points = true;
     if (p->hooks.metrics_write && p->hooks.metrics_write(p->hooks.metrics_ctx, &pt) == SB_OK)
         atomic_fetch_add(&p->st.metrics_written, 1);
     else

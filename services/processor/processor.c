@@ -1,7 +1,7 @@
 /*
  * processor.c - the message processor service: opens the store, loads the device tree and the
  * stream positions, subscribes to "<p>/msg/in/+" (QoS 1, persistent session) and to
- * "<p>/ctl/processor/reload", and reports its counters in the service status.
+ * "<p>/ctl/processor/reload|edit|delete", and reports its counters in the service status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +13,22 @@
 
 static void on_frame(void *ctx, const sb_bus_msg *m)
 {
-    proc_enqueue(ctx, m->topic, m->payload, m->len, false);
+    proc_enqueue(ctx, Q_FRAME, m);
 }
 
 static void on_reload(void *ctx, const sb_bus_msg *m)
 {
-    proc_enqueue(ctx, m->topic, "", 0, true);
-    (void)m;
+    proc_enqueue(ctx, Q_RELOAD, m);
+}
+
+static void on_edit(void *ctx, const sb_bus_msg *m)
+{
+    proc_enqueue(ctx, Q_EDIT, m);
+}
+
+static void on_delete(void *ctx, const sb_bus_msg *m)
+{
+    proc_enqueue(ctx, Q_DELETE, m);
 }
 
 #define STAT(name, field) cJSON_AddNumberToObject(o, name, (double)atomic_load(&p->st.field))
@@ -55,24 +64,26 @@ static void stats_fn(void *ctx, cJSON *stats)
 
 static sb_err subscribe(proc *p, sb_errmsg *em)
 {
-    char topic[512];
     sb_err rc = part_subscribe(p, em); /* members first: their retained statuses come first */
     if (rc == SB_OK)
-        rc = sb_bus_topic(p->bus, topic, sizeof(topic), "msg/in/+");
+        rc = sb_service_subscribe(p->svc, "msg/in/+", on_frame, p, em);
     if (rc == SB_OK)
-        rc = sb_bus_subscribe(p->bus, topic, 1, on_frame, p, em);
+        rc = sb_service_subscribe(p->svc, "ctl/processor/reload", on_reload, p, em);
     if (rc == SB_OK)
-        rc = sb_bus_topic(p->bus, topic, sizeof(topic), "ctl/processor/reload");
+        rc = sb_service_subscribe(p->svc, "ctl/processor/edit", on_edit, p, em);
     if (rc == SB_OK)
-        rc = sb_bus_subscribe(p->bus, topic, 1, on_reload, p, em);
+        rc = sb_service_subscribe(p->svc, "ctl/processor/delete", on_delete, p, em);
     return rc;
 }
 
 static void proc_free(proc *p)
 {
-    /* The bus first: a handler waiting for queue space finishes while the worker still runs. */
-    sb_service_close(p->svc, 2000);
+    /* The worker first: it publishes events and acks, so it must be gone before the bus is.
+     * Stopping it releases a handler waiting for queue space; handlers may still queue items
+     * until the bus is closed, which are freed after it. */
     proc_worker_stop(p);
+    sb_service_close(p->svc, 2000);
+    proc_queue_free(p);
     tree_destroy(p->tree);
     sb_store_close(p->store);
     part_destroy(p);

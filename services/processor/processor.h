@@ -89,6 +89,9 @@ void tree_drop_gateway(tree *t, const char *gw);
 sb_err tree_load_gateway(tree *t, sb_store *s, const char *gw, sb_errmsg *em);
 /* Drops the least recently used fields over field_max; call when no entry is dirty. */
 void tree_trim(tree *t);
+/* Removes the entry of kind and id from memory (not from the store); false when absent. Only
+ * when no entry is dirty. */
+bool tree_remove(tree *t, tree_kind kind, const char *id);
 /* Adds a new entry owning doc. NULL on no memory (doc freed). */
 tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc);
 /* Calls fn for every entry of kind. */
@@ -121,6 +124,7 @@ typedef struct frame_ctx {
     event_buf events[T__COUNT]; /* per entity type */
     tree_entry **touched;       /* entries to persist */
     size_t n_touched, cap_touched;
+    bool points; /* metric points were written: the commit makes them durable first */
 } frame_ctx;
 
 typedef struct proc proc;
@@ -134,23 +138,53 @@ void proc_event(proc *p, frame_ctx *fc, tree_entry *e, const char *type);
 void frame_ctx_touch(frame_ctx *fc, tree_entry *e);
 void frame_ctx_free(frame_ctx *fc);
 
-/* worker.c: the queue and the thread that applies frames. */
+/* apply.c: a new record of kind with the shape every device-tree record shares, named name;
+ * src may be NULL for a node. NULL when out of memory. */
+cJSON *proc_new_doc(tree_kind kind, const char *id, const char *gw, const char *node,
+                    const char *src, const char *name);
+
+/* What a queued item asks for. */
+typedef enum { Q_FRAME = 0, Q_RELOAD, Q_EDIT, Q_DELETE } qitem_type;
+
+/*
+ * worker.c: the queue and the thread that applies frames. Start, then stop (joins the worker:
+ * nothing publishes after it), then close the bus, then free the queue: a bus handler may
+ * still queue items until the bus is closed.
+ */
 sb_err proc_worker_start(proc *p, sb_errmsg *em);
 void proc_worker_stop(proc *p);
-/* Queues a received frame (copied); waits while the queue is full. */
-void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool reload);
+void proc_queue_free(proc *p);
+/* Queues a received frame or control request m (copied, with its reply topic and correlation
+ * data); waits while the queue is full. */
+void proc_enqueue(proc *p, qitem_type type, const sb_bus_msg *m);
+/* worker.c: persists what fc touched (and the streams of the group), then publishes the events
+ * and acknowledges; on failure reloads the tree from the store (docs/processor.md). */
+sb_err proc_commit(proc *p, frame_ctx *fc);
+/* worker.c: publishes fc's events, one per topic or an array per entity type. */
+void proc_publish_events(proc *p, frame_ctx *fc);
 
-/* A frame waiting for the worker. */
+/* A frame or control request waiting for the worker. */
 typedef struct qitem {
     struct qitem *next;
-    bool reload; /* a ctl reload, not a frame */
+    qitem_type type;
     size_t len;
     char *topic;
+    char *reply; /* response topic of a request, or NULL */
+    void *corr;  /* its correlation data */
+    size_t corr_len;
     char data[]; /* len bytes + NUL */
 } qitem;
 
 /* worker.c: the slot of stream name (created empty on first use); NULL on no memory. */
 struct stream_slot *proc_stream_slot(proc *p, const char *name);
+
+/* edit.c: a user's edit of a node, source or field ({kind, id, changes}) or a delete
+ * ({kind, ids}), applied and committed on the worker; the reply says what happened. Called
+ * between groups, when no entry is dirty. */
+void proc_edit(proc *p, const qitem *q);
+void proc_delete(proc *p, const qitem *q);
+/* Frees q (accepts NULL). */
+void proc_qitem_free(qitem *q);
 
 /* A stream position the processor holds. */
 typedef struct stream_slot {
@@ -179,6 +213,7 @@ struct proc {
     qitem *qhead, *qtail;
     size_t qlen;
     bool qstop;
+    bool q_ready; /* qmu and the conditions are initialised */
     pthread_t worker;
     bool worker_running;
 };

@@ -139,17 +139,30 @@ static void unlink_entry(tree *t, tree_entry *e)
     t->n--;
 }
 
+static void entry_free(tree *t, tree_entry *e)
+{
+    if (e->kind == T_FIELD) {
+        lru_unlink(t, e);
+        t->n_fields--;
+    }
+    unlink_entry(t, e);
+    free(e->id);
+    cJSON_Delete(e->doc);
+    free(e);
+}
+
+bool tree_remove(tree *t, tree_kind kind, const char *id)
+{
+    tree_entry *e = lookup(t, kind, id);
+    if (e)
+        entry_free(t, e);
+    return e != NULL;
+}
+
 void tree_trim(tree *t)
 {
-    while (t->n_fields > t->field_max && t->lru_tail && !t->lru_tail->dirty) {
-        tree_entry *e = t->lru_tail;
-        lru_unlink(t, e);
-        unlink_entry(t, e);
-        t->n_fields--;
-        free(e->id);
-        cJSON_Delete(e->doc);
-        free(e);
-    }
+    while (t->n_fields > t->field_max && t->lru_tail && !t->lru_tail->dirty)
+        entry_free(t, t->lru_tail);
 }
 
 /* Doubles the buckets when the load passes 1. */

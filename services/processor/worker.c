@@ -27,19 +27,47 @@
 #define GROUP_MAX_FRAMES 64
 #define GROUP_MAX_ITEMS  2000
 
-void proc_enqueue(proc *p, const char *topic, const void *data, size_t len, bool reload)
+void proc_qitem_free(qitem *q)
 {
-    qitem *q = malloc(sizeof(*q) + len + 1);
-    if (!q || !(q->topic = strdup(topic))) {
-        free(q);
-        sb_error(&p->log, "out of memory: frame on %s dropped (the producer resends)", topic);
+    if (!q)
+        return;
+    free(q->topic);
+    free(q->reply);
+    free(q->corr);
+    free(q);
+}
+
+/* A copy of m as a queue item; NULL when out of memory. */
+static qitem *item_of(qitem_type type, const sb_bus_msg *m)
+{
+    qitem *q = calloc(1, sizeof(*q) + m->len + 1);
+    if (!q)
+        return NULL;
+    q->type = type;
+    q->len = m->len;
+    memcpy(q->data, m->payload, m->len);
+    bool ok = (q->topic = strdup(m->topic)) != NULL;
+    if (ok && m->response_topic)
+        ok = (q->reply = strdup(m->response_topic)) != NULL;
+    if (ok && m->correlation && m->correlation_len) {
+        ok = (q->corr = malloc(m->correlation_len)) != NULL;
+        if (ok)
+            memcpy(q->corr, m->correlation, q->corr_len = m->correlation_len);
+    }
+    if (!ok) {
+        proc_qitem_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void proc_enqueue(proc *p, qitem_type type, const sb_bus_msg *m)
+{
+    qitem *q = item_of(type, m);
+    if (!q) {
+        sb_error(&p->log, "out of memory: message on %s dropped (the producer resends)", m->topic);
         return;
     }
-    q->next = NULL;
-    q->reload = reload;
-    q->len = len;
-    memcpy(q->data, data, len);
-    q->data[len] = '\0';
     pthread_mutex_lock(&p->qmu);
     while (p->qlen >= (size_t)p->cfg->processor.queue_max && !p->qstop)
         pthread_cond_wait(&p->qspace, &p->qmu);
@@ -91,7 +119,7 @@ static sb_err load_streams(proc *p, sb_errmsg *em)
 }
 
 /* Publishes the frame's events: one per topic, or an array per entity type. */
-static void publish_events(proc *p, frame_ctx *fc)
+void proc_publish_events(proc *p, frame_ctx *fc)
 {
     for (int k = 0; k < T__COUNT; k++) {
         event_buf *b = &fc->events[k];
@@ -140,7 +168,7 @@ static bool touches_gateway(const frame_ctx *fc, const char *gw)
  * docs/scaling.md); when another instance moved one, it is refused with SB_ERR_CONFLICT and
  * part_after_conflict() re-reads positions and tree and asks for resends.
  */
-static sb_err commit(proc *p, frame_ctx *fc)
+sb_err proc_commit(proc *p, frame_ctx *fc)
 {
     for (size_t i = 0; i < fc->n_touched; i++) {
         tree_entry *e = fc->touched[i];
@@ -178,7 +206,7 @@ static sb_err commit(proc *p, frame_ctx *fc)
             ops[k++] = (sb_store_op){SB_STORE_CHECK, "_stream", pos_docs[p->n_streams + i] = want,
                                      s->name};
     }
-    if (rc == SB_OK && p->hooks.metrics_sync &&
+    if (rc == SB_OK && fc->points && p->hooks.metrics_sync &&
         (rc = p->hooks.metrics_sync(p->hooks.metrics_ctx, SYNC_TIMEOUT_MS)) != SB_OK)
         sb_fail(&em, rc, "metric points not durable (InfluxDB down and no metrics.buffer_dir?)");
     if (rc == SB_OK && k > 0)
@@ -217,7 +245,7 @@ static sb_err commit(proc *p, frame_ctx *fc)
     }
     atomic_fetch_add(&p->st.commits, 1);
     tree_trim(p->tree); /* nothing is dirty now: every cached record is in the store */
-    publish_events(p, fc);
+    proc_publish_events(p, fc);
     for (size_t i = 0; i < p->n_streams; i++) {
         stream_slot *s = &p->streams[i];
         if (!s->in_group)
@@ -323,47 +351,54 @@ static qitem *pop(proc *p)
     return q;
 }
 
-static void free_item(qitem *q)
+/* Runs a control request that ended a group, after the group's commit. */
+static void run_ctl(proc *p, qitem *q)
 {
-    free(q->topic);
-    free(q);
+    if (q->type == Q_RELOAD)
+        reload(p);
+    else if (q->type == Q_EDIT)
+        proc_edit(p, q);
+    else if (q->type == Q_DELETE)
+        proc_delete(p, q);
+    proc_qitem_free(q);
 }
 
-/* Applies the frames waiting in the queue as one group and commits them; mu held on entry and
- * on return (released while working). A reload request ends the group and runs after it. */
+/*
+ * Applies the frames waiting in the queue as one group and commits them; mu held on entry and
+ * on return (released while working). A control request (reload, edit, delete) ends the group
+ * and runs after its commit, when nothing is dirty: it sees every frame queued before it and
+ * none queued after it.
+ */
 static void run_group(proc *p, qitem *first)
 {
     frame_ctx fc = {0};
-    qitem *q = first, *reload_req = NULL;
+    qitem *q = first, *ctl = NULL;
     size_t frames = 0, items = 0;
     pthread_mutex_unlock(&p->qmu);
     part_sync(p); /* ownership changes only between groups */
     pthread_mutex_lock(&p->qmu);
     while (q) {
         pthread_mutex_unlock(&p->qmu);
-        if (q->reload) {
-            reload_req = q;
+        if (q->type != Q_FRAME) {
+            ctl = q;
         } else {
             items += apply_frame(p, &fc, q);
             frames++;
-            free_item(q);
+            proc_qitem_free(q);
         }
         pthread_mutex_lock(&p->qmu);
-        q = !reload_req && frames < GROUP_MAX_FRAMES && items < GROUP_MAX_ITEMS && !p->qstop
-                ? pop(p)
-                : NULL;
+        q = !ctl && frames < GROUP_MAX_FRAMES && items < GROUP_MAX_ITEMS && !p->qstop ? pop(p)
+                                                                                      : NULL;
     }
     pthread_mutex_unlock(&p->qmu);
     bool any = fc.n_touched > 0;
     for (size_t i = 0; !any && i < p->n_streams; i++)
         any = p->streams[i].in_group;
     if (any)
-        commit(p, &fc);
+        proc_commit(p, &fc);
     frame_ctx_free(&fc);
-    if (reload_req) {
-        reload(p);
-        free_item(reload_req);
-    }
+    if (ctl)
+        run_ctl(p, ctl);
     pthread_mutex_lock(&p->qmu);
 }
 
@@ -398,7 +433,7 @@ static void *worker_main(void *arg)
             frame_ctx fc = {0};
             proc_sweep(p, &fc, now);
             if (fc.n_touched)
-                commit(p, &fc);
+                proc_commit(p, &fc);
             frame_ctx_free(&fc);
             /* After work, at the next two ticks while idle: give the memory freed by the
              * frames, the groups and the acknowledged events (the bus frees those a little
@@ -427,6 +462,7 @@ sb_err proc_worker_start(proc *p, sb_errmsg *em)
     pthread_cond_init(&p->qcv, &a);
     pthread_condattr_destroy(&a);
     pthread_cond_init(&p->qspace, NULL);
+    p->q_ready = true;
     if (pthread_create(&p->worker, NULL, worker_main, p) != 0)
         return sb_fail(em, SB_ERR_NOMEM, "cannot start the worker thread");
     p->worker_running = true;
@@ -435,22 +471,31 @@ sb_err proc_worker_start(proc *p, sb_errmsg *em)
 
 void proc_worker_stop(proc *p)
 {
-    if (!p->worker_running)
+    if (!p->q_ready)
         return;
+    /* qstop also releases a bus handler waiting for room: it queues its item and returns. */
     pthread_mutex_lock(&p->qmu);
     p->qstop = true;
     pthread_cond_broadcast(&p->qcv);
     pthread_cond_broadcast(&p->qspace);
     pthread_mutex_unlock(&p->qmu);
-    pthread_join(p->worker, NULL);
+    if (p->worker_running)
+        pthread_join(p->worker, NULL);
+    p->worker_running = false;
+}
+
+void proc_queue_free(proc *p)
+{
+    if (!p->q_ready)
+        return;
     for (qitem *q = p->qhead, *next; q; q = next) {
         next = q->next;
-        free(q->topic);
-        free(q);
+        proc_qitem_free(q);
     }
     p->qhead = p->qtail = NULL;
-    p->worker_running = false;
+    p->qlen = 0;
     pthread_mutex_destroy(&p->qmu);
     pthread_cond_destroy(&p->qcv);
     pthread_cond_destroy(&p->qspace);
+    p->q_ready = false;
 }

@@ -248,28 +248,30 @@ await check('a slider and a colour picker reach the simulated light and show its
 await check('rename and label a node, filter by label, send it an action; rename the gateway', async () => {
   const row = `[data-node="${GW}.sensor1"]`;
   const menu = `select[aria-label^="actions for"]`;
-  // The processor keeps the device tree in memory and writes a node back whole on its next
-  // message, over an edit made through the API (docs/web.md, known problems): the device is
-  // paused while the edits are checked.
-  devsim.p.kill('SIGSTOP');
-  try {
-    await page.selectOption(`${row} ${menu}`, 'name');
-    await page.fill('form.edit input[aria-label=name]', 'Hall sensor');
-    await page.click('form.edit button[type=submit]');
-    await until('the new name', async () => (await page.textContent(`${row} .name`)) === 'Hall sensor');
-    await page.selectOption(`${row} ${menu}`, 'labels');
-    await page.fill('form.edit input[aria-label=labels]', 'room=hall, floor=1');
-    await page.click('form.edit button[type=submit]');
-    await until('the label chips', async () => (await page.textContent(`${row} .labels`))?.includes('room=hall'));
-    const node = await rest('GET', `/node/${GW}.sensor1`, undefined, token);
-    const ok = node.name === 'Hall sensor' && node.labels.ignore_name === 'true' && node.labels.floor === '1';
-    assert(ok, `stored: ${JSON.stringify(node)}`);
-    await page.fill('input[aria-label=filter]', 'room=hall');
-    await until('only the labelled node', async () => (await page.$$('[data-node]')).length === 1);
-    await page.fill('input[aria-label=filter]', '');
-  } finally {
-    devsim.p.kill('SIGCONT');
-  }
+  // The processor applies the API's edits to its in-memory tree (docs/processor.md, user edits):
+  // the device keeps reporting while the edits are made, and they stay.
+  await page.selectOption(`${row} ${menu}`, 'name');
+  await page.fill('form.edit input[aria-label=name]', 'Hall sensor');
+  await page.click('form.edit button[type=submit]');
+  await until('the new name', async () => (await page.textContent(`${row} .name`)) === 'Hall sensor');
+  await page.selectOption(`${row} ${menu}`, 'labels');
+  await page.fill('form.edit input[aria-label=labels]', 'room=hall, floor=1');
+  await page.click('form.edit button[type=submit]');
+  await until('the label chips', async () => (await page.textContent(`${row} .labels`))?.includes('room=hall'));
+  // The sensor reports every second: wait for a message after the edits, which must not undo them.
+  const edited = Date.now();
+  let node;
+  await until('the sensor to report after the edits', async () => {
+    node = await rest('GET', `/node/${GW}.sensor1`, undefined, token);
+    return Date.parse(node.lastSeen) > edited + 200;
+  }, 20000);
+  const ok = node.name === 'Hall sensor' && node.labels.ignore_name === 'true' && node.labels.floor === '1' && node.labels.room === 'hall';
+  assert(ok, `stored: ${JSON.stringify(node)}`);
+  assert((await page.textContent(`${row} .name`)) === 'Hall sensor', 'the name went back');
+  assert((await page.textContent(`${row} .labels`))?.includes('room=hall'), 'the labels went back');
+  await page.fill('input[aria-label=filter]', 'room=hall');
+  await until('only the labelled node', async () => (await page.$$('[data-node]')).length === 1);
+  await page.fill('input[aria-label=filter]', '');
   await page.selectOption(`${row} ${menu}`, 'heartbeat_request');
   await until('the notice', async () => (await page.textContent('.notice'))?.includes('heartbeat_request sent'));
   // The gateway is the API's own entity: a rename sticks while its devices keep reporting.

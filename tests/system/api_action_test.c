@@ -10,6 +10,7 @@
 
 #include "api_client.h"
 #include "api_test_env.h"
+#include "harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +34,25 @@ static cJSON *payload0(cJSON *msg)
     return cJSON_GetArrayItem(cJSON_GetObjectItem(msg, "payloads"), 0);
 }
 
+static bool field_has_value(void *ctx)
+{
+    api_res r = apic_get("/api/field/gwa.5.1.V_STATUS", tok());
+    bool ok = r.status == 200 && cJSON_GetObjectItem(r.json, "current");
+    apic_free(&r);
+    (void)ctx;
+    return ok;
+}
+
 static void seed(void)
 {
-    post_ok("/api/field",
-            "{\"gatewayId\":\"gwa\",\"nodeId\":\"5\",\"sourceId\":\"1\",\"fieldId\":\"V_STATUS\","
-            "\"metricType\":\"binary\",\"current\":{\"value\":\"1\"}}",
-            201);
-    post_ok("/api/node", "{\"gatewayId\":\"gwa\",\"nodeId\":\"5\"}", 201);
+    /* The field and its value come from a device message: values are the processor's. */
+    const char *msg =
+        "{\"gatewayId\":\"gwa\",\"nodeId\":\"5\",\"sourceId\":\"1\",\"type\":\"set\","
+        "\"payloads\":[{\"key\":\"V_STATUS\",\"value\":\"1\",\"metricType\":\"binary\"}]}";
+    assert_int_equal(sb_bus_publish(apit_bus(), "sbtest/msg/in/gwa", msg, strlen(msg), 1, false),
+                     SB_OK);
+    assert_true(sbt_wait(field_has_value, NULL, 5000));
+    post_ok("/api/node", "{\"gatewayId\":\"gwa\",\"nodeId\":\"5\",\"name\":\"five\"}", 200);
     post_ok("/api/gateway", "{\"id\":\"gwa\",\"enabled\":true}", 201);
     post_ok("/api/task", "{\"id\":\"t1\",\"enabled\":true}", 201);
 }

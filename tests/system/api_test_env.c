@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "services/api/api.h"
+#include "services/processor/processor.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,6 +23,10 @@ static sb_bus *bus;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *events; /* [{"topic":..,"event":..}] */
 static char extra_yaml[1024];
+/* The processor: node, source and field edits through the API need it (docs/api.md). */
+static sb_stop_flag proc_stop;
+static pthread_t proc_thread;
+static bool proc_running;
 
 const apit *apit_env(void)
 {
@@ -41,6 +46,47 @@ static void *run(void *arg)
     sb_log_thread_prefix("[api]");
     sb_api_run_with(cfg, &stop, &hooks);
     return NULL;
+}
+
+static void *run_processor(void *arg)
+{
+    (void)arg;
+    sb_log_thread_prefix("[processor]");
+    sb_processor_run_with(cfg, &proc_stop, NULL);
+    return NULL;
+}
+
+static bool processor_online(void *ctx)
+{
+    (void)ctx;
+    char *reply = NULL;
+    /* An edit of nothing: answered 400 by a processor that is subscribed. */
+    sb_err rc = sb_bus_request(bus, "sbtest/ctl/processor/edit", "{}", 2, 200, &reply, NULL, NULL);
+    free(reply);
+    return rc == SB_OK;
+}
+
+void apit_processor_start(void)
+{
+    if (proc_running)
+        return;
+    sb_stop_init(&proc_stop);
+    pthread_create(&proc_thread, NULL, run_processor, NULL);
+    proc_running = true;
+    if (!sbt_wait(processor_online, NULL, 10000)) {
+        fprintf(stderr, "api_test: the processor did not answer\n");
+        exit(1);
+    }
+}
+
+void apit_processor_stop(void)
+{
+    if (!proc_running)
+        return;
+    sb_stop_raise(&proc_stop);
+    pthread_join(proc_thread, NULL);
+    sb_stop_destroy(&proc_stop);
+    proc_running = false;
 }
 
 static void on_event(void *ctx, const sb_bus_msg *m)
@@ -70,7 +116,7 @@ static void load_config(const sb_broker *broker)
     snprintf(yaml, sizeof(yaml),
              "data_dir: %s\nsecret: %s\n"
              "bus:\n  url: %s\n  managed: false\n  topic_prefix: sbtest\n  reconnect_min: 50ms\n"
-             "api:\n  port: 0\n  body_limit: %d\n  token_lifetime: 1h\n%s",
+             "api:\n  port: 0\n  body_limit: %d\n  token_lifetime: 1h\n  processor_timeout: 1s\n%s",
              env.data_dir, APIT_SECRET, broker->url, APIT_BODY_LIMIT, extra_yaml);
     sb_errmsg em = {{0}};
     if (sb_config_load_string(yaml, strlen(yaml), "api_test", &cfg, &em) != SB_OK) {
@@ -96,6 +142,7 @@ void apit_start(void)
     }
     env.port = atomic_load(&port);
     apic_init(env.port);
+    apit_processor_start();
     char path[800], pw[64] = "";
     snprintf(path, sizeof(path), "%s/initial-admin-password", env.data_dir);
     FILE *f = fopen(path, "r");
@@ -120,6 +167,7 @@ void apit_start(void)
 
 void apit_stop(void)
 {
+    apit_processor_stop();
     sb_stop_raise(&stop);
     pthread_join(thread, NULL);
     apic_cleanup();

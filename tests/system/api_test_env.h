@@ -1,6 +1,7 @@
 /*
  * api_test_env.h - what the API system tests share: a real mosquitto, switchboard-api running on
- * a thread of the test with a sqlite store in a temp dir and a free port, the admin's token,
+ * a thread of the test with a sqlite store in a temp dir and a free port, switchboard-processor
+ * on another thread with the same store, the admin's token,
  * and a bus client that records every event the service publishes.
  */
 #ifndef SB_TEST_API_ENV_H
@@ -18,8 +19,12 @@ typedef struct apit {
     char admin_id[128];
 } apit;
 
-/* Starts everything (exits on failure), logs in as admin. */
+/* Starts everything (exits on failure), logs in as admin. The processor service runs too, on
+ * its own thread with the same store: node, source and field edits go through it. */
 void apit_start(void);
+/* Stops / starts the processor again (edits of the device tree then get 503 / work). */
+void apit_processor_stop(void);
+void apit_processor_start(void);
 /* Stops the service thread and the broker. */
 void apit_stop(void);
 const apit *apit_env(void);

@@ -430,8 +430,6 @@ function EntityEdit({ kind, entity, what, done, say }) {
       }
       const body = { ...entity };
       for (const k of OWNED) delete body[k];
-      // The API derives a device-tree id from gatewayId/nodeId/...; it refuses dotted ids.
-      if (kind !== 'gateway') delete body.id;
       if (what === 'name') {
         body.name = value.trim();
         // The device's own name must not overwrite the user's (DESIGN.md: ignore_<key>).
