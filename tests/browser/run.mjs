@@ -438,7 +438,14 @@ await check('phone-sized screen in the dark theme: nothing wider than the screen
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert(bg !== 'rgb(245, 246, 248)', `the dark theme kept the light background ${bg}`);
   const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
-  assert(wide <= 392, `the page is ${wide} px wide on a 390 px screen`);
+  // name the elements that stick out, so a failure says what to fix
+  const offenders = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > 392 && e.getBoundingClientRect().width > 0)
+      .slice(-4)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`)
+      .join(', '));
+  assert(wide <= 392, `the page is ${wide} px wide on a 390 px screen: ${offenders}`);
   await page.screenshot({ path: join(ART, 'devices-phone-dark.png') });
   // The editors too: a gateway form on the phone.
   await page.click('a[href="/setup"]');
