@@ -35,7 +35,7 @@ static const sb_busacl_service task = {
 static const sb_busacl_service scheduler = {
     "scheduler",
     {"event/schedule/#", "event/settings/#", "ctl/scheduler/#"},
-    {"handler/#", "event/schedule/#"},
+    {"handler/#", "event/schedule/#", "ctl/api/action"},
     {NULL},
     false,
 };

@@ -199,6 +199,32 @@ static int call_handlers(sch_service *s, const sch_entry *e, const cJSON *params
     return failed;
 }
 
+/*
+ * A schedule with no further run (an on-date that ran, a repeat count reached, a validity
+ * window over) disables itself: the API owns `enabled`, so it is asked on <p>/ctl/api/action
+ * like any client would (no reply awaited: the timer thread must not wait). The API publishes
+ * the schedule's updated event, which this service then loads as disabled.
+ */
+static void ask_disable(sch_service *s, const sch_entry *e)
+{
+    char topic[256];
+    cJSON *body = cJSON_CreateArray(), *a = cJSON_CreateObject();
+    char qid[300];
+    snprintf(qid, sizeof(qid), "schedule:%s", e->id);
+    if (a && body && sb_json_set_str(a, "resource", qid) &&
+        sb_json_set_str(a, "payload", "disable")) {
+        cJSON_AddItemToArray(body, a);
+        a = NULL;
+        char *text = sb_json_print(body);
+        if (text && sb_bus_topic(s->bus, topic, sizeof(topic), "ctl/api/action") == SB_OK &&
+            sb_bus_publish(s->bus, topic, text, strlen(text), 1, false) == SB_OK)
+            sb_info(NULL, "schedule '%s' completed: asked the API to disable it", e->id);
+        free(text);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(body);
+}
+
 /* The next run after a run at due (ran at now): runs that passed meanwhile are skipped. */
 static void plan_after_run(sch_service *s, sch_entry *e, int64_t now)
 {
@@ -216,6 +242,8 @@ static void plan_after_run(sch_service *s, sch_entry *e, int64_t now)
         e->next_run = 0;
         sch_set_status(e, rc == SB_ERR_NOTFOUND ? "completed" : "error", sb_errmsg_str(&em, rc),
                        now);
+        if (rc == SB_ERR_NOTFOUND)
+            ask_disable(s, e);
     }
 }
 

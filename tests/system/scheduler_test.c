@@ -44,6 +44,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static call calls[MAX_CALLS];
 static int n_calls;
 
+static void on_api_action(void *ctx, const sb_bus_msg *m);
+
 static void on_handler(void *ctx, const sb_bus_msg *m)
 {
     (void)ctx;
@@ -162,7 +164,8 @@ static int setup(void **state)
     static sb_config_bus bc; /* the bus borrows it for its lifetime */
     sbt_bus_config(&bc);
     bus = sbt_bus(&bc, "schedtest", "t1", true);
-    if (sb_bus_subscribe(bus, "sbtest/handler/+", 1, on_handler, NULL, NULL) != SB_OK)
+    if (sb_bus_subscribe(bus, "sbtest/handler/+", 1, on_handler, NULL, NULL) != SB_OK ||
+        sb_bus_subscribe(bus, "sbtest/ctl/api/action", 1, on_api_action, NULL, NULL) != SB_OK)
         return 1;
     start_scheduler();
     return 0;
@@ -395,7 +398,29 @@ static void test_validity_window(void **state)
     assert_int_equal(calls_of("v2", NULL, 0), 0);
 }
 
-/* An on_date schedule runs once, completes, and stays completed after a restart. */
+static pthread_mutex_t api_mu = PTHREAD_MUTEX_INITIALIZER;
+static char api_actions[4096]; /* what the scheduler asked the API, one request per line */
+
+static void on_api_action(void *ctx, const sb_bus_msg *m)
+{
+    (void)ctx;
+    pthread_mutex_lock(&api_mu);
+    size_t n = strlen(api_actions);
+    snprintf(api_actions + n, sizeof(api_actions) - n, "%.*s\n", (int)m->len,
+             (const char *)m->payload);
+    pthread_mutex_unlock(&api_mu);
+}
+
+static bool api_asked(void *want)
+{
+    pthread_mutex_lock(&api_mu);
+    bool found = strstr(api_actions, want) != NULL;
+    pthread_mutex_unlock(&api_mu);
+    return found;
+}
+
+/* An on_date schedule runs once, completes, asks the API to disable it, and stays completed
+ * after a restart. */
 static void test_on_date(void **state)
 {
     (void)state;
@@ -415,7 +440,9 @@ static void test_on_date(void **state)
     assert_int_equal(got.due, due);
     cJSON *doc = wait_status("d1", "completed");
     assert_int_equal(state_ms(doc, "lastRun"), due);
-    assert_true(sb_json_bool(doc, "enabled", false)); /* the API's key stays as the user set it */
+    assert_true(sb_json_bool(doc, "enabled", false)); /* the API's key: only the API writes it */
+    assert_true(
+        sbt_wait(api_asked, "[{\"resource\":\"schedule:d1\",\"payload\":\"disable\"}]", 3000));
     cJSON_Delete(doc);
     stop_scheduler();
     start_scheduler();
