@@ -20,7 +20,8 @@
  * processor; prints messages/s and field updates/s end to end, checks every value arrived (the
  * events, and the store's fields hold each device's last values), and the raw rate of the same
  * publishes through the same broker (publisher -> subscriber, before and after) for the ratio.
- * SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data).
+ * SB_BENCH_KEEP=1 keeps the temp dir (logs, store, broker and influxd data); SB_BENCH_CONFIG
+ * (YAML) is appended to the services' configuration, e.g. "processor: {field_cache: 16}".
  */
 #include <math.h>
 #include <pthread.h>
@@ -160,6 +161,9 @@ static void write_config(const char *conf, const char *dir, const char *bus, con
             "metrics:\n  managed: false\n  url: %s\n  database: bench\n  buffer_dir: %s/spool\n"
             "gateway:\n  log_dir: %s/logs\nrun:\n  services: gateway,processor\n",
             dir, bus, dir, influx, dir, dir);
+    /* extra YAML for experiments, e.g. SB_BENCH_CONFIG="processor: {field_cache: 16}" */
+    if (getenv("SB_BENCH_CONFIG"))
+        fprintf(f, "%s\n", getenv("SB_BENCH_CONFIG"));
     fclose(f);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "memory.h"
 #include "partition.h"
 #include "processor.h"
 
@@ -93,6 +94,7 @@ static void proc_free(proc *p)
 
 int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_processor_hooks *hooks)
 {
+    sb_proc_mem_setup(); /* before the threads below allocate (memory.c) */
     proc *p = calloc(1, sizeof(*p));
     if (!p)
         return 1;
@@ -147,6 +149,7 @@ int sb_processor_run(const sb_config *cfg, sb_stop_flag *stop)
 {
     sb_metrics *m = NULL;
     sb_errmsg em = {{0}};
+    sb_proc_mem_setup(); /* before the metrics thread allocates */
     if (sb_metrics_open(cfg, &m, &em) != SB_OK) {
         /* Records and events still work; every point is counted as dropped in the stats. */
         sb_warn(NULL, "metric store not available (%s): points are dropped and counted", em.text);
