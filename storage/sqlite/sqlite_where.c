@@ -6,8 +6,9 @@
  * element, case-insensitive POSIX regex, missing keys) are matched exactly by sb_query_match,
  * the shared engine; the SQL clause only has to let through every document the engine would
  * accept, and to drop as many others as it safely can inside SQLite (no JSON parse in C):
- *   - eq/in with plain strings (not numbers, times or true/false): a text element equal to one of
- *     them (json_each walks a scalar as one row and an array by element);
+ *   - eq/in with plain strings (not numbers, times or true/false): the document's text contains
+ *     one of them as printed (a cheap instr() that drops most rows), then a text element equal to
+ *     one of them (json_each walks a scalar as one row and an array by element);
  *   - eq/gt/gte/lt/lte with a number: a number element in range (a small tolerance absorbs the
  *     last-bit differences between SQLite's and cJSON's number parsers); text passes, since it
  *     may be a numeric string;
@@ -158,7 +159,22 @@ static int add_in(sq_where *w, const char *path, const cJSON *v, int is_in)
     }
     if (!plain || n == 0)
         return add_present(w, path);
-    if (emit(w,
+    /* The cheap check first: a matching document's text holds one of the strings as the store
+     * printed it (sq_put: cJSON's printer, one encoding per string), so most rows are dropped
+     * without json_each parsing them. */
+    for (int i = 0; i < n; i++) {
+        it = is_in ? cJSON_GetArrayItem(v, i) : v;
+        cJSON *ref = cJSON_CreateStringReference(it->valuestring);
+        char *enc = ref ? cJSON_PrintUnformatted(ref) : NULL;
+        cJSON_Delete(ref);
+        int bad = !enc || emit(w, i ? " OR instr(d.doc, ?) > 0" : " AND (instr(d.doc, ?) > 0") ||
+                  bind_text(w, enc);
+        free(enc);
+        if (bad)
+            return -1;
+    }
+    if (emit(w, ")") ||
+        emit(w,
              " AND EXISTS(SELECT 1 FROM json_each(d.doc, ?) WHERE type = 'text' AND value IN (") ||
         bind_text(w, path))
         return -1;
