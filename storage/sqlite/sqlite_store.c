@@ -191,6 +191,21 @@ static sb_err scan_row(sqlite3_stmt *st, const sb_query *q, scan_out *o, sb_errm
     return SB_OK;
 }
 
+/* Steps st (bound) through scan_row into o, then resets it. */
+static sb_err scan_rows(sq_store *s, sqlite3_stmt *st, const sb_query *q, scan_out *o,
+                        sb_errmsg *em)
+{
+    sb_err err = SB_OK;
+    int rc = sq_db_step(s, st);
+    for (; rc == SQLITE_ROW && !err; rc = sqlite3_step(st))
+        err = scan_row(st, q, o, em);
+    if (!err && rc != SQLITE_DONE)
+        err = sq_db_fail(s, rc, em, "find");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
 static sb_err scan(sq_store *s, const char *kind, const sb_query *q, scan_out *o, sb_errmsg *em)
 {
     sq_where w;
@@ -208,13 +223,7 @@ static sb_err scan(sq_store *s, const char *kind, const sb_query *q, scan_out *o
     if (!err) {
         sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
         sq_where_bind(&w, st, 2);
-        int rc = sq_db_step(s, st);
-        for (; rc == SQLITE_ROW && !err; rc = sqlite3_step(st))
-            err = scan_row(st, q, o, em);
-        if (!err && rc != SQLITE_DONE)
-            err = sq_db_fail(s, rc, em, "find");
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        err = scan_rows(s, st, q, o, em);
     }
     free(sql);
     sq_where_free(&w);
@@ -253,16 +262,20 @@ static int cmp_docs(const void *a, const void *b, void *q)
     return sb_query_compare(q, *(cJSON *const *)a, *(cJSON *const *)b);
 }
 
-/* {"count", "limit", "offset", "data"} from the matches; takes ownership of o->docs. */
-static sb_err page(const sb_query *q, scan_out *o, cJSON **out, sb_errmsg *em)
+/*
+ * {"count", "limit", "offset", "data"} from the matches; takes ownership of o->docs. With
+ * total != NULL, o->docs already is the page (SQL did the paging) and *total the count.
+ */
+static sb_err page(const sb_query *q, scan_out *o, const size_t *total, cJSON **out, sb_errmsg *em)
 {
-    if (q && q->n_sort > 0 && o->n > 1)
+    if (!total && q && q->n_sort > 0 && o->n > 1)
         qsort_r(o->docs, o->n, sizeof(*o->docs), cmp_docs, (void *)q);
     int64_t limit = q ? q->limit : 0, offset = q && q->offset > 0 ? q->offset : 0;
     cJSON *res = cJSON_CreateObject();
     cJSON *data = cJSON_AddArrayToObject(res, "data");
     for (size_t i = 0; i < o->n; i++) {
-        int keep = data && (int64_t)i >= offset && (limit <= 0 || (int64_t)i < offset + limit);
+        int keep = data &&
+                   (total || ((int64_t)i >= offset && (limit <= 0 || (int64_t)i < offset + limit)));
         if (keep)
             cJSON_AddItemToArray(data, o->docs[i]);
         else
@@ -270,7 +283,7 @@ static sb_err page(const sb_query *q, scan_out *o, cJSON **out, sb_errmsg *em)
     }
     free(o->docs);
     o->docs = NULL;
-    if (!data || !cJSON_AddNumberToObject(res, "count", (double)o->n) ||
+    if (!data || !cJSON_AddNumberToObject(res, "count", (double)(total ? *total : o->n)) ||
         !cJSON_AddNumberToObject(res, "limit", (double)limit) ||
         !cJSON_AddNumberToObject(res, "offset", (double)offset)) {
         cJSON_Delete(res);
@@ -278,24 +291,6 @@ static sb_err page(const sb_query *q, scan_out *o, cJSON **out, sb_errmsg *em)
     }
     *out = res;
     return SB_OK;
-}
-
-static sb_err sq_find(sb_store *base, const char *kind, const sb_query *q, cJSON **out,
-                      sb_errmsg *em)
-{
-    sq_store *s = (sq_store *)base;
-    scan_out o = {0};
-    *out = NULL;
-    LOCKED(s);
-    sb_err err = scan(s, kind, q, &o, em);
-    UNLOCK(s);
-    if (err) {
-        for (size_t i = 0; i < o.n; i++)
-            cJSON_Delete(o.docs[i]);
-        free(o.docs);
-        return err;
-    }
-    return page(q, &o, out, em);
 }
 
 static sb_err count_all(sq_store *s, const char *kind, size_t *n, sb_errmsg *em)
@@ -308,6 +303,48 @@ static sb_err count_all(sq_store *s, const char *kind, size_t *n, sb_errmsg *em)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW ? SB_OK : sq_db_fail(s, rc, em, "count");
+}
+
+/*
+ * A find without filters or sort (a plain list page): the count from SQL and only the page's
+ * documents read and parsed, in id order like scan(), instead of every document of the kind.
+ */
+static sb_err page_all(sq_store *s, const char *kind, const sb_query *q, scan_out *o, size_t *total,
+                       sb_errmsg *em)
+{
+    sb_err err = count_all(s, kind, total, em);
+    sqlite3_stmt *st = NULL;
+    if (!err)
+        err = sq_db_prepare(s,
+                            "SELECT id, doc FROM sb_docs WHERE kind = ? ORDER BY id "
+                            "LIMIT ? OFFSET ?",
+                            &st, em);
+    if (err)
+        return err;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q && q->limit > 0 ? q->limit : -1);
+    sqlite3_bind_int64(st, 3, q && q->offset > 0 ? q->offset : 0);
+    return scan_rows(s, st, NULL, o, em);
+}
+
+static sb_err sq_find(sb_store *base, const char *kind, const sb_query *q, cJSON **out,
+                      sb_errmsg *em)
+{
+    sq_store *s = (sq_store *)base;
+    scan_out o = {0};
+    size_t total = 0;
+    bool plain = !q || (q->n_filters == 0 && q->n_sort == 0);
+    *out = NULL;
+    LOCKED(s);
+    sb_err err = plain ? page_all(s, kind, q, &o, &total, em) : scan(s, kind, q, &o, em);
+    UNLOCK(s);
+    if (err) {
+        for (size_t i = 0; i < o.n; i++)
+            cJSON_Delete(o.docs[i]);
+        free(o.docs);
+        return err;
+    }
+    return page(q, &o, plain ? &total : NULL, out, em);
 }
 
 static sb_err sq_count(sb_store *base, const char *kind, const sb_query *q, size_t *n,

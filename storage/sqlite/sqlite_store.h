@@ -1,7 +1,8 @@
 /*
  * sqlite_store.h - internals of the sqlite config store, shared by its three files:
  *   sqlite_db.c     the connection: open, pragmas, schema, statement cache, busy retries
- *   sqlite_where.c  the SQL pre-filter built from an sb_query, and the REGEXP function
+ *   sqlite_where.c  the SQL pre-filter built from an sb_query, and the REGEXP and sb_contains
+ *                   functions
  *   sqlite_store.c  the sb_store_plugin callbacks
  *
  * Layout: one table sb_docs(kind, id, doc) with PRIMARY KEY (kind, id), WITHOUT ROWID.

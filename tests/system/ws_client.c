@@ -218,6 +218,11 @@ cJSON *wsc_wait_type(wsc *c, const char *type, int timeout_ms)
     return NULL;
 }
 
+int wsc_fd(const wsc *c)
+{
+    return c->fd;
+}
+
 void wsc_close(wsc *c)
 {
     if (!c)

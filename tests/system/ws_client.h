@@ -37,6 +37,9 @@ cJSON *wsc_recv_json(wsc *c, int timeout_ms);
 /* Waits for a JSON message whose "type" is type, skipping others; NULL after timeout_ms. */
 cJSON *wsc_wait_type(wsc *c, const char *type, int timeout_ms);
 
+/* The socket, for a caller that polls many clients at once (bench/api). */
+int wsc_fd(const wsc *c);
+
 void wsc_close(wsc *c);
 
 #endif

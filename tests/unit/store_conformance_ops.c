@@ -51,6 +51,25 @@ static void test_ops_strings(void **state)
     EXPECT_IDS(s, "dev", F("labels.room", "nin", "[]"), NULL, "a,b,c,d");
 }
 
+/* eq/in on strings that JSON escapes or that are not ASCII, as values and as array elements
+ * (sqlite looks for a string's printed form in the document text before parsing it). */
+static void test_ops_escaped_strings(void **state)
+{
+    sb_store *s = sb_conformance_store(state);
+    sb_conformance_put(s, "esc",
+                       "{\"id\":\"a\",\"v\":\"say \\\"hi\\\" \\\\ a/b\",\"t\":[\"x\\ty\"]}");
+    sb_conformance_put(s, "esc", "{\"id\":\"b\",\"v\":\"caf\u00e9 \\u00e9\",\"t\":\"\\u0001\"}");
+    sb_conformance_put(s, "esc", "{\"id\":\"c\",\"v\":\"say hi\",\"t\":[\"xy\"]}");
+    EXPECT_IDS(s, "esc", F("v", "eq", "\"say \\\"hi\\\" \\\\ a/b\""), NULL, "a");
+    EXPECT_IDS(s, "esc", F("v", "eq", "\"say \\\"hi\\\" \\\\ a\\/b\""), NULL, "a");
+    EXPECT_IDS(s, "esc", F("v", "eq", "\"caf\u00e9 \u00e9\""), NULL, "b");
+    EXPECT_IDS(s, "esc", F("v", "in", "[\"nope\",\"caf\\u00e9 \\u00e9\"]"), NULL, "b");
+    EXPECT_IDS(s, "esc", F("t", "eq", "\"x\\ty\""), NULL, "a");
+    EXPECT_IDS(s, "esc", F("t", "eq", "\"\\u0001\""), NULL, "b");
+    EXPECT_IDS(s, "esc", F("t", "in", "[\"xy\",\"x\\ty\"]"), NULL, "a,c");
+    EXPECT_IDS(s, "esc", F("v", "eq", "\"say\""), NULL, "");
+}
+
 static void test_ops_numbers(void **state)
 {
     sb_store *s = sb_conformance_store(state);
@@ -200,6 +219,8 @@ static void test_sort_stable_paging(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_ops_strings, sb_conformance_setup,
+                                    sb_conformance_teardown),
+    cmocka_unit_test_setup_teardown(test_ops_escaped_strings, sb_conformance_setup,
                                     sb_conformance_teardown),
     cmocka_unit_test_setup_teardown(test_ops_numbers, sb_conformance_setup,
                                     sb_conformance_teardown),
