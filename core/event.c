@@ -71,7 +71,7 @@ static sb_err parse_one(const cJSON *obj, size_t index, sb_event *ev, sb_errmsg 
         (rc = copy_member(obj, "entityId", ev->entity_id, sizeof(ev->entity_id), index, em)))
         return rc;
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(obj, "quickId");
-    if (cJSON_IsString(q) && strlen(q->valuestring) < sizeof(ev->quick_id))
+    if (cJSON_IsString(q) && q->valuestring[0] && strlen(q->valuestring) < sizeof(ev->quick_id))
         memcpy(ev->quick_id, q->valuestring, strlen(q->valuestring) + 1);
     else
         snprintf(ev->quick_id, sizeof(ev->quick_id), "%s:%s", ev->entity_type, ev->entity_id);

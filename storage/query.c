@@ -85,6 +85,46 @@ static bool split_key(sb_qcomp *c, const char *key)
     return true;
 }
 
+/*
+ * Filters come from API users: glibc's regcomp expands repetitions into a tree whose size can
+ * explode (a pattern of 100 '+' took gigabytes). Patterns are bounded: at most 256 bytes, 16
+ * repetition operators, and no repetition applied to a repetition ("a++", "a*{2}").
+ */
+#define REGEX_MAX_LEN  256
+#define REGEX_MAX_REPS 16
+
+static bool regex_tame(const char *pat, sb_errmsg *em)
+{
+    size_t len = strlen(pat);
+    if (len > REGEX_MAX_LEN)
+        return sb_fail(em, SB_ERR_INVALID, "regex longer than %d bytes", REGEX_MAX_LEN), false;
+    int reps = 0;
+    bool after_rep = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = pat[i];
+        if (c == '\\' && i + 1 < len) {
+            i++;
+            after_rep = false;
+            continue;
+        }
+        bool rep = c == '*' || c == '+' || c == '?' || c == '{';
+        if (rep && after_rep)
+            return sb_fail(em, SB_ERR_INVALID, "regex: a repetition of a repetition at byte %zu",
+                           i),
+                   false;
+        if (rep && ++reps > REGEX_MAX_REPS)
+            return sb_fail(em, SB_ERR_INVALID, "regex: more than %d repetitions", REGEX_MAX_REPS),
+                   false;
+        if (c == '{') { /* skip the bounds */
+            while (i + 1 < len && pat[i + 1] != '}')
+                i++;
+            i += i + 1 < len;
+        }
+        after_rep = rep;
+    }
+    return true;
+}
+
 static sb_err compile_value(sb_qcomp *c, sb_filter_op op, const cJSON *v, sb_errmsg *em)
 {
     const char *name = sb_filter_op_name(op);
@@ -115,6 +155,8 @@ static sb_err compile_value(sb_qcomp *c, sb_filter_op op, const cJSON *v, sb_err
     case SB_OP_REGEX: {
         if (!cJSON_IsString(v))
             return sb_fail(em, SB_ERR_INVALID, "'regex' needs a string value");
+        if (!regex_tame(v->valuestring, em))
+            return SB_ERR_INVALID;
         int rc = regcomp(&c->re, v->valuestring, REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rc != 0) {
             char why[128];

@@ -234,6 +234,11 @@ static void test_bad_filters(void **state)
     expect_parse_error("[{\"k\":\"a\",\"o\":\"eq\"}]", NULL, "filter 1: 'eq' needs a value");
     expect_parse_error("[{\"k\":\"a\",\"o\":\"regex\",\"v\":\"(\"}]", NULL,
                        "filter 1: bad regex '('");
+    expect_parse_error("[{\"k\":\"a\",\"o\":\"regex\",\"v\":\"^a-+++++++\"}]", NULL,
+                       "filter 1: regex: a repetition of a repetition at byte 4");
+    expect_parse_error(
+        "[{\"k\":\"a\",\"o\":\"regex\",\"v\":\"a*b*c*d*e*f*g*h*i*j*k*l*m*n*o*p*q*\"}]", NULL,
+        "filter 1: regex: more than 16 repetitions");
     expect_parse_error("[{\"k\":\"a\",\"o\":\"exists\",\"v\":3}]", NULL,
                        "filter 1: 'exists' needs true or false");
     expect_parse_error("[{\"k\":\"a\",\"o\":\"gt\",\"v\":1}, 7]", NULL, "filter 2: expected");
