@@ -17,3 +17,18 @@ sb_err sb_buf_reserve(char **data, size_t *cap, size_t need)
     *cap = c;
     return SB_OK;
 }
+
+bool sb_ptrs_push(void *arr, size_t *n, size_t *cap, void *item)
+{
+    void ***a = arr;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        void **grown = realloc(*a, c * sizeof(*grown));
+        if (!grown)
+            return false;
+        *a = grown;
+        *cap = c;
+    }
+    (*a)[(*n)++] = item;
+    return true;
+}

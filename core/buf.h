@@ -5,6 +5,7 @@
 #ifndef SB_BUF_H
 #define SB_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -12,5 +13,9 @@
 /* Makes *data hold at least need bytes (capacity doubles from 256). SB_ERR_NOMEM leaves the
  * buffer as it was. */
 sb_err sb_buf_reserve(char **data, size_t *cap, size_t need);
+
+/* Appends item to the pointer array *arr of *n entries and capacity *cap (doubling from 8).
+ * arr is the address of a T ** (e.g. &s->runners). false when out of memory (nothing added). */
+bool sb_ptrs_push(void *arr, size_t *n, size_t *cap, void *item);
 
 #endif

@@ -122,3 +122,26 @@ sb_ctl_req *sb_ctl_next(sb_ctl_queue *q, int64_t wait_ms)
     pthread_mutex_unlock(&q->mu);
     return r;
 }
+
+void sb_ctl_note(cJSON *results, const char *id, const char *what)
+{
+    if (results && !cJSON_GetObjectItemCaseSensitive(results, id))
+        cJSON_AddStringToObject(results, id, what);
+}
+
+void sb_ctl_run(sb_bus *bus, const sb_ctl_req *r, void (*all)(void *, bool, cJSON *),
+                void (*one)(void *, const char *, bool, cJSON *), void *ctx)
+{
+    cJSON *results = cJSON_CreateObject();
+    if (!r->ids) {
+        all(ctx, r->force, results);
+    } else {
+        const cJSON *id;
+        cJSON_ArrayForEach(id, r->ids)
+        {
+            if (cJSON_IsString(id))
+                one(ctx, id->valuestring, r->force, results);
+        }
+    }
+    sb_ctl_reply(bus, r, results);
+}

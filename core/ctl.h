@@ -41,6 +41,14 @@ void sb_ctl_reply(sb_bus *bus, const sb_ctl_req *r, cJSON *results);
 /* Frees r (accepts NULL). */
 void sb_ctl_free(sb_ctl_req *r);
 
+/* Records what happened to id in results (may be NULL); the first note of an id stays. */
+void sb_ctl_note(cJSON *results, const char *id, const char *what);
+
+/* Carries out r: all(ctx, force, results) when it names no ids, else one(ctx, id, force,
+ * results) per id; then answers it (sb_ctl_reply). Does not free r. */
+void sb_ctl_run(sb_bus *bus, const sb_ctl_req *r, void (*all)(void *, bool, cJSON *),
+                void (*one)(void *, const char *, bool, cJSON *), void *ctx);
+
 typedef struct sb_ctl_queue {
     pthread_mutex_t mu;
     pthread_cond_t cv;

@@ -68,20 +68,19 @@ static void on_ctl_reload(void *ctx, const sb_bus_msg *bm)
     sb_ctl_push(&s->ctl, sb_ctl_from_msg(bm));
 }
 
+static void reload_all(void *ctx, bool force, cJSON *results)
+{
+    gw_reload_all(ctx, force, results);
+}
+
+static void reload_one(void *ctx, const char *id, bool force, cJSON *results)
+{
+    gw_reload_one(ctx, id, force, results);
+}
+
 static void run_ctl(gw_service *s, sb_ctl_req *c)
 {
-    cJSON *results = cJSON_CreateObject();
-    if (!c->ids) {
-        gw_reload_all(s, c->force, results);
-    } else {
-        const cJSON *id;
-        cJSON_ArrayForEach(id, c->ids)
-        {
-            if (cJSON_IsString(id))
-                gw_reload_one(s, id->valuestring, c->force, results);
-        }
-    }
-    sb_ctl_reply(s->env.bus, c, results);
+    sb_ctl_run(s->env.bus, c, reload_all, reload_one, s);
 }
 
 static void add_stats(void *ctx, cJSON *stats)

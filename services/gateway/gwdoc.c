@@ -64,11 +64,6 @@ char *gw_doc_fingerprint(const cJSON *doc)
     return sb_json_print_except(doc, skip);
 }
 
-bool gw_doc_labels_match(const cJSON *labels, const cJSON *want)
-{
-    return sb_json_labels_match(labels, want);
-}
-
 /* The members the table knows, so entity keys it does not describe are ignored. */
 static cJSON *known_part(const cJSON *doc)
 {

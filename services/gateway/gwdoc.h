@@ -61,9 +61,6 @@ sb_err gw_doc_parse(const cJSON *doc, gw_doc **out, sb_errmsg *em);
 /* The fingerprint a document would have, to compare with a running gateway's. Caller frees. */
 char *gw_doc_fingerprint(const cJSON *doc);
 
-/* Whether labels (an object, may be NULL) carries every pair of want (may be NULL). */
-bool gw_doc_labels_match(const cJSON *labels, const cJSON *want);
-
 void gw_doc_free(gw_doc *d); /* accepts NULL */
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "core/secret.h"
+#include "core/buf.h"
+#include "core/ctl.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -30,19 +32,8 @@ static gw_runner *take_runner(gw_service *s, const char *id)
 
 static bool add_runner(gw_service *s, gw_runner *r)
 {
-    bool ok = true;
     pthread_mutex_lock(&s->mu);
-    if (s->n_runners == s->cap_runners) {
-        size_t cap = s->cap_runners ? s->cap_runners * 2 : 8;
-        gw_runner **grown = realloc(s->runners, cap * sizeof(*grown));
-        if (grown) {
-            s->runners = grown;
-            s->cap_runners = cap;
-        }
-        ok = grown != NULL;
-    }
-    if (ok)
-        s->runners[s->n_runners++] = r;
+    bool ok = sb_ptrs_push(&s->runners, &s->n_runners, &s->cap_runners, r);
     pthread_mutex_unlock(&s->mu);
     return ok;
 }
@@ -51,14 +42,8 @@ static bool add_runner(gw_service *s, gw_runner *r)
 static bool wanted(const gw_service *s, const cJSON *doc)
 {
     return sb_json_bool(doc, "enabled", false) &&
-           gw_doc_labels_match(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
-                               s->env.cfg->gateway.filter.labels);
-}
-
-static void note(cJSON *results, const char *id, const char *what)
-{
-    if (results && !cJSON_GetObjectItemCaseSensitive(results, id))
-        cJSON_AddStringToObject(results, id, what);
+           sb_json_labels_match(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
+                                s->env.cfg->gateway.filter.labels);
 }
 
 /* Starts doc; on a bad document the error becomes the gateway's state. */
@@ -78,11 +63,11 @@ static void start_doc(gw_service *s, const cJSON *doc, const char *id, cJSON *re
     if (rc != SB_OK) {
         sb_error(NULL, "gateway '%s' not started: %s", id, sb_errmsg_str(&em, rc));
         gw_state_publish(&s->env, id, "error", sb_errmsg_str(&em, rc), sb_time_now_ms(), false);
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     sb_info(NULL, "gateway '%s' %s", id, what);
-    note(results, id, what);
+    sb_ctl_note(results, id, what);
 }
 
 bool gw_hold(gw_service *s, const char *id, sb_msg *msg)
@@ -94,16 +79,7 @@ bool gw_hold(gw_service *s, const char *id, sb_msg *msg)
         s->held_dropped++;
         return false;
     }
-    if (s->n_held == s->cap_held) {
-        size_t cap = s->cap_held ? s->cap_held * 2 : 16;
-        sb_msg **grown = realloc(s->held, cap * sizeof(*grown));
-        if (!grown)
-            return false;
-        s->held = grown;
-        s->cap_held = cap;
-    }
-    s->held[s->n_held++] = msg;
-    return true;
+    return sb_ptrs_push(&s->held, &s->n_held, &s->cap_held, msg);
 }
 
 /* Marks id as being reloaded: messages for it are held until reload_end. */
@@ -163,12 +139,12 @@ static void reload_one(gw_service *s, const char *id, bool force, cJSON *results
             gw_state_publish(&s->env, id, "error", msg, sb_time_now_ms(), false);
         }
         cJSON_Delete(doc);
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "gateway '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     gw_runner *old = take_runner(s, id);
@@ -178,7 +154,7 @@ static void reload_one(gw_service *s, const char *id, bool force, cJSON *results
         free(fp);
         if (same) { /* e.g. our own state event */
             add_runner(s, old) || (gw_runner_stop(old, false), 0);
-            note(results, id, "unchanged");
+            sb_ctl_note(results, id, "unchanged");
             cJSON_Delete(doc);
             return;
         }
@@ -190,7 +166,7 @@ static void reload_one(gw_service *s, const char *id, bool force, cJSON *results
     if (doc && wanted(s, doc))
         start_doc(s, doc, id, results, old ? "restarted" : "started");
     else
-        note(results, id, old ? "stopped" : "not running");
+        sb_ctl_note(results, id, old ? "stopped" : "not running");
     cJSON_Delete(doc);
 }
 

@@ -90,20 +90,19 @@ static void on_ctl_reload(void *ctx, const sb_bus_msg *bm)
     sb_ctl_push(&s->ctl, sb_ctl_from_msg(bm));
 }
 
+static void reload_all(void *ctx, bool force, cJSON *results)
+{
+    hd_reload_all(ctx, force, results);
+}
+
+static void reload_one(void *ctx, const char *id, bool force, cJSON *results)
+{
+    hd_reload_one(ctx, id, force, results);
+}
+
 static void run_ctl(hd_service *s, sb_ctl_req *r)
 {
-    cJSON *results = cJSON_CreateObject();
-    if (!r->ids) {
-        hd_reload_all(s, r->force, results);
-    } else {
-        const cJSON *id;
-        cJSON_ArrayForEach(id, r->ids)
-        {
-            if (cJSON_IsString(id))
-                hd_reload_one(s, id->valuestring, r->force, results);
-        }
-    }
-    sb_ctl_reply(s->env.bus, r, results);
+    sb_ctl_run(s->env.bus, r, reload_all, reload_one, s);
 }
 
 static void add_stats(void *ctx, cJSON *stats)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/ctl.h"
 #include "core/json.h"
 #include "core/secret.h"
 #include "core/log.h"
@@ -67,19 +69,8 @@ static hd_runner *find_runner(hd_service *s, const char *id)
 
 static bool add_runner(hd_service *s, hd_runner *r)
 {
-    bool ok = true;
     pthread_mutex_lock(&s->mu);
-    if (s->n_runners == s->cap_runners) {
-        size_t cap = s->cap_runners ? s->cap_runners * 2 : 8;
-        hd_runner **grown = realloc(s->runners, cap * sizeof(*grown));
-        if (grown) {
-            s->runners = grown;
-            s->cap_runners = cap;
-        }
-        ok = grown != NULL;
-    }
-    if (ok)
-        s->runners[s->n_runners++] = r;
+    bool ok = sb_ptrs_push(&s->runners, &s->n_runners, &s->cap_runners, r);
     pthread_mutex_unlock(&s->mu);
     return ok;
 }
@@ -90,12 +81,6 @@ static bool wanted(const hd_service *s, const cJSON *doc)
     return sb_json_bool(doc, "enabled", false) &&
            sb_json_labels_match(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
                                 s->env.cfg->handler.filter.labels);
-}
-
-static void note(cJSON *results, const char *id, const char *what)
-{
-    if (results && !cJSON_GetObjectItemCaseSensitive(results, id))
-        cJSON_AddStringToObject(results, id, what);
 }
 
 static void drop_jobs(const char *id, hd_job *jobs, const char *why)
@@ -129,11 +114,11 @@ static void start_doc(hd_service *s, const cJSON *doc, const char *id, hd_job *j
             sb_error(NULL, "handler '%s' %s", id, msg);
             hd_state_publish(&s->env, id, "error", msg);
         }
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     sb_info(NULL, "handler '%s' %s", id, what);
-    note(results, id, what);
+    sb_ctl_note(results, id, what);
 }
 
 /* Whether the running handler id already runs doc as it is (e.g. our own state event). */
@@ -180,16 +165,16 @@ void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results)
             hd_state_publish(&s->env, id, "error", msg);
         }
         cJSON_Delete(doc);
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "handler '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     if (doc && wanted(s, doc) && !force && unchanged(s, id, doc)) {
-        note(results, id, "unchanged");
+        sb_ctl_note(results, id, "unchanged");
         cJSON_Delete(doc);
         return;
     }
@@ -203,7 +188,7 @@ void hd_reload_one(hd_service *s, const char *id, bool force, cJSON *results)
         start_doc(s, doc, id, left, results, old ? "restarted" : "started");
     } else {
         drop_jobs(id, left, doc ? "the handler is disabled" : "the handler was deleted");
-        note(results, id, old ? "stopped" : "not running");
+        sb_ctl_note(results, id, old ? "stopped" : "not running");
     }
     hand_on(s, id, unpark(s));
     cJSON_Delete(doc);

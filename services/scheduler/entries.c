@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/secret.h"
+#include "core/buf.h"
+#include "core/ctl.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/sun.h"
@@ -182,22 +184,7 @@ static sch_entry *take(sch_service *s, const char *id)
 
 static bool add(sch_service *s, sch_entry *e)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        sch_entry **grown = realloc(s->entries, cap * sizeof(*grown));
-        if (!grown)
-            return false;
-        s->entries = grown;
-        s->cap = cap;
-    }
-    s->entries[s->n++] = e;
-    return true;
-}
-
-static void note(cJSON *results, const char *id, const char *what)
-{
-    if (results && !cJSON_GetObjectItemCaseSensitive(results, id))
-        cJSON_AddStringToObject(results, id, what);
+    return sb_ptrs_push(&s->entries, &s->n, &s->cap, e);
 }
 
 /* Whether the state worth storing differs from what the document holds. */
@@ -222,7 +209,7 @@ static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry
             cJSON_Delete(doc);
             free(fp);
         }
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     if (old) { /* this run's record is newer than a document written meanwhile */
@@ -240,7 +227,7 @@ static void load(sch_service *s, const char *id, cJSON *doc, char *fp, sch_entry
     } else {
         sb_info(NULL, "schedule '%s' %s: %s", id, e->status, e->message);
     }
-    note(results, id, old ? "reloaded" : "loaded");
+    sb_ctl_note(results, id, old ? "reloaded" : "loaded");
 }
 
 /* A disabled schedule has no next run: its state says so (doc is taken). */
@@ -267,12 +254,12 @@ static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
     if (rc == SB_OK && (rc = sb_secret_open_with(s->cfg, doc, &em)) != SB_OK) {
         sb_error(NULL, "schedule '%s': its secrets: %s", id, sb_errmsg_str(&em, rc));
         cJSON_Delete(doc);
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     if (rc != SB_OK && rc != SB_ERR_NOTFOUND) {
         sb_error(NULL, "schedule '%s': reading it: %s", id, sb_errmsg_str(&em, rc));
-        note(results, id, "error");
+        sb_ctl_note(results, id, "error");
         return;
     }
     sch_entry *old = take(s, id);
@@ -280,7 +267,7 @@ static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
     char *fp = wanted ? fingerprint_of(doc) : NULL;
     if (old && fp && strcmp(fp, old->fingerprint) == 0) { /* e.g. our own state event */
         add(s, old);
-        note(results, id, "unchanged");
+        sb_ctl_note(results, id, "unchanged");
         free(fp);
         cJSON_Delete(doc);
         return;
@@ -291,12 +278,12 @@ static void reload(sch_service *s, const char *id, bool restart, cJSON *results)
         mark_disabled(s, id, doc);
         if (old)
             sb_info(NULL, "schedule '%s' disabled", id);
-        note(results, id, old ? "stopped" : "not running");
+        sb_ctl_note(results, id, old ? "stopped" : "not running");
         free(fp);
     } else {
         if (old)
             sb_info(NULL, "schedule '%s' %s", id, doc ? "disabled" : "deleted");
-        note(results, id, old ? "stopped" : "not running");
+        sb_ctl_note(results, id, old ? "stopped" : "not running");
         free(fp);
         cJSON_Delete(doc);
     }
@@ -335,7 +322,7 @@ void sch_reload_all(sch_service *s, bool restart, cJSON *results)
         }
         sch_entry *e = s->entries[i];
         s->entries[i] = s->entries[--s->n];
-        note(results, e->id, "stopped");
+        sb_ctl_note(results, e->id, "stopped");
         entry_free(e);
     }
     cJSON_Delete(own);
