@@ -50,24 +50,39 @@ typedef struct samples {
     double *v;
     size_t n, cap;
 } samples;
-static samples lat, lat_in;
-static int64_t first_ms, last_ms;
+/* lat_steady: the values sent after the first WARMUP_MS of traffic. The services start with the
+ * devices (mysensors modes): the first values wait for connections and for the processor to
+ * learn the other instances (partition.c's settle); the steady-state figure leaves that out. */
+static samples lat, lat_in, lat_steady;
+static int64_t first_ms, last_ms, first_sent_ms;
+#define WARMUP_MS 1000
 
-static void add(samples *s, const char *ts, int64_t now)
+static void push(samples *s, double v)
 {
-    int64_t t = 0;
-    if (!ts || sb_time_parse(ts, &t) != SB_OK)
-        return;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 65536;
         s->v = realloc(s->v, s->cap * sizeof(*s->v));
     }
-    s->v[s->n++] = (double)(now - t);
+    s->v[s->n++] = v;
+}
+
+/* Adds the latency of a message sent at ts (the device's timestamp); returns when it was sent. */
+static int64_t add(samples *s, const char *ts, int64_t now)
+{
+    int64_t t = 0;
+    if (!ts || sb_time_parse(ts, &t) != SB_OK)
+        return 0;
+    push(s, (double)(now - t));
+    return t;
 }
 
 static void note(const cJSON *ev, int64_t now)
 {
-    add(&lat, sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL), now);
+    int64_t t = add(&lat, sb_json_str(sb_json_path(ev, "entity.current"), "timestamp", NULL), now);
+    if (t && (!first_sent_ms || t < first_sent_ms))
+        first_sent_ms = t;
+    if (t && t >= first_sent_ms + WARMUP_MS)
+        push(&lat_steady, (double)(now - t));
 }
 
 static void on_event(void *ctx, const sb_bus_msg *bm)
@@ -358,11 +373,16 @@ static void report(const char *mode, long n, long rate, sb_proc *ps, const char 
     pthread_mutex_lock(&mu);
     qsort(lat.v, lat.n, sizeof(*lat.v), cmp);
     qsort(lat_in.v, lat_in.n, sizeof(*lat_in.v), cmp);
+    qsort(lat_steady.v, lat_steady.n, sizeof(*lat_steady.v), cmp);
     double secs = (double)(last_ms - first_ms) / 1000.0;
     printf("%s: rate %ld/s sent %ld values, events %zu (lost %ld), %.0f field updates/s, "
            "latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
            mode, rate, n, lat.n, n - (long)lat.n, secs > 0 ? (double)lat.n / secs : 0,
            pct(&lat, 50), pct(&lat, 99), pct(&lat, 100));
+    printf("  steady state (values sent after the first %d ms): p50 %.1f ms p99 %.1f ms max "
+           "%.1f ms over %zu values\n",
+           WARMUP_MS, pct(&lat_steady, 50), pct(&lat_steady, 99), pct(&lat_steady, 100),
+           lat_steady.n);
     printf("  gateway share (device read -> processor input topic): p50 %.1f ms p99 %.1f ms "
            "max %.1f ms over %zu messages\n",
            pct(&lat_in, 50), pct(&lat_in, 99), pct(&lat_in, 100), lat_in.n);
@@ -614,7 +634,8 @@ static int tasmota_mode(const char *bd, const char *dir, const char *conf, long 
         goto out;
     }
     pthread_mutex_lock(&mu);
-    lat.n = lat_in.n = 0;
+    lat.n = lat_in.n = lat_steady.n = 0;
+    first_sent_ms = 0;
     first_ms = last_ms = 0;
     pthread_mutex_unlock(&mu);
     /* the rest of the machine's share: both brokers, influxd and this program (load, counting) */
