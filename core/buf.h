@@ -18,4 +18,9 @@ sb_err sb_buf_reserve(char **data, size_t *cap, size_t need);
  * arr is the address of a T ** (e.g. &s->runners). false when out of memory (nothing added). */
 bool sb_ptrs_push(void *arr, size_t *n, size_t *cap, void *item);
 
+/* Makes the array *arr of elem-byte elements hold at least need of them (capacity doubling from
+ * first). arr is the address of a T * (e.g. &q->nodes). SB_ERR_NOMEM (also when the size would
+ * overflow) leaves the array as it was. */
+sb_err sb_array_reserve(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
+
 #endif

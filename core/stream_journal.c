@@ -2,6 +2,7 @@
  * stream_journal.c - the producer's journal (stream_journal.h): reading it back, appending
  * records, rewriting it with only what is pending.
  */
+#include "core/buf.h"
 #include "core/stream_journal.h"
 
 #include <cjson/cJSON.h>
@@ -70,14 +71,9 @@ typedef struct reader {
 static bool push_frame(reader *rd, int64_t e, int64_t s, char *text, size_t len)
 {
     sb_stream_journal_replay *r = rd->r;
-    if (r->n_frames == rd->frames_cap) {
-        size_t cap = rd->frames_cap ? rd->frames_cap * 2 : 16;
-        sb_stream_journal_frame *t = realloc(r->frames, cap * sizeof(*t));
-        if (!t)
-            return false;
-        r->frames = t;
-        rd->frames_cap = cap;
-    }
+    if (sb_array_reserve(&r->frames, &rd->frames_cap, r->n_frames + 1, sizeof(*r->frames), 16) !=
+        SB_OK)
+        return false;
     r->frames[r->n_frames++] = (sb_stream_journal_frame){e, s, text, len};
     rd->last_e = e, rd->last_s = s;
     if (e > r->max_epoch)
@@ -94,14 +90,8 @@ static sb_err line_item(reader *rd, const char *s, size_t len)
     }
     cJSON_Delete(v);
     sb_stream_journal_replay *r = rd->r;
-    if (r->n_items == rd->items_cap) {
-        size_t cap = rd->items_cap ? rd->items_cap * 2 : 64;
-        char **t = realloc(r->items, cap * sizeof(*t));
-        if (!t)
-            return SB_ERR_NOMEM;
-        r->items = t;
-        rd->items_cap = cap;
-    }
+    if (sb_array_reserve(&r->items, &rd->items_cap, r->n_items + 1, sizeof(*r->items), 64) != SB_OK)
+        return SB_ERR_NOMEM;
     char *copy = strndup(s, len);
     if (!copy)
         return SB_ERR_NOMEM;

@@ -15,6 +15,7 @@
  * epoch are published only once every older frame is acknowledged: a consumer that saw the new
  * epoch would take the older frames for stale ones.
  */
+#include "core/buf.h"
 #include "core/stream.h"
 
 #include <errno.h>
@@ -417,14 +418,9 @@ static bool open_append(sb_stream_producer *p, const char *item, size_t len)
         p->open = t;
         p->open_cap = cap;
     }
-    if (p->journal && p->open_n == p->offs_cap) {
-        size_t cap = p->offs_cap ? p->offs_cap * 2 : 64;
-        size_t *t = realloc(p->open_offs, cap * sizeof(*t));
-        if (!t)
-            return false;
-        p->open_offs = t;
-        p->offs_cap = cap;
-    }
+    if (p->journal && sb_array_reserve(&p->open_offs, &p->offs_cap, p->open_n + 1,
+                                       sizeof(*p->open_offs), 64) != SB_OK)
+        return false;
     if (!p->open_n)
         p->open_deadline = sb_time_mono_ms() + p->batch_delay_ms;
     else

@@ -3,6 +3,7 @@
  * where they live are in backup_io.c; this file turns a store into a "set" (kind -> array of
  * documents), a set into files and back, and applies a set to a store in one batch.
  */
+#include "core/buf.h"
 #include "storage/backup.h"
 #include "storage/backup_priv.h"
 
@@ -261,14 +262,8 @@ typedef struct plan {
 
 static sb_err plan_add(plan *p, sb_store_op op)
 {
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? p->cap * 2 : 256;
-        sb_store_op *no = realloc(p->ops, nc * sizeof(*no));
-        if (!no)
-            return SB_ERR_NOMEM;
-        p->ops = no;
-        p->cap = nc;
-    }
+    if (sb_array_reserve(&p->ops, &p->cap, p->n + 1, sizeof(*p->ops), 256) != SB_OK)
+        return SB_ERR_NOMEM;
     p->ops[p->n++] = op;
     return SB_OK;
 }

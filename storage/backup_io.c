@@ -2,6 +2,7 @@
  * backup_io.c - where backup files live: a plain directory, or a gzip-compressed tar archive
  * written and read with libarchive.
  */
+#include "core/buf.h"
 #include "storage/backup.h"
 #include "storage/backup_priv.h"
 
@@ -20,15 +21,9 @@
 
 sb_err bk_files_add(bk_files *fs, const char *name, char *data, size_t len)
 {
-    if (fs->n == fs->cap) {
-        size_t nc = fs->cap ? fs->cap * 2 : 16;
-        bk_file *ni = realloc(fs->items, nc * sizeof(*ni));
-        if (!ni) {
-            free(data);
-            return SB_ERR_NOMEM;
-        }
-        fs->items = ni;
-        fs->cap = nc;
+    if (sb_array_reserve(&fs->items, &fs->cap, fs->n + 1, sizeof(*fs->items), 16) != SB_OK) {
+        free(data);
+        return SB_ERR_NOMEM;
     }
     char *n = strdup(name);
     if (!n) {

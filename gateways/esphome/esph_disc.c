@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "gateways/esphome/esph_internal.h"
 
 /* A key in its full or abbreviated form. */
@@ -168,15 +169,9 @@ static void store(esph_ctx *c, const esph_entity *e)
                       e->source_id);
             return;
         }
-        if (reg->n == reg->cap) {
-            size_t cap = reg->cap ? reg->cap * 2 : 16;
-            esph_entity *grown = realloc(reg->ents, cap * sizeof(*grown));
-            if (!grown) {
-                esph_nomem(c);
-                return;
-            }
-            reg->ents = grown;
-            reg->cap = cap;
+        if (sb_array_reserve(&reg->ents, &reg->cap, reg->n + 1, sizeof(*reg->ents), 16) != SB_OK) {
+            esph_nomem(c);
+            return;
         }
         reg->n++;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/json.h"
 #include "gateways/generic_mqtt/gm_internal.h"
 
@@ -191,15 +192,9 @@ static void route(sb_gm_routes *r, const char *node, const char *source, size_t 
             cJSON_Delete(caps);
             return;
         }
-        if (r->n == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 16;
-            gm_route *grown = realloc(r->r, cap * sizeof(*grown));
-            if (!grown) {
-                cJSON_Delete(caps);
-                return;
-            }
-            r->r = grown;
-            r->cap = cap;
+        if (sb_array_reserve(&r->r, &r->cap, r->n + 1, sizeof(*r->r), 16) != SB_OK) {
+            cJSON_Delete(caps);
+            return;
         }
         memset(&r->r[r->n++], 0, sizeof(gm_route));
     }

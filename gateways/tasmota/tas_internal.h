@@ -16,7 +16,7 @@ typedef struct tas_ctx {
     bool nomem;
 } tas_ctx;
 
-/* Records why something was skipped (printf-like, kept up to SB_TAS_NOTES_MAX). */
+/* Records why something was skipped (printf-like; sb_mapped_note keeps the first ones). */
 void tas_note(tas_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The set (or presentation) message of source src (raw name, sanitized here), created once. */

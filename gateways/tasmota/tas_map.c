@@ -14,68 +14,27 @@
 
 void tas_note(tas_ctx *c, const char *fmt, ...)
 {
-    c->r->skipped++;
-    if (c->r->n_notes == SB_TAS_NOTES_MAX)
-        return;
     char buf[300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    char *s = strdup(buf);
-    if (!s) {
-        c->nomem = true;
-        return;
-    }
-    c->r->notes[c->r->n_notes++] = s;
+    sb_mapped_note(&c->r->m, "%s", buf);
 }
 
 sb_msg *tas_msg(tas_ctx *c, sb_msg_type type, const char *src)
 {
     char id[SB_MSG_ID_MAX + 1];
     sb_tas_sanitize(src, id, sizeof(id));
-    sb_tas_result *r = c->r;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->msgs[i]->type == type && strcmp(r->msgs[i]->source_id, id) == 0)
-            return r->msgs[i];
-    sb_msg **grown = realloc(r->msgs, (r->n + 1) * sizeof(*grown));
-    if (!grown) {
-        c->nomem = true;
-        return NULL;
-    }
-    r->msgs = grown;
-    sb_msg *m = sb_msg_new(c->o->gateway_id, c->t->node_id, id, type);
-    if (!m) {
-        c->nomem = true;
-        return NULL;
-    }
-    r->msgs[r->n++] = m;
-    return m;
+    return sb_mapped_msg(&c->r->m, c->o->gateway_id, c->t->node_id, id, type);
 }
 
 void tas_add(tas_ctx *c, sb_msg *m, const char *key, const char *value, sb_metric_type mt,
              const char *unit)
 {
-    if (!m)
-        return;
     char k[SB_MSG_ID_MAX + 1];
     sb_tas_sanitize(key, k, sizeof(k));
-    if (!*k || strlen(value) > SB_MSG_VALUE_MAX) {
-        tas_note(c, "%s: key '%s': empty key or value too long", c->t->name, key);
-        return;
-    }
-    for (size_t i = 0; i < m->n_payloads; i++) {
-        if (strcmp(m->payloads[i].key, k) == 0) {
-            tas_note(c, "%s: key '%s' given twice, the first kept", c->t->name, key);
-            return;
-        }
-    }
-    if (m->n_payloads == SB_MSG_PAYLOADS_MAX) {
-        tas_note(c, "%s: more than %d values for one source", c->t->name, SB_MSG_PAYLOADS_MAX);
-        return;
-    }
-    if (!sb_msg_add_payload(m, k, value, mt, unit))
-        c->nomem = true;
+    sb_mapped_add(&c->r->m, m, k, value, mt, unit);
 }
 
 static bool is_nan_text(const char *s)
@@ -260,20 +219,17 @@ sb_err sb_tas_map(const sb_tas_opts *o, const sb_tas_topic *t, const void *paylo
         tas_relay(&c, t->name, text);
     else
         tas_note(&c, "%s: not mapped", t->name);
-    out->n = sb_msg_drop_empty(out->msgs, out->n); /* every value skipped */
-    if (c.nomem) {
-        sb_tas_result_free(out);
-        return SB_ERR_NOMEM;
-    }
-    return SB_OK;
+    out->m.nomem = out->m.nomem || c.nomem;
+    sb_err rc = sb_mapped_finish(&out->m); /* drops messages whose every value was skipped */
+    if (rc != SB_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 void sb_tas_result_free(sb_tas_result *r)
 {
     if (!r)
         return;
-    sb_msg_array_free(r->msgs, r->n);
-    for (size_t i = 0; i < r->n_notes; i++)
-        free(r->notes[i]);
+    sb_mapped_free(&r->m);
     memset(r, 0, sizeof(*r));
 }

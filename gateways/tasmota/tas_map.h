@@ -16,11 +16,11 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/mapped.h"
 #include "core/msg.h"
 
 #define SB_TAS_TOPIC_MAX 256 /* bytes of a topic, device topic or cmnd base */
 #define SB_TAS_LEVELS    16  /* levels of a FullTopic template */
-#define SB_TAS_NOTES_MAX 16  /* notes kept per mapped message */
 
 typedef enum sb_tas_prefix { SB_TAS_CMND = 0, SB_TAS_STAT, SB_TAS_TELE } sb_tas_prefix;
 
@@ -65,12 +65,8 @@ void sb_tas_sanitize(const char *in, char *out, size_t len);
 
 /* What one received publish became. */
 typedef struct sb_tas_result {
-    sb_msg **msgs; /* owned; hand each to the host and set the slot to NULL, or free */
-    size_t n;
-    bool online_known, online;     /* an LWT told the device's availability */
-    char *notes[SB_TAS_NOTES_MAX]; /* why parts were skipped, for the log (owned) */
-    size_t n_notes;
-    size_t skipped; /* values or keys skipped (notes may hold fewer) */
+    sb_mapped m;               /* the messages, and the notes on what was skipped (mapped.h) */
+    bool online_known, online; /* an LWT told the device's availability */
 } sb_tas_result;
 
 /*

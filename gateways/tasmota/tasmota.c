@@ -124,8 +124,8 @@ static void on_publish(void *ctx, const sb_bus_msg *bm)
         sb_error(p->host->log, "%s: out of memory", bm->topic);
         return;
     }
-    atomic_fetch_add(&p->c.skipped, r.skipped);
-    sb_gateway_deliver(p->host, t.device, r.msgs, r.n, r.notes, r.n_notes);
+    atomic_fetch_add(&p->c.skipped, r.m.skipped);
+    sb_gateway_deliver(p->host, t.device, r.m.msgs, r.m.n, r.m.notes, r.m.n_notes);
     if (r.online_known && r.online && p->o->query_status)
         publish(p, t.cmnd_base, "STATUS", "0");
     sb_tas_result_free(&r);

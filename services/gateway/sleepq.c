@@ -1,4 +1,5 @@
 /* sleepq.c - the sleeping-node queue (sleepq.h). Per node a small array; nodes are few. */
+#include "core/buf.h"
 #include "services/gateway/sleepq.h"
 
 #include <stdlib.h>
@@ -42,14 +43,8 @@ static node_q *find_node(const gw_sleepq *q, const char *node_id)
 
 static node_q *add_node(gw_sleepq *q, const char *node_id)
 {
-    if (q->n_nodes == q->cap_nodes) {
-        size_t cap = q->cap_nodes ? q->cap_nodes * 2 : 8;
-        node_q *grown = realloc(q->nodes, cap * sizeof(*grown));
-        if (!grown)
-            return NULL;
-        q->nodes = grown;
-        q->cap_nodes = cap;
-    }
+    if (sb_array_reserve(&q->nodes, &q->cap_nodes, q->n_nodes + 1, sizeof(*q->nodes), 8) != SB_OK)
+        return NULL;
     node_q *nq = &q->nodes[q->n_nodes];
     memset(nq, 0, sizeof(*nq));
     nq->node_id = strdup(node_id);

@@ -1,3 +1,4 @@
+#include "core/buf.h"
 #include "storage/influxdb/spool.h"
 
 #include <dirent.h>
@@ -26,14 +27,8 @@ static int cmp_seg(const void *a, const void *b)
 
 static sb_err add_seg(sb_spool *s, uint64_t id, size_t count)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        sb_spool_seg *g = realloc(s->segs, cap * sizeof(*g));
-        if (!g)
-            return SB_ERR_NOMEM;
-        s->segs = g;
-        s->cap = cap;
-    }
+    if (sb_array_reserve(&s->segs, &s->cap, s->n + 1, sizeof(*s->segs), 16) != SB_OK)
+        return SB_ERR_NOMEM;
     s->segs[s->n++] = (sb_spool_seg){id, count};
     s->total += count;
     if (id >= s->next_id)

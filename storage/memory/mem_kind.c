@@ -5,6 +5,7 @@
  * sb_query_index_key() of a value to the documents holding it, so a label filter over 100k
  * documents looks at the few that can match instead of all. Not locked: memory.c locks.
  */
+#include "core/buf.h"
 #include "storage/memory/memory.h"
 
 #include <stdlib.h>
@@ -56,16 +57,7 @@ static bool bucket_add(mem_index *ix, const char *key, mem_doc *d)
             return false;
         }
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4;
-        mem_doc **docs = realloc(b->docs, cap * sizeof(*docs));
-        if (!docs)
-            return false;
-        b->docs = docs;
-        b->cap = cap;
-    }
-    b->docs[b->n++] = d;
-    return true;
+    return sb_ptrs_push(&b->docs, &b->n, &b->cap, d);
 }
 
 static void bucket_del(mem_index *ix, const char *key, const mem_doc *d)
@@ -201,14 +193,8 @@ void mem_kind_free(mem_kind *k)
 
 static sb_err insert(mem_kind *k, mem_doc *d)
 {
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 16;
-        mem_doc **docs = realloc(k->docs, cap * sizeof(*docs));
-        if (!docs)
-            goto fail;
-        k->docs = docs;
-        k->cap = cap;
-    }
+    if (sb_array_reserve(&k->docs, &k->cap, k->n + 1, sizeof(*k->docs), 16) != SB_OK)
+        goto fail;
     if (!mem_map_put(&k->ids, d->id, d))
         goto fail;
     d->pos = k->n;

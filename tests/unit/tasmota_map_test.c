@@ -23,24 +23,24 @@ static void map(const sb_tas_opts *o, const char *topic, const char *payload, sb
     if (sb_tas_topic_parse(o, topic, &t, &em) != SB_OK)
         fail_msg("%s: %s", topic, em.text);
     assert_int_equal(sb_tas_map(o, &t, payload, strlen(payload), r), SB_OK);
-    for (size_t i = 0; i < r->n; i++)
-        if (sb_msg_validate(r->msgs[i], &em) != SB_OK)
+    for (size_t i = 0; i < r->m.n; i++)
+        if (sb_msg_validate(r->m.msgs[i], &em) != SB_OK)
             fail_msg("%s: message %zu invalid: %s", topic, i, em.text);
 }
 
 static const sb_msg *find_msg(const sb_tas_result *r, sb_msg_type type, const char *src)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (r->msgs[i]->type == type && strcmp(r->msgs[i]->source_id, src) == 0)
-            return r->msgs[i];
+    for (size_t i = 0; i < r->m.n; i++)
+        if (r->m.msgs[i]->type == type && strcmp(r->m.msgs[i]->source_id, src) == 0)
+            return r->m.msgs[i];
     fail_msg("no %s message for source '%s'", sb_msg_type_name(type), src);
     return NULL;
 }
 
 static bool has_msg(const sb_tas_result *r, const char *src)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->msgs[i]->source_id, src) == 0)
+    for (size_t i = 0; i < r->m.n; i++)
+        if (strcmp(r->m.msgs[i]->source_id, src) == 0)
             return true;
     return false;
 }
@@ -50,7 +50,7 @@ static void field(const sb_tas_result *r, const char *src, const char *key, cons
                   sb_metric_type mt, const char *unit)
 {
     const sb_msg *m = find_msg(r, SB_MSG_SET, src);
-    assert_string_equal(m->node_id, r->msgs[0]->node_id);
+    assert_string_equal(m->node_id, r->m.msgs[0]->node_id);
     for (size_t i = 0; i < m->n_payloads; i++) {
         const sb_payload *p = &m->payloads[i];
         if (strcmp(p->key, key) != 0)
@@ -68,8 +68,8 @@ static void field(const sb_tas_result *r, const char *src, const char *key, cons
 
 static bool has_field(const sb_tas_result *r, const char *src, const char *key)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const sb_msg *m = r->msgs[i];
+    for (size_t i = 0; i < r->m.n; i++) {
+        const sb_msg *m = r->m.msgs[i];
         if (strcmp(m->source_id, src) != 0)
             continue;
         for (size_t j = 0; j < m->n_payloads; j++)
@@ -81,8 +81,8 @@ static bool has_field(const sb_tas_result *r, const char *src, const char *key)
 
 static bool note_has(const sb_tas_result *r, const char *text)
 {
-    for (size_t i = 0; i < r->n_notes; i++)
-        if (strstr(r->notes[i], text))
+    for (size_t i = 0; i < r->m.n_notes; i++)
+        if (strstr(r->m.notes[i], text))
             return true;
     return false;
 }
@@ -171,9 +171,9 @@ static void test_sensor_bme_ds(void **state)
     field(&r, "BME280", "Pressure", "1013.2", SB_METRIC_GAUGE_FLOAT, "hPa");
     field(&r, "DS18B20", "Temperature", "19.9", SB_METRIC_GAUGE_FLOAT, "°C");
     field(&r, "DS18B20", "Id", "0316A279C0FF", SB_METRIC_STRING, NULL);
-    assert_string_equal(r.msgs[0]->node_id, "sensor1");
-    assert_string_equal(r.msgs[0]->gateway_id, "gw1");
-    assert_int_equal(r.skipped, 0);
+    assert_string_equal(r.m.msgs[0]->node_id, "sensor1");
+    assert_string_equal(r.m.msgs[0]->gateway_id, "gw1");
+    assert_int_equal(r.m.skipped, 0);
     sb_tas_result_free(&r);
 }
 
@@ -214,16 +214,16 @@ static void test_sensor_nan_null_bad(void **state)
     assert_true(note_has(&r, "AM2301.Humidity"));
     assert_true(note_has(&r, "Flag"));
     assert_true(note_has(&r, "TempUnit"));
-    assert_true(r.skipped >= 6);
+    assert_true(r.m.skipped >= 6);
     sb_tas_result_free(&r);
 
     /* not JSON at all: no message, one note */
     map(&dflt, "tele/s2/SENSOR", "{\"BME280\":{\"Temperature\":21", &r);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.m.n, 0);
     assert_true(note_has(&r, "not a JSON object"));
     sb_tas_result_free(&r);
     map(&dflt, "tele/s2/SENSOR", "[1,2]", &r);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.m.n, 0);
     sb_tas_result_free(&r);
 }
 
@@ -293,7 +293,7 @@ static void test_state_relays_light_wifi(void **state)
     field(&r, "", "uptime", "0T01:02:03", SB_METRIC_STRING, NULL);
     field(&r, "", "uptimeSec", "3723", SB_METRIC_COUNTER, "s");
     assert_true(note_has(&r, "Mystery"));
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.m.skipped, 1);
     sb_tas_result_free(&r);
 }
 
@@ -316,15 +316,15 @@ static void test_result_and_power(void **state)
     field(&r, "POWER", "power", "false", SB_METRIC_BINARY, NULL);
     sb_tas_result_free(&r);
     map(&dflt, "stat/plug/POWER1", "maybe", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.m.n, 0);
+    assert_int_equal(r.m.skipped, 1);
     sb_tas_result_free(&r);
     map(&dflt, "stat/plug/POWER33", "ON", &r);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.m.n, 0);
     assert_true(note_has(&r, "not mapped"));
     sb_tas_result_free(&r);
     map(&dflt, "cmnd/plug/POWER1", "ON", &r);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.m.n, 0);
     sb_tas_result_free(&r);
 }
 
@@ -343,7 +343,7 @@ static void test_lwt(void **state)
     sb_tas_result_free(&r);
     map(&dflt, "tele/plug/LWT", "Sleeping", &r);
     assert_false(r.online_known);
-    assert_int_equal(r.n, 0);
+    assert_int_equal(r.m.n, 0);
     sb_tas_result_free(&r);
 }
 
@@ -388,8 +388,8 @@ static void test_status(void **state)
     check_info(find_msg(&r, SB_MSG_PRESENTATION, ""), "ip", "7");
     sb_tas_result_free(&r);
     map(&dflt, "stat/plug/STATUS2", "{\"StatusFWR\":3}", &r);
-    assert_int_equal(r.n, 0);
-    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.m.n, 0);
+    assert_int_equal(r.m.skipped, 1);
     sb_tas_result_free(&r);
 }
 

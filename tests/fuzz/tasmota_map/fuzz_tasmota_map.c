@@ -59,14 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sb_tas_result r;
         if (sb_tas_map(&opts[k], &t, payload, plen, &r) != SB_OK)
             continue; /* out of memory only */
-        CHECK(r.n_notes <= r.skipped);
-        for (size_t i = 0; i < r.n; i++) {
-            CHECK(r.msgs[i]->n_payloads > 0);
-            if (sb_msg_validate(r.msgs[i], &em) != SB_OK && t.node_id[0]) {
+        CHECK(r.m.n_notes <= r.m.skipped);
+        for (size_t i = 0; i < r.m.n; i++) {
+            CHECK(r.m.msgs[i]->n_payloads > 0);
+            if (sb_msg_validate(r.m.msgs[i], &em) != SB_OK && t.node_id[0]) {
                 fprintf(stderr, "invalid message: %s\n", em.text);
                 abort();
             }
-            check_commands(r.msgs[i]);
+            check_commands(r.m.msgs[i]);
         }
         sb_tas_result_free(&r);
     }
