@@ -94,6 +94,20 @@ sb_err sb_bus_publish(sb_bus *bus, const char *topic, const void *payload, size_
 sb_err sb_bus_flush(sb_bus *bus, int64_t timeout_ms);
 
 /*
+ * sb_bus_publish that also gives the publish's id (*id; ids grow in publish order), so that
+ * the caller can wait for it with sb_bus_wait_acked.
+ */
+sb_err sb_bus_publish_id(sb_bus *bus, const char *topic, const void *payload, size_t len, int qos,
+                         bool retain, uint64_t *id);
+
+/*
+ * Waits until every publish with an id up to id has been acknowledged by the broker (QoS 1:
+ * its PUBACK came; QoS 0: paho wrote it) or refused by it for good, or timeout_ms passes
+ * (SB_ERR_TIMEOUT). Publishes queued later do not hold it up. Not in a bus handler.
+ */
+sb_err sb_bus_wait_acked(sb_bus *bus, uint64_t id, int64_t timeout_ms);
+
+/*
  * Publishes a request (QoS 1) with a response topic and correlation data and waits for the
  * reply. *reply (NUL-terminated, caller frees) and *reply_len on success. MQTT v5 only
  * (SB_ERR_UNSUPPORTED on 3.1.1). SB_ERR_TIMEOUT when no reply came in time. The request carries

@@ -106,7 +106,8 @@ struct sb_bus {
     bus_out *out_head, *out_tail;
     bus_out *cursor; /* next record to hand to paho on this connection */
     uint64_t next_out_id;
-    unsigned gen; /* bumped on every lost connection: stale paho callbacks are ignored */
+    int ack_waiters; /* threads in sb_bus_wait_acked: settling the oldest record wakes them */
+    unsigned gen;    /* bumped on every lost connection: stale paho callbacks are ignored */
 
     /* connection state */
     bool live;          /* connected: records may be handed to paho */

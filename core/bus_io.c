@@ -69,6 +69,12 @@ static int do_connect(sb_bus *bus)
         p.value.integer4 =
             (unsigned int)(bus->clean_start ? 0 : (exp > 0xFFFFFFFEu ? 0xFFFFFFFEu : exp));
         MQTTProperties_add(&props, &p);
+        if (bus->cfg->receive_max > 0) {
+            MQTTProperty r = {.identifier = MQTTPROPERTY_CODE_RECEIVE_MAXIMUM};
+            r.value.integer2 =
+                (unsigned short)(bus->cfg->receive_max > 65535 ? 65535 : bus->cfg->receive_max);
+            MQTTProperties_add(&props, &r);
+        }
         o->connectProperties = &props;
         if (o->will)
             o->willProperties = &wprops;

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size_t len, int qos,
-                       bool retain, const MQTTProperties *props)
+static sb_err enqueue(sb_bus *bus, const char *topic, const void *payload, size_t len, int qos,
+                      bool retain, const MQTTProperties *props, uint64_t *id)
 {
     if (!topic || !*topic || qos < 0 || qos > 2 || len > 256u * 1024 * 1024)
         return SB_ERR_INVALID;
@@ -44,6 +44,8 @@ sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size
     }
     pthread_mutex_lock(&bus->mu);
     rec->id = ++bus->next_out_id;
+    if (id)
+        *id = rec->id;
     rec->prev = bus->out_tail;
     if (bus->out_tail)
         bus->out_tail->next = rec;
@@ -57,6 +59,12 @@ sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size
     pthread_mutex_unlock(&bus->mu);
     atomic_fetch_add(&bus->published, 1);
     return SB_OK;
+}
+
+sb_err sb_bus__enqueue(sb_bus *bus, const char *topic, const void *payload, size_t len, int qos,
+                       bool retain, const MQTTProperties *props)
+{
+    return enqueue(bus, topic, payload, len, qos, retain, props, NULL);
 }
 
 static void unlink_free(sb_bus *bus, bus_out *rec)
@@ -83,14 +91,16 @@ static void settle(bus_out *rec, unsigned gen_check, bool ok)
     pthread_mutex_lock(&bus->mu);
     (void)gen_check;
     if (rec->gen == bus->gen && bus->live) {
+        bool oldest = rec == bus->out_head;
         unlink_free(bus, rec);
         bus->handed--;
         if (bus->cursor && bus->io_waiting) /* room in the window for what waits */
             pthread_cond_broadcast(&bus->cv);
         atomic_fetch_add(ok ? &bus->acknowledged : &bus->publish_failed, 1);
-        /* Only sb_bus_flush waits for acknowledgements, and only for the queue to empty:
-         * waking every waiter on every PUBACK would cost a context switch per message. */
-        if (atomic_fetch_sub(&bus->pending, 1) == 1)
+        /* sb_bus_flush waits for the queue to empty, sb_bus_wait_acked for the oldest record
+         * to move past an id: waking every waiter on every PUBACK would cost a context switch
+         * per message, so only those moments wake them. */
+        if (atomic_fetch_sub(&bus->pending, 1) == 1 || (oldest && bus->ack_waiters > 0))
             pthread_cond_broadcast(&bus->cv);
     }
     pthread_mutex_unlock(&bus->mu);
@@ -179,6 +189,33 @@ sb_err sb_bus_publish(sb_bus *bus, const char *topic, const void *payload, size_
                       bool retain)
 {
     return sb_bus__enqueue(bus, topic, payload, len, qos, retain, NULL);
+}
+
+sb_err sb_bus_publish_id(sb_bus *bus, const char *topic, const void *payload, size_t len, int qos,
+                         bool retain, uint64_t *id)
+{
+    return enqueue(bus, topic, payload, len, qos, retain, NULL, id);
+}
+
+sb_err sb_bus_wait_acked(sb_bus *bus, uint64_t id, int64_t timeout_ms)
+{
+    if (sb_bus_in_handler())
+        return SB_ERR_CONFLICT;
+    int64_t deadline = sb_time_mono_ms() + timeout_ms;
+    pthread_mutex_lock(&bus->mu);
+    bus->ack_waiters++;
+    /* the queue is in publish order: everything up to id is settled when the oldest record
+     * left is newer (or none is left) */
+    while (bus->out_head && bus->out_head->id <= id) {
+        int64_t left = deadline - sb_time_mono_ms();
+        if (left <= 0)
+            break;
+        sb_bus__timed_wait(bus, left < 20 ? left : 20);
+    }
+    bus->ack_waiters--;
+    bool done = !bus->out_head || bus->out_head->id > id;
+    pthread_mutex_unlock(&bus->mu);
+    return done ? SB_OK : SB_ERR_TIMEOUT;
 }
 
 sb_err sb_bus_flush(sb_bus *bus, int64_t timeout_ms)

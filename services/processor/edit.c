@@ -369,7 +369,7 @@ static sb_err delete_docs(proc *p, cJSON *docs, reply *r)
         tree_entry gone = {.kind = k, .id = (char *)sb_json_str(d, "id", ""), .doc = d};
         proc_event(p, &fc, &gone, "deleted");
     }
-    proc_publish_events(p, &fc);
+    proc_publish_events(p, &fc, NULL); /* after the commit: a "deleted" event means deleted */
     frame_ctx_free(&fc);
     free(ops);
     free(kinds);

@@ -157,11 +157,14 @@ void proc_queue_free(proc *p);
 /* Queues a received frame or control request m (copied, with its reply topic and correlation
  * data); waits while the queue is full. */
 void proc_enqueue(proc *p, qitem_type type, const sb_bus_msg *m);
-/* worker.c: persists what fc touched (and the streams of the group), then publishes the events
- * and acknowledges; on failure reloads the tree from the store (docs/processor.md). */
+/* worker.c: publishes fc's events and waits for the broker to take them, persists what fc
+ * touched (and the streams of the group), then acknowledges the frames; on failure reloads the
+ * tree from the store (docs/processor.md). */
 sb_err proc_commit(proc *p, frame_ctx *fc);
-/* worker.c: publishes fc's events, one per topic or an array per entity type. */
-void proc_publish_events(proc *p, frame_ctx *fc);
+/* worker.c: publishes fc's events, one per topic or an array per entity type; *last (may be
+ * NULL) gets the bus id of the last publish (0 when there was none). SB_ERR_FULL when the bus
+ * refused one (the others may be out). */
+sb_err proc_publish_events(proc *p, frame_ctx *fc, uint64_t *last);
 
 /* A frame or control request waiting for the worker. */
 typedef struct qitem {
@@ -216,6 +219,10 @@ struct proc {
     bool q_ready; /* qmu and the conditions are initialised */
     pthread_t worker;
     bool worker_running;
+    bool awaiting_acks; /* under qmu: the worker waits for the broker's PUBACKs of events */
+    /* fault injection for tests (docs/testing.md): SIGKILL itself right after this many
+     * commits, from SWITCHBOARD_TEST_KILL_AFTER_COMMIT; 0 = never */
+    uint64_t kill_after_commit;
 };
 
 #endif

@@ -5,13 +5,14 @@
  *
  * Group commit: the worker takes every frame waiting in the queue (up to GROUP_MAX_FRAMES
  * frames or GROUP_MAX_ITEMS messages), applies them one after the other, and then commits
- * them together: one metrics sync, one sb_store_batch with the changed records and the new
- * position of each stream; only then are the events published and each stream acknowledged
- * up to its last frame of the group. While a commit waits for InfluxDB and the disk, the next
- * frames collect in the queue and make the next group: the per-commit cost is shared by more
- * frames exactly when frames arrive faster than commits complete.
+ * them together: the events are published, then one metrics sync, the broker's PUBACKs for the
+ * events, one sb_store_batch with the changed records and the new position of each stream;
+ * only then is each stream acknowledged up to its last frame of the group. While a commit waits for
+ * InfluxDB and the disk, the next frames collect in the queue and make the next group: the
+ * per-commit cost is shared by more frames exactly when frames arrive faster than commits complete.
  */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ void proc_enqueue(proc *p, qitem_type type, const sb_bus_msg *m)
         return;
     }
     pthread_mutex_lock(&p->qmu);
-    while (p->qlen >= (size_t)p->cfg->processor.queue_max && !p->qstop)
+    while (p->qlen >= (size_t)p->cfg->processor.queue_max && !p->qstop && !p->awaiting_acks)
         pthread_cond_wait(&p->qspace, &p->qmu);
     if (p->qtail)
         p->qtail->next = q;
@@ -119,8 +120,11 @@ static sb_err load_streams(proc *p, sb_errmsg *em)
 }
 
 /* Publishes the frame's events: one per topic, or an array per entity type. */
-void proc_publish_events(proc *p, frame_ctx *fc)
+sb_err proc_publish_events(proc *p, frame_ctx *fc, uint64_t *last)
 {
+    sb_err rc = SB_OK;
+    if (last)
+        *last = 0;
     for (int k = 0; k < T__COUNT; k++) {
         event_buf *b = &fc->events[k];
         if (b->n == 0)
@@ -136,11 +140,37 @@ void proc_publish_events(proc *p, frame_ctx *fc)
             sb_bus_topic(p->bus, topic, sizeof(topic), "event/%s", tree_kind_name(k));
             b->text[len++] = ']'; /* room is left: the buffer always has a spare byte */
         }
-        if (sb_bus_publish(p->bus, topic, body, len, 1, false) == SB_OK)
+        uint64_t id = 0;
+        if (sb_bus_publish_id(p->bus, topic, body, len, 1, false, &id) == SB_OK) {
             atomic_fetch_add(&p->st.events, (uint64_t)b->n);
-        else
+            if (last)
+                *last = id;
+        } else {
             sb_warn(&p->log, "%zu %s events not published (bus full)", b->n, tree_kind_name(k));
+            rc = SB_ERR_FULL;
+        }
     }
+    return rc;
+}
+
+/*
+ * Waits for the broker's PUBACKs of the events up to id. paho reads them on the thread that
+ * runs the bus handlers, so meanwhile the handler must not wait for room in the input queue
+ * (that would hold the PUBACKs back until the timeout): the queue may grow past
+ * processor.queue_max by what the broker has in flight to the processor, bounded by
+ * bus.receive_max with MQTT 5.
+ */
+static sb_err wait_events_acked(proc *p, uint64_t id)
+{
+    pthread_mutex_lock(&p->qmu);
+    p->awaiting_acks = true;
+    pthread_cond_broadcast(&p->qspace);
+    pthread_mutex_unlock(&p->qmu);
+    sb_err rc = sb_bus_wait_acked(p->bus, id, SYNC_TIMEOUT_MS);
+    pthread_mutex_lock(&p->qmu);
+    p->awaiting_acks = false;
+    pthread_mutex_unlock(&p->qmu);
+    return rc;
 }
 
 static void ack(proc *p, const char *stream, const sb_stream_pos *pos, bool gap)
@@ -206,9 +236,18 @@ sb_err proc_commit(proc *p, frame_ctx *fc)
             ops[k++] = (sb_store_op){SB_STORE_CHECK, "_stream", pos_docs[p->n_streams + i] = want,
                                      s->name};
     }
+    /* Events before the commit (at-least-once, docs/processor.md): a SIGKILL after the commit
+     * cannot lose them, since the broker has them by then; one before it leaves the frames
+     * unacknowledged, so they come again and their events are published again (the same
+     * values and timestamps). The broker's PUBACKs come back while the metrics sync waits. */
+    uint64_t last_event = 0;
+    if (rc == SB_OK && (rc = proc_publish_events(p, fc, &last_event)) != SB_OK)
+        sb_fail(&em, rc, "events not queued (bus.max_pending reached)");
     if (rc == SB_OK && fc->points && p->hooks.metrics_sync &&
         (rc = p->hooks.metrics_sync(p->hooks.metrics_ctx, SYNC_TIMEOUT_MS)) != SB_OK)
         sb_fail(&em, rc, "metric points not durable (InfluxDB down and no metrics.buffer_dir?)");
+    if (rc == SB_OK && last_event && (rc = wait_events_acked(p, last_event)) != SB_OK)
+        sb_fail(&em, rc, "the broker did not acknowledge the events within %d ms", SYNC_TIMEOUT_MS);
     if (rc == SB_OK && k > 0)
         rc = sb_store_batch(p->store, ops, k, &em);
     for (size_t i = 0; pos_docs && i < 2 * p->n_streams; i++)
@@ -243,9 +282,9 @@ sb_err proc_commit(proc *p, frame_ctx *fc)
         free(group);
         return rc;
     }
-    atomic_fetch_add(&p->st.commits, 1);
+    if (atomic_fetch_add(&p->st.commits, 1) + 1 == p->kill_after_commit)
+        raise(SIGKILL); /* the test's crash between the commit and the stream acks */
     tree_trim(p->tree); /* nothing is dirty now: every cached record is in the store */
-    proc_publish_events(p, fc);
     for (size_t i = 0; i < p->n_streams; i++) {
         stream_slot *s = &p->streams[i];
         if (!s->in_group)
@@ -455,6 +494,11 @@ sb_err proc_worker_start(proc *p, sb_errmsg *em)
     sb_err rc = load_streams(p, em);
     if (rc != SB_OK)
         return rc;
+    const char *kill_at = getenv("SWITCHBOARD_TEST_KILL_AFTER_COMMIT");
+    p->kill_after_commit = kill_at ? strtoull(kill_at, NULL, 10) : 0;
+    if (p->kill_after_commit)
+        sb_warn(&p->log, "SWITCHBOARD_TEST_KILL_AFTER_COMMIT: killing itself after commit %llu",
+                (unsigned long long)p->kill_after_commit);
     pthread_mutex_init(&p->qmu, NULL);
     pthread_condattr_t a;
     pthread_condattr_init(&a);

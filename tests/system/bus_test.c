@@ -492,6 +492,36 @@ static void test_publish_bounded(void **state)
     assert_true(sb_time_mono_ms() - t1 < 2000);
 }
 
+/* sb_bus_wait_acked: done when the broker acknowledged every publish up to the id, waiting
+ * (and timing out) while the broker is away, done again once it is back. */
+static void test_wait_acked(void **state)
+{
+    (void)state;
+    sb_bus *pub = sbt_bus(&cfg, "pub", "acked", false);
+    uint64_t first = 0, id = 0;
+    assert_int_equal(sb_bus_publish_id(pub, "sbtest/acked", "a", 1, 1, false, &first), SB_OK);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(sb_bus_publish_id(pub, "sbtest/acked", "b", 1, 1, false, &id), SB_OK);
+    assert_true(id == first + 200); /* ids grow in publish order */
+    assert_int_equal(sb_bus_wait_acked(pub, id, 5000), SB_OK);
+    sb_bus_stats st;
+    sb_bus_get_stats(pub, &st);
+    assert_int_equal(st.pending, 0);
+
+    assert_true(sb_broker_stop_within(broker, 15000));
+    uint64_t away = 0;
+    assert_int_equal(sb_bus_publish_id(pub, "sbtest/acked", "c", 1, 1, false, &away), SB_OK);
+    assert_true(away > id);
+    assert_int_equal(sb_bus_wait_acked(pub, id, 10), SB_OK); /* the older ones stay done */
+    int64_t t0 = sb_time_mono_ms();
+    assert_int_equal(sb_bus_wait_acked(pub, away, 300), SB_ERR_TIMEOUT);
+    assert_true(sb_time_mono_ms() - t0 >= 290);
+    sb_errmsg em = {0};
+    assert_int_equal(sb_broker_restart(broker, &em), SB_OK);
+    assert_int_equal(sb_bus_wait_acked(pub, away, 15000), SB_OK);
+    sb_bus_destroy(pub, 1000);
+}
+
 static void test_mqtt311(void **state)
 {
     (void)state;
@@ -525,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_wildcard_dispatch),
         cmocka_unit_test(test_request_reply),
         cmocka_unit_test(test_publish_bounded),
+        cmocka_unit_test(test_wait_acked),
         cmocka_unit_test(test_mqtt311),
         cmocka_unit_test(test_subscriber_killed),
         cmocka_unit_test(test_broker_restart_midstream),
