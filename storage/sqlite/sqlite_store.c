@@ -24,9 +24,10 @@ static sb_err check_doc(const char *kind, const cJSON *doc, const char **id, sb_
     return SB_OK;
 }
 
-/* One put on the open connection (inside a transaction or as its own autocommit statement).
- * Documents are printed into a stack buffer when they fit: cJSON_PrintUnformatted grows its
- * buffer by realloc and then copies it to the exact size, three or four allocations per put. */
+/* One put on the open connection, inside a transaction, with its index entries
+ * (sqlite_index.c). Documents are printed into a stack buffer when they fit:
+ * cJSON_PrintUnformatted grows its buffer by realloc and then copies it to the exact size,
+ * three or four allocations per put. */
 static sb_err put_one(sq_store *s, const char *kind, const cJSON *doc, sb_errmsg *em)
 {
     const char *id = NULL;
@@ -48,7 +49,8 @@ static sb_err put_one(sq_store *s, const char *kind, const cJSON *doc, sb_errmsg
         free(text);
     if (rc != SQLITE_DONE)
         return sq_db_fail(s, rc, em, "put");
-    return SB_OK;
+    bool unused;
+    return sq_index_put(s, kind, id, doc, true, &unused, em);
 }
 
 static sb_err delete_one(sq_store *s, const char *kind, const char *id, size_t *deleted,
@@ -64,7 +66,7 @@ static sb_err delete_one(sq_store *s, const char *kind, const char *id, size_t *
         return sq_db_fail(s, rc, em, "delete");
     if (deleted)
         *deleted += (size_t)sqlite3_changes(s->db);
-    return SB_OK;
+    return sq_index_delete(s, kind, id, em);
 }
 
 /* COMMIT when err is SB_OK, ROLLBACK otherwise (keeping the first message). */
@@ -77,13 +79,18 @@ static sb_err finish(sq_store *s, sb_err err, sb_errmsg *em)
     return err;
 }
 
-/* A single put is one autocommit statement: it takes the write lock at once, so it is as safe as
- * BEGIN IMMEDIATE and saves two statements per call. */
+/* A single put is one autocommit statement when nothing is indexed (it takes the write lock at
+ * once, as BEGIN IMMEDIATE would); with an index, the document and its entries change in one
+ * transaction. */
 static sb_err sq_put(sb_store *base, const char *kind, const cJSON *doc, sb_errmsg *em)
 {
     sq_store *s = (sq_store *)base;
     LOCKED(s);
-    sb_err err = put_one(s, kind, doc, em);
+    sb_err err = s->n_index ? sq_db_exec_fixed(s, SQ_BEGIN, em) : SB_OK;
+    if (!err)
+        err = put_one(s, kind, doc, em);
+    if (s->n_index)
+        err = finish(s, err, em);
     UNLOCK(s);
     return err;
 }
@@ -209,7 +216,7 @@ static sb_err scan_rows(sq_store *s, sqlite3_stmt *st, const sb_query *q, scan_o
 static sb_err scan(sq_store *s, const char *kind, const sb_query *q, scan_out *o, sb_errmsg *em)
 {
     sq_where w;
-    if (sq_where_build(q, &w) != SB_OK)
+    if (sq_where_build(s, kind, q, &w) != SB_OK)
         return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
     static const char head[] = "SELECT id, doc FROM sb_docs AS d WHERE kind = ?";
     size_t n = sizeof(head) + w.len + 16;
@@ -327,16 +334,115 @@ static sb_err page_all(sq_store *s, const char *kind, const sb_query *q, scan_ou
     return scan_rows(s, st, NULL, o, em);
 }
 
+/* Whether every filter of q is answered exactly by the index (sqlite_index.c). */
+static bool all_exact(const sq_store *s, const sb_query *q)
+{
+    enum { MAX = 64 };
+    static __thread char buckets[MAX][SQ_KEY_MAX + 8];
+    size_t n;
+    for (size_t i = 0; q && i < q->n_filters; i++)
+        if (sq_index_use(s, &q->filters[i], buckets, MAX, &n) != SQ_USE_EXACT)
+            return false;
+    return q && q->n_filters > 0;
+}
+
+/* The matching ids, one per row, when all_exact(): the filters' id sets intersected. */
+static int exact_ids(const sq_store *s, const char *kind, const sb_query *q, sq_where *w)
+{
+    memset(w, 0, sizeof(*w));
+    int bad = sq_where_emit(w, "");
+    for (size_t i = 0; !bad && i < q->n_filters; i++)
+        bad =
+            (i && sq_where_emit(w, " INTERSECT ")) || sq_index_ids_sql(s, kind, &q->filters[i], w);
+    return bad;
+}
+
+/* *n = the number of ids w (exact_ids) selects; sql has room for w plus 40 bytes. */
+static sb_err count_ids(sq_store *s, const sq_where *w, char *sql, size_t *n, sb_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, w->len + 40, "SELECT count(*) FROM (%s)", w->sql);
+    sb_err err = sq_db_prepare(s, sql, &st, em);
+    if (err)
+        return err;
+    sq_where_bind(w, st, 1);
+    int rc = sq_db_step(s, st);
+    *n = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    if (rc != SQLITE_ROW)
+        err = sq_db_fail(s, rc, em, "count");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+/*
+ * A find whose filters the index answers exactly, in id order: count and page from the index,
+ * and only the page's documents read (CROSS JOIN keeps SQLite from scanning the kind's
+ * documents to probe the page instead). Each of them is still checked with the query engine;
+ * should one not match (*done false), the caller scans instead.
+ */
+static sb_err page_exact(sq_store *s, const char *kind, const sb_query *q, scan_out *o,
+                         size_t *total, bool *done, sb_errmsg *em)
+{
+    sq_where w;
+    *done = false;
+    if (exact_ids(s, kind, q, &w)) {
+        sq_where_free(&w);
+        return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    }
+    size_t n = w.len + 200;
+    char *sql = malloc(n);
+    sqlite3_stmt *st = NULL;
+    sb_err err =
+        sql ? count_ids(s, &w, sql, total, em) : sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
+    if (!err) {
+        snprintf(sql, n,
+                 "SELECT d.id, d.doc FROM (%s ORDER BY 1 LIMIT ? OFFSET ?) AS k CROSS JOIN "
+                 "sb_docs AS d ON d.kind = ? AND d.id = k.id ORDER BY d.id",
+                 w.sql);
+        err = sq_db_prepare(s, sql, &st, em);
+    }
+    if (!err) {
+        int at = (int)w.n_binds + 1;
+        sq_where_bind(&w, st, 1);
+        sqlite3_bind_int64(st, at, q->limit > 0 ? q->limit : -1);
+        sqlite3_bind_int64(st, at + 1, q->offset > 0 ? q->offset : 0);
+        sqlite3_bind_text(st, at + 2, kind, -1, SQLITE_STATIC);
+        scan_out all = {0};
+        err = scan_rows(s, st, NULL, &all, em);
+        bool ok = !err;
+        for (size_t i = 0; i < all.n; i++)
+            ok = ok && sb_query_match(q, all.docs[i]);
+        if (ok) {
+            *o = all;
+            *done = true;
+        } else {
+            for (size_t i = 0; i < all.n; i++)
+                cJSON_Delete(all.docs[i]);
+            free(all.docs);
+        }
+    }
+    free(sql);
+    sq_where_free(&w);
+    return err;
+}
+
 static sb_err sq_find(sb_store *base, const char *kind, const sb_query *q, cJSON **out,
                       sb_errmsg *em)
 {
     sq_store *s = (sq_store *)base;
     scan_out o = {0};
     size_t total = 0;
-    bool plain = !q || (q->n_filters == 0 && q->n_sort == 0);
+    bool plain = !q || (q->n_filters == 0 && q->n_sort == 0), paged = plain;
     *out = NULL;
     LOCKED(s);
-    sb_err err = plain ? page_all(s, kind, q, &o, &total, em) : scan(s, kind, q, &o, em);
+    sb_err err = SB_OK;
+    if (plain)
+        err = page_all(s, kind, q, &o, &total, em);
+    else if (q->n_sort == 0 && all_exact(s, q))
+        err = page_exact(s, kind, q, &o, &total, &paged, em);
+    if (!err && !paged)
+        err = scan(s, kind, q, &o, em);
     UNLOCK(s);
     if (err) {
         for (size_t i = 0; i < o.n; i++)
@@ -344,7 +450,7 @@ static sb_err sq_find(sb_store *base, const char *kind, const sb_query *q, cJSON
         free(o.docs);
         return err;
     }
-    return page(q, &o, plain ? &total : NULL, out, em);
+    return page(q, &o, paged ? &total : NULL, out, em);
 }
 
 static sb_err sq_count(sb_store *base, const char *kind, const sb_query *q, size_t *n,
@@ -354,9 +460,23 @@ static sb_err sq_count(sb_store *base, const char *kind, const sb_query *q, size
     scan_out o = {.cap = (size_t)-1};
     *n = 0;
     LOCKED(s);
-    sb_err err = !q || q->n_filters == 0 ? count_all(s, kind, n, em) : scan(s, kind, q, &o, em);
+    bool all = !q || q->n_filters == 0, exact = !all && all_exact(s, q);
+    sb_err err = SB_OK;
+    if (all) {
+        err = count_all(s, kind, n, em);
+    } else if (exact) {
+        sq_where w;
+        char *sql = NULL;
+        err = exact_ids(s, kind, q, &w) || !(sql = malloc(w.len + 40))
+                  ? sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory")
+                  : count_ids(s, &w, sql, n, em);
+        free(sql);
+        sq_where_free(&w);
+    } else {
+        err = scan(s, kind, q, &o, em);
+    }
     UNLOCK(s);
-    if (!err && q && q->n_filters > 0)
+    if (!err && !all && !exact)
         *n = o.n;
     return err;
 }

@@ -37,6 +37,11 @@ enum sq_stmt_id {
     SQ_DELETE,
     SQ_KINDS,
     SQ_COUNT_ALL,
+    SQ_IKEYS_GET,
+    SQ_IKEYS_PUT,
+    SQ_IKEYS_DEL,
+    SQ_KEYS_ADD,
+    SQ_KEYS_DEL,
     SQ__FIXED
 };
 
@@ -57,6 +62,9 @@ typedef struct sq_store {
     sqlite3_stmt *fixed[SQ__FIXED];
     sq_cached cache[SQ_CACHE_SLOTS];
     uint64_t tick;
+    char **index; /* the indexed key paths (storage.sqlite.index), owned */
+    size_t n_index, index_cap;
+    size_t index_rebuilt; /* documents indexed by the rebuild at open (0: none was needed) */
 } sq_store;
 
 extern const sb_store_plugin sb_store_plugin_sqlite;
@@ -104,7 +112,42 @@ typedef struct sq_where {
     size_t n_binds, cap_binds;
 } sq_where;
 
-sb_err sq_where_build(const sb_query *q, sq_where *w);
+sb_err sq_where_build(const sq_store *s, const char *kind, const sb_query *q, sq_where *w);
+
+/* A string the query engine compares byte-wise only: not a number, time or boolean word. */
+int sq_plain_string(const cJSON *v);
+
+/* sqlite_where.c: appends text / a bound value to w; nonzero when out of memory. */
+int sq_where_emit(sq_where *w, const char *text);
+int sq_where_text(sq_where *w, const char *text);
+
+/* ---- sqlite_index.c: the equality index over storage.sqlite.index paths ---- */
+
+#define SQ_KEY_MAX 256 /* longest bucket key indexed */
+
+/* Creates the index tables and rebuilds them when the indexed paths changed since the last
+ * open (one transaction). */
+sb_err sq_index_open(sq_store *s, const sb_strlist *paths, sb_errmsg *em);
+void sq_index_free_spec(sq_store *s);
+/* Keeps doc's index entries (after its row was written). Outside a transaction it only checks:
+ * *need_txn tells that entries change and the put must be redone inside one. */
+sb_err sq_index_put(sq_store *s, const char *kind, const char *id, const cJSON *doc, bool in_txn,
+                    bool *need_txn, sb_errmsg *em);
+/* Drops the entries of kind/id (inside the caller's transaction). */
+sb_err sq_index_delete(sq_store *s, const char *kind, const char *id, sb_errmsg *em);
+
+typedef enum sq_use {
+    SQ_USE_NONE = 0, /* the filter cannot use the index */
+    SQ_USE_NARROW,   /* the ids under its buckets hold every match (and maybe more) */
+    SQ_USE_EXACT     /* they are exactly the matches (plain strings) */
+} sq_use;
+/* How filter f can use the index; buckets gets its values' bucket keys (*n of them, at most
+ * max). */
+sq_use sq_index_use(const sq_store *s, const sb_filter *f, char buckets[][SQ_KEY_MAX + 8],
+                    size_t max, size_t *n);
+/* Appends to w a SELECT of the ids under f's buckets (f usable, see sq_index_use); nonzero when
+ * out of memory. */
+int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w);
 void sq_where_free(sq_where *w);
 
 /* Binds w's values starting at parameter index first (1-based). */

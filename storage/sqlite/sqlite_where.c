@@ -45,7 +45,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static int emit(sq_where *w, const char *text)
+int sq_where_emit(sq_where *w, const char *text)
 {
     size_t n = strlen(text);
     if (grow((void **)&w->sql, &w->cap, w->len + n + 1, 1))
@@ -55,7 +55,7 @@ static int emit(sq_where *w, const char *text)
     return 0;
 }
 
-static int bind_text(sq_where *w, const char *text)
+int sq_where_text(sq_where *w, const char *text)
 {
     if (grow((void **)&w->binds, &w->cap_binds, w->n_binds + 1, sizeof(sq_bind)))
         return -1;
@@ -106,8 +106,7 @@ fail:
     return NULL;
 }
 
-/* A string the engine can only compare byte-wise: not a number, time or boolean word. */
-static int plain_string(const cJSON *v)
+int sq_plain_string(const cJSON *v)
 {
     if (!cJSON_IsString(v))
         return 0;
@@ -129,7 +128,7 @@ static double tolerance(double v)
 
 static int add_present(sq_where *w, const char *path)
 {
-    return emit(w, " AND json_type(d.doc, ?) IS NOT NULL") || bind_text(w, path);
+    return sq_where_emit(w, " AND json_type(d.doc, ?) IS NOT NULL") || sq_where_text(w, path);
 }
 
 static int add_exists(sq_where *w, const char *path, const cJSON *v)
@@ -138,8 +137,8 @@ static int add_exists(sq_where *w, const char *path, const cJSON *v)
         return add_present(w, path);
     if (!cJSON_IsFalse(v))
         return 0;
-    return emit(w, " AND (json_type(d.doc, ?) IS NULL OR json_type(d.doc, ?) = 'null')") ||
-           bind_text(w, path) || bind_text(w, path);
+    return sq_where_emit(w, " AND (json_type(d.doc, ?) IS NULL OR json_type(d.doc, ?) = 'null')") ||
+           sq_where_text(w, path) || sq_where_text(w, path);
 }
 
 /* eq/in: values is the single value (eq) or the array (in). */
@@ -150,11 +149,11 @@ static int add_in(sq_where *w, const char *path, const cJSON *v, int is_in)
     if (is_in && cJSON_IsArray(v)) {
         cJSON_ArrayForEach(it, v)
         {
-            plain = plain && plain_string(it);
+            plain = plain && sq_plain_string(it);
             n++;
         }
     } else if (!is_in) {
-        plain = plain_string(v);
+        plain = sq_plain_string(v);
         n = 1;
     }
     if (!plain || n == 0)
@@ -167,24 +166,26 @@ static int add_in(sq_where *w, const char *path, const cJSON *v, int is_in)
         cJSON *ref = cJSON_CreateStringReference(it->valuestring);
         char *enc = ref ? cJSON_PrintUnformatted(ref) : NULL;
         cJSON_Delete(ref);
-        int bad = !enc ||
-                  emit(w, i ? " OR sb_contains(d.doc, ?)" : " AND (sb_contains(d.doc, ?)") ||
-                  bind_text(w, enc);
+        int bad =
+            !enc ||
+            sq_where_emit(w, i ? " OR sb_contains(d.doc, ?)" : " AND (sb_contains(d.doc, ?)") ||
+            sq_where_text(w, enc);
         free(enc);
         if (bad)
             return -1;
     }
-    if (emit(w, ")") ||
-        emit(w,
-             " AND EXISTS(SELECT 1 FROM json_each(d.doc, ?) WHERE type = 'text' AND value IN (") ||
-        bind_text(w, path))
+    if (sq_where_emit(w, ")") ||
+        sq_where_emit(
+            w,
+            " AND EXISTS(SELECT 1 FROM json_each(d.doc, ?) WHERE type = 'text' AND value IN (") ||
+        sq_where_text(w, path))
         return -1;
     for (int i = 0; i < n; i++) {
         it = is_in ? cJSON_GetArrayItem(v, i) : v;
-        if (emit(w, i ? ", ?" : "?") || bind_text(w, it->valuestring))
+        if (sq_where_emit(w, i ? ", ?" : "?") || sq_where_text(w, it->valuestring))
             return -1;
     }
-    return emit(w, "))");
+    return sq_where_emit(w, "))");
 }
 
 static int add_range(sq_where *w, const char *path, sb_filter_op op, const cJSON *v)
@@ -212,7 +213,7 @@ static int add_range(sq_where *w, const char *path, sb_filter_op op, const cJSON
              " AND EXISTS(SELECT 1 FROM json_each(d.doc, ?) WHERE type NOT IN ('integer', "
              "'real') OR %s)",
              cond);
-    if (emit(w, sql) || bind_text(w, path) || bind_num(w, x))
+    if (sq_where_emit(w, sql) || sq_where_text(w, path) || bind_num(w, x))
         return -1;
     return op == SB_OP_EQ ? bind_num(w, eps) : 0;
 }
@@ -221,13 +222,40 @@ static int add_regex(sq_where *w, const char *path, const cJSON *v)
 {
     if (!cJSON_IsString(v))
         return add_present(w, path);
-    return emit(w, " AND (json_type(d.doc, ?) NOT IN ('text', 'array') OR EXISTS(SELECT 1 "
-                   "FROM json_each(d.doc, ?) WHERE type <> 'text' OR value REGEXP ?))") ||
-           bind_text(w, path) || bind_text(w, path) || bind_text(w, v->valuestring);
+    return sq_where_emit(w, " AND (json_type(d.doc, ?) NOT IN ('text', 'array') OR EXISTS(SELECT 1 "
+                            "FROM json_each(d.doc, ?) WHERE type <> 'text' OR value REGEXP ?))") ||
+           sq_where_text(w, path) || sq_where_text(w, path) || sq_where_text(w, v->valuestring);
 }
 
-static int add_filter(sq_where *w, const sb_filter *f)
+/* Whether f can narrow through the index (sqlite_index.c). */
+static bool uses_index(const sq_store *s, const sb_filter *f)
 {
+    enum { MAX = 64 };
+    static __thread char buckets[MAX][SQ_KEY_MAX + 8];
+    size_t n;
+    return sq_index_use(s, f, buckets, MAX, &n) != SQ_USE_NONE;
+}
+
+/* " AND d.id IN (<ids of filter 1> INTERSECT <ids of filter 2> ...)" over the filters that use
+ * the index: SQLite then reads only the documents in the intersection (with one IN per filter
+ * it would read every document of the first filter's ids). */
+static int add_index(const sq_store *s, const char *kind, sq_where *w, const sb_query *q)
+{
+    int n = 0;
+    for (size_t i = 0; q && i < q->n_filters; i++) {
+        if (!uses_index(s, &q->filters[i]))
+            continue;
+        if (sq_where_emit(w, n++ ? " INTERSECT " : " AND d.id IN (") ||
+            sq_index_ids_sql(s, kind, &q->filters[i], w))
+            return -1;
+    }
+    return n ? sq_where_emit(w, ")") : 0;
+}
+
+static int add_filter(const sq_store *s, sq_where *w, const sb_filter *f)
+{
+    if (uses_index(s, f)) /* the index ids hold every match: JSON checks would only repeat it */
+        return 0;
     char *path = json_path(f->key);
     if (!path)
         return 0;
@@ -259,13 +287,15 @@ static int add_filter(sq_where *w, const sb_filter *f)
     return rc;
 }
 
-sb_err sq_where_build(const sb_query *q, sq_where *w)
+sb_err sq_where_build(const sq_store *s, const char *kind, const sb_query *q, sq_where *w)
 {
     memset(w, 0, sizeof(*w));
-    if (emit(w, ""))
+    if (sq_where_emit(w, "") || add_index(s, kind, w, q)) {
+        sq_where_free(w);
         return SB_ERR_NOMEM;
+    }
     for (size_t i = 0; q && i < q->n_filters; i++) {
-        if (add_filter(w, &q->filters[i])) {
+        if (add_filter(s, w, &q->filters[i])) {
             sq_where_free(w);
             return SB_ERR_NOMEM;
         }

@@ -21,9 +21,12 @@
 
 static char tmpdir[512];
 
+static sb_strlist index_paths; /* storage.sqlite.index of the stores the tests open */
+
 static sb_store *open_path(const char *path, const char *data_dir)
 {
     sb_config cfg = {0};
+    cfg.storage.sqlite.index = index_paths;
     cfg.data_dir = (char *)data_dir;
     cfg.storage.type = SB_STORE_SQLITE;
     cfg.storage.sqlite.path = (char *)path;
@@ -95,23 +98,28 @@ static cJSON *rand_value(unsigned *seed)
     }
 }
 
+/* The store's answer to q (its page, its count) against the engine run over every document. */
 static void compare_with_engine(sb_store *s, const sb_query *q)
 {
     cJSON *all = NULL, *got = NULL;
     assert_int_equal(sb_store_find(s, "thing", NULL, &all, NULL), SB_OK);
     assert_int_equal(sb_store_find(s, "thing", q, &got, NULL), SB_OK);
     const cJSON *d, *g = cJSON_GetObjectItem(got, "data")->child;
-    size_t n = 0;
+    int64_t n = 0;
     cJSON_ArrayForEach(d, cJSON_GetObjectItem(all, "data"))
     {
         if (!sb_query_match(q, d))
             continue;
+        bool in_page = n >= q->offset && (q->limit <= 0 || n < q->offset + q->limit);
         n++;
+        if (!in_page)
+            continue;
         assert_non_null(g);
         assert_string_equal(sb_json_str(d, "id", ""), sb_json_str(g, "id", ""));
         g = g->next;
     }
     assert_null(g);
+    assert_int_equal((int64_t)sb_json_num(got, "count", -1), n);
     size_t cnt = 0;
     assert_int_equal(sb_store_count(s, "thing", q, &cnt, NULL), SB_OK);
     assert_int_equal(cnt, n);
@@ -119,28 +127,58 @@ static void compare_with_engine(sb_store *s, const sb_query *q)
     cJSON_Delete(got);
 }
 
-static void test_prefilter_agrees_with_engine(void **state)
+static cJSON *rand_thing(unsigned *seed, int i)
 {
+    cJSON *d = cJSON_CreateObject();
+    char id[16];
+    snprintf(id, sizeof(id), "t%03d", i);
+    sb_json_set_str(d, "id", id);
+    if (rand_r(seed) % 5)
+        sb_json_set(d, "v", rand_value(seed));
+    cJSON *labels = cJSON_AddObjectToObject(d, "labels");
+    if (rand_r(seed) % 3)
+        sb_json_set(labels, "room", rand_value(seed));
+    if (rand_r(seed) % 4 == 0)
+        sb_json_set(labels, "floor", rand_value(seed));
+    return d;
+}
+
+/* Random documents, then random updates and deletes (single and batched), then random queries
+ * of one or two filters with random paging: the SQL pre-filter, the index (storage.sqlite.index
+ * "v" and "labels.*" when indexed is set) and the exact index path must give what the engine
+ * gives. */
+static void prefilter_run(bool indexed)
+{
+    static char *paths[] = {"v", "labels.*"};
+    index_paths = (sb_strlist){indexed ? paths : NULL, indexed ? 2 : 0};
     char path[700];
-    snprintf(path, sizeof(path), "%s/prefilter-%d.db", tmpdir, (int)getpid());
+    snprintf(path, sizeof(path), "%s/prefilter-%d-%d.db", tmpdir, (int)getpid(), indexed);
     sb_store *s = open_path(path, NULL);
     unsigned seed = 42;
     for (int i = 0; i < 300; i++) {
-        cJSON *d = cJSON_CreateObject();
-        char id[16];
-        snprintf(id, sizeof(id), "t%03d", i);
-        sb_json_set_str(d, "id", id);
-        if (rand_r(&seed) % 5)
-            sb_json_set(d, "v", rand_value(&seed));
-        cJSON *labels = cJSON_AddObjectToObject(d, "labels");
-        if (rand_r(&seed) % 3)
-            sb_json_set(labels, "room", rand_value(&seed));
+        cJSON *d = rand_thing(&seed, i);
         assert_int_equal(sb_store_put(s, "thing", d, NULL), SB_OK);
         cJSON_Delete(d);
     }
+    for (int i = 0; i < 150; i++) {   /* the index follows changes */
+        int at = rand_r(&seed) % 320; /* some beyond the first 300: new documents */
+        char id[16];
+        snprintf(id, sizeof(id), "t%03d", at);
+        if (rand_r(&seed) % 4 == 0) {
+            const char *ids[] = {id};
+            assert_int_equal(sb_store_delete(s, "thing", ids, 1, NULL, NULL), SB_OK);
+            continue;
+        }
+        cJSON *d = rand_thing(&seed, at);
+        sb_store_op op = {SB_STORE_PUT, "thing", d, NULL};
+        assert_int_equal(rand_r(&seed) % 2 ? sb_store_put(s, "thing", d, NULL)
+                                           : sb_store_batch(s, &op, 1, NULL),
+                         SB_OK);
+        cJSON_Delete(d);
+    }
     static const char *ops[] = {"eq", "ne", "in", "nin", "gt", "lt", "gte", "lte", "regex"};
-    static const char *keys[] = {"v", "labels.room", "labels", "v.0", "missing"};
-    for (int i = 0; i < 600; i++) {
+    static const char *keys[] = {"v", "labels.room", "labels.floor", "labels", "v.0", "missing"};
+    for (int i = 0; i < 800; i++) {
         const char *op = ops[rand_r(&seed) % SB_ARRAY_LEN(ops)];
         cJSON *v = rand_value(&seed);
         if ((!strcmp(op, "in") || !strcmp(op, "nin")) && !cJSON_IsArray(v)) {
@@ -156,9 +194,26 @@ static void test_prefilter_agrees_with_engine(void **state)
             v = cJSON_CreateNumber(rand_r(&seed) % 12);
         }
         sb_query q = {0};
-        if (sb_query_add(&q, keys[rand_r(&seed) % SB_ARRAY_LEN(keys)],
-                         (sb_filter_op)(strcmp(op, "regex") ? rand_r(&seed) % 8 : SB_OP_REGEX), v,
-                         NULL) == SB_OK)
+        /* eq/in twice as often: the operators the index serves */
+        int o = strcmp(op, "regex") ? rand_r(&seed) % 10 : SB_OP_REGEX;
+        sb_filter_op fop = (sb_filter_op)(o == 8 ? SB_OP_EQ : o == 9 ? SB_OP_IN : o);
+        if (fop == SB_OP_IN && !cJSON_IsArray(v)) {
+            cJSON *a = cJSON_CreateArray();
+            cJSON_AddItemToArray(a, v);
+            v = a;
+        }
+        bool ok = sb_query_add(&q, keys[rand_r(&seed) % SB_ARRAY_LEN(keys)], fop, v, NULL) == SB_OK;
+        if (ok && rand_r(&seed) % 3 == 0) { /* a second filter: ids intersected */
+            cJSON *w = cJSON_CreateString(rand_r(&seed) % 2 ? "hall" : "kitchen");
+            ok = sb_query_add(&q, rand_r(&seed) % 2 ? "labels.room" : "v", SB_OP_EQ, w, NULL) ==
+                 SB_OK;
+            cJSON_Delete(w);
+        }
+        if (rand_r(&seed) % 2) {
+            q.limit = 1 + rand_r(&seed) % 20;
+            q.offset = rand_r(&seed) % 30;
+        }
+        if (ok)
             compare_with_engine(s, &q);
         cJSON_Delete(v);
         sb_query_free(&q);
@@ -172,6 +227,55 @@ static void test_prefilter_agrees_with_engine(void **state)
         sb_query_free(&q);
     }
     sb_store_close(s);
+    index_paths = (sb_strlist){0};
+}
+
+static void test_prefilter_agrees_with_engine(void **state)
+{
+    (void)state;
+    prefilter_run(false);
+}
+
+static void test_index_agrees_with_engine(void **state)
+{
+    (void)state;
+    prefilter_run(true);
+}
+
+/* Documents written while nothing was indexed are indexed when a store opens with an index, and
+ * a change of the indexed paths rebuilds it. */
+static void test_index_rebuilt_at_open(void **state)
+{
+    (void)state;
+    static char *room[] = {"labels.*"}, *v[] = {"v"};
+    char path[700];
+    snprintf(path, sizeof(path), "%s/rebuild-%d.db", tmpdir, (int)getpid());
+    unsigned seed = 7;
+    sb_strlist specs[] = {{NULL, 0}, {room, 1}, {NULL, 0}, {v, 1}, {room, 1}};
+    for (size_t round = 0; round < SB_ARRAY_LEN(specs); round++) {
+        index_paths = specs[round];
+        sb_store *s = open_path(path, NULL);
+        for (int i = 0; i < 40; i++) { /* written under this round's index */
+            cJSON *d = rand_thing(&seed, rand_r(&seed) % 60);
+            assert_int_equal(sb_store_put(s, "thing", d, NULL), SB_OK);
+            cJSON_Delete(d);
+        }
+        for (int i = 0; i < 3; i++) { /* read under the next round's (rebuilt) index */
+            index_paths = specs[(round + 1) % SB_ARRAY_LEN(specs)];
+            sb_store_close(s);
+            s = open_path(path, NULL);
+            static const char *words[] = {"hall", "kitchen", "12"};
+            sb_query q = {0};
+            cJSON *w = cJSON_CreateString(words[i]);
+            assert_int_equal(sb_query_add(&q, i == 2 ? "v" : "labels.room", SB_OP_EQ, w, NULL),
+                             SB_OK);
+            compare_with_engine(s, &q);
+            cJSON_Delete(w);
+            sb_query_free(&q);
+        }
+        sb_store_close(s);
+    }
+    index_paths = (sb_strlist){0};
 }
 
 typedef struct thr_arg {
@@ -303,8 +407,12 @@ int main(void)
     snprintf(tmpdir, sizeof(tmpdir), "%s", t ? t : "/tmp");
     mkdir(tmpdir, 0750);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_path), cmocka_unit_test(test_prefilter_agrees_with_engine),
-        cmocka_unit_test(test_threads),      cmocka_unit_test(test_two_processes),
+        cmocka_unit_test(test_default_path),
+        cmocka_unit_test(test_prefilter_agrees_with_engine),
+        cmocka_unit_test(test_index_agrees_with_engine),
+        cmocka_unit_test(test_index_rebuilt_at_open),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_two_processes),
         cmocka_unit_test(test_batch_atomic),
     };
     return cmocka_run_group_tests_name("sqlite_store", tests, NULL, NULL);
