@@ -154,7 +154,7 @@ static size_t rest_cost(const tree_entry *e)
     return pool_entry_size(e->id) + rest_size(e);
 }
 
-/* A record's text, parsed back into its document (the text is freed). False on no memory. */
+/* A record's text, parsed back into its document (the text is dropped). False on no memory. */
 static bool unpack(tree *t, tree_entry *e)
 {
     cJSON *doc = cJSON_ParseWithLength(e->packed, e->packed_len);

@@ -12,6 +12,7 @@
 
 #include "core/json.h"
 #include "services/processor/processor.h"
+#include "services/processor/rest.h"
 
 /* A field record of about 300 bytes of text. */
 static cJSON *field_doc(int i)
@@ -172,6 +173,68 @@ static void test_each_and_remove(void **state)
     tree_destroy(t);
 }
 
+/* The area grows (its texts may move) and compacts; each owner's text stays right. */
+static void test_rest_area_moves_texts(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static tree_entry owners[N];
+    rest_area a = {0};
+    char text[600];
+    memset(owners, 0, sizeof(owners));
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(text, sizeof(text), "{\"n\":%d,\"pad\":\"%*s\"}", i, i % 400, "");
+        assert_true(rest_put(&a, &owners[i], text, (size_t)len));
+        if (i % 3 == 0) /* drop some as they come: compaction runs in between */
+            rest_drop(&a, &owners[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 0) {
+            assert_null(owners[i].packed);
+            continue;
+        }
+        int len = snprintf(text, sizeof(text), "{\"n\":%d,\"pad\":\"%*s\"}", i, i % 400, "");
+        assert_int_equal(owners[i].packed_len, (size_t)len);
+        assert_string_equal(owners[i].packed, text);
+    }
+    for (int i = 0; i < N; i++)
+        if (owners[i].packed && i % 2)
+            rest_drop(&a, &owners[i]);
+    rest_compact(&a);
+    assert_int_equal(a.dead, 0);
+    for (int i = 0; i < N; i++) {
+        if (!owners[i].packed)
+            continue;
+        snprintf(text, sizeof(text), "{\"n\":%d,", i);
+        assert_memory_equal(owners[i].packed, text, strlen(text));
+    }
+    rest_free(&a);
+}
+
+/* Entries come from fixed slots; long ids still work. */
+static void test_entry_pool(void **state)
+{
+    (void)state;
+    entry_pool p = {0};
+    char longid[200];
+    memset(longid, 'x', sizeof(longid) - 1);
+    longid[sizeof(longid) - 1] = '\0';
+    tree_entry *e[1000];
+    for (int i = 0; i < 1000; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "gw.%d", i);
+        e[i] = pool_get(&p, i % 100 == 0 ? longid : id);
+        assert_non_null(e[i]);
+        assert_string_equal(e[i]->id, i % 100 == 0 ? longid : id);
+    }
+    for (int i = 0; i < 1000; i += 2)
+        pool_put(&p, e[i]);
+    tree_entry *again = pool_get(&p, "gw.again");
+    assert_ptr_equal(again, e[998]); /* a slot given back is used again */
+    assert_string_equal(e[1]->id, "gw.1");
+    pool_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +243,8 @@ int main(void)
         cmocka_unit_test(test_count_bound_and_lru),
         cmocka_unit_test(test_dirty_stays_a_document),
         cmocka_unit_test(test_each_and_remove),
+        cmocka_unit_test(test_rest_area_moves_texts),
+        cmocka_unit_test(test_entry_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
