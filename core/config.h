@@ -66,7 +66,8 @@ typedef struct sb_config_store_sqlite {
     char *path; /* empty = <data_dir>/switchboard.db */
     int sync;   /* sb_sync_mode */
     int64_t busy_timeout_ms;
-    sb_strlist index; /* key paths with an equality index ("a.*": every member of a) */
+    sb_strlist index;   /* key paths with an equality index ("a.*": every member of a) */
+    int64_t cache_size; /* bytes of SQLite's page cache per connection */
 } sb_config_store_sqlite;
 
 typedef struct sb_config_store_mongodb {
@@ -123,6 +124,8 @@ typedef struct sb_config_processor {
     int64_t node_down_after_ms; /* inactivity that turns a node down; 0 = never */
     int64_t queue_max;          /* frames received and not yet applied before the bus waits */
     int64_t field_cache;        /* field records kept in memory (the rest stay in the store) */
+    int64_t field_cache_bytes;  /* and the bytes those records may take at rest */
+    int64_t store_cache;        /* storage.sqlite.cache_size for the processor; 0 = that */
 } sb_config_processor;
 
 typedef struct sb_config_task {

@@ -111,6 +111,9 @@ static const sb_option sqlite_table[] = {
     SB_OPT_ROW_LIST(sb_config_store_sqlite, index, "index", "gatewayId,nodeId,sourceId,labels.*",
                     "Key paths with an equality index for eq/in filters ('a.*': every member of "
                     "a); changing it rebuilds the index at the next start."),
+    SB_OPT_ROW_INT(sb_config_store_sqlite, cache_size, "cache_size", "2048000", 65536,
+                   INT64_C(1) << 40,
+                   "Bytes of SQLite's page cache per connection (SQLite's own default)."),
     SB_OPT_END,
 };
 
@@ -216,6 +219,13 @@ static const sb_option processor_table[] = {
     SB_OPT_ROW_INT(sb_config_processor, field_cache, "field_cache", "2000", 16, 100000000,
                    "Field records kept in memory, most recently used first; the others are "
                    "read from the store when a value arrives for them."),
+    SB_OPT_ROW_INT(sb_config_processor, field_cache_bytes, "field_cache_bytes", "1048576", 4096,
+                   INT64_C(1) << 40,
+                   "Bytes the field records kept in memory may take (a record at rest is its "
+                   "JSON text, ~0.5 kB); the least recently used beyond it are dropped."),
+    SB_OPT_ROW_INT(sb_config_processor, store_cache, "store_cache", "262144", 0, INT64_C(1) << 40,
+                   "storage.sqlite.cache_size for the processor's connection; 0 = that value. "
+                   "Its reads are single records by id, which a large cache hardly helps."),
     SB_OPT_END,
 };
 

@@ -231,9 +231,47 @@ static double rss_now(pid_t pid)
     return mb;
 }
 
+/* The node and source records of put_fields' fields, as the processor wrote them when the
+ * fields were created: a store never holds a field without them. */
+static void put_parents(sb_store *s, long n)
+{
+    for (long node = 1; node <= (n + 1999) / 2000; node++) {
+        for (long src = -1; src < 20 && (node - 1) * 2000 + src * 100 < n; src++) {
+            char id[64], num[24];
+            if (src < 0)
+                snprintf(id, sizeof(id), "gwb.%ld", node);
+            else
+                snprintf(id, sizeof(id), "gwb.%ld.%ld", node, src);
+            cJSON *doc = cJSON_CreateObject();
+            sb_json_set_str(doc, "id", id);
+            sb_json_set_str(doc, "gatewayId", "gwb");
+            snprintf(num, sizeof(num), "%ld", node);
+            sb_json_set_str(doc, "nodeId", num);
+            snprintf(num, sizeof(num), "%ld", src);
+            if (src >= 0)
+                sb_json_set_str(doc, "sourceId", num);
+            sb_json_set_bool(doc, "enabled", true);
+            sb_json_set(doc, "labels", cJSON_CreateObject());
+            sb_json_set(doc, "others", cJSON_CreateObject());
+            if (src < 0) {
+                cJSON *state = cJSON_CreateObject();
+                sb_json_set_str(state, "status", "up");
+                sb_json_set(doc, "state", state);
+            }
+            sb_json_set_str(doc, "name", src < 0 ? id + 4 : num);
+            sb_json_set_str(doc, "lastSeen", "2026-11-26T10:00:00.000Z");
+            sb_json_set_str(doc, "modifiedOn", "2026-11-26T10:00:00.000Z");
+            if (sb_store_put(s, src < 0 ? "node" : "source", doc, NULL) != SB_OK)
+                exit(1);
+            cJSON_Delete(doc);
+        }
+    }
+}
+
 /*
  * Puts n fields (in sources of 100 fields, 20 sources per node) with a current and a previous
- * value, the records the processor writes, straight into the store.
+ * value, the records the processor writes, straight into the store, and
+ * their nodes and sources.
  */
 static void put_fields(const char *conf, long n)
 {
@@ -271,6 +309,7 @@ static void put_fields(const char *conf, long n)
         for (size_t j = 0; j < k; j++)
             cJSON_Delete(docs[j]);
     }
+    put_parents(s, n);
     sb_store_close(s);
     sb_config_free(cfg);
 }

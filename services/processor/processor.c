@@ -103,11 +103,15 @@ int sb_processor_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_pro
         p->hooks = *hooks;
     sb_logger_init(&p->log, "%s", "tree");
     sb_errmsg em = {{0}};
-    sb_err rc = sb_store_open(cfg, &p->store, &em);
+    sb_config store_cfg = *cfg; /* read by sb_store_open only */
+    if (cfg->processor.store_cache > 0)
+        store_cfg.storage.sqlite.cache_size = cfg->processor.store_cache;
+    sb_err rc = sb_store_open(&store_cfg, &p->store, &em);
     if (rc == SB_OK && em.text[0])
         sb_warn(&p->log, "%s", em.text);
     if (rc == SB_OK)
-        rc = tree_create(p->store, (size_t)cfg->processor.field_cache, &p->tree);
+        rc = tree_create(p->store, (size_t)cfg->processor.field_cache,
+                         (size_t)cfg->processor.field_cache_bytes, &p->tree);
     if (rc == SB_OK)
         rc = tree_load(p->tree, p->store, &em);
     char inst[128];

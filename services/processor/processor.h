@@ -55,23 +55,28 @@ typedef enum { T_NODE = 0, T_SOURCE, T_FIELD, T__COUNT } tree_kind;
 /* One record of the device tree, owned by the tree. */
 typedef struct tree_entry {
     tree_kind kind;
-    char *id; /* "gw1.12", "gw1.12.1", "gw1.12.1.V_TEMP" */
-    cJSON *doc;
+    char *id;     /* "gw1.12", "gw1.12.1", "gw1.12.1.V_TEMP" */
+    cJSON *doc;   /* NULL at rest: then packed holds the record (tree_get parses it) */
+    char *packed; /* at rest: the record as JSON text */
+    size_t packed_len;
     bool dirty;           /* changed since the last commit */
     bool created;         /* created since the last commit (event "created") */
     bool event_pending;   /* node/source: one coalesced event at commit */
     int64_t traffic_mono; /* nodes: monotonic ms of the last message */
     struct tree_entry *next;
-    struct tree_entry *lru_prev, *lru_next; /* fields: the cache order, most recent first */
+    struct tree_entry *lru_prev, *lru_next;   /* fields: the cache order, most recent first */
+    struct tree_entry *wake_prev, *wake_next; /* while doc is set: the tree's awake list */
 } tree_entry;
 
 typedef struct tree tree;
 
 /*
- * Nodes and sources are all in memory. Fields are a cache of at most field_max records (the
- * most recently used): a field not in it is read from the store s (borrowed) when needed.
+ * Nodes and sources are all in memory. Fields are a cache of at most field_max records and
+ * byte_max bytes of records at rest (the most recently used): a field not in it is read from
+ * the store s (borrowed) when needed. Between tree_get (or tree_add) and the next tree_trim a
+ * record is a document (entry->doc); at rest it is text, parsed again by the next tree_get.
  */
-sb_err tree_create(sb_store *s, size_t field_max, tree **out);
+sb_err tree_create(sb_store *s, size_t field_max, size_t byte_max, tree **out);
 void tree_destroy(tree *t);
 void tree_clear(tree *t);
 /* Loads every node and source document from the store; empties the field cache. */
@@ -87,14 +92,19 @@ void tree_drop_gateway(tree *t, const char *gw);
 /* Replaces gateway gw's nodes and sources with what the store holds; its fields are dropped
  * (read again when needed). */
 sb_err tree_load_gateway(tree *t, sb_store *s, const char *gw, sb_errmsg *em);
-/* Drops the least recently used fields over field_max; call when no entry is dirty. */
+/* Puts the records used since the last trim to rest (their documents become text: a doc taken
+ * before, or a field's entry, is not to be used after) and drops the least recently used
+ * fields over field_max or byte_max; call when no entry is dirty. */
 void tree_trim(tree *t);
+/* The fields in the cache and the bytes of those at rest. */
+void tree_usage(const tree *t, size_t *fields, size_t *bytes);
 /* Removes the entry of kind and id from memory (not from the store); false when absent. Only
  * when no entry is dirty. */
 bool tree_remove(tree *t, tree_kind kind, const char *id);
 /* Adds a new entry owning doc. NULL on no memory (doc freed). */
 tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc);
-/* Calls fn for every entry of kind. */
+/* Calls fn for every entry of kind, as a document (one at rest goes back to rest after fn
+ * unless fn made it dirty); one that cannot be parsed for lack of memory is skipped. */
 void tree_each(tree *t, tree_kind kind, void (*fn)(void *ctx, tree_entry *e), void *ctx);
 const char *tree_kind_name(tree_kind kind);
 

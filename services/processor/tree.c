@@ -1,24 +1,40 @@
 /*
- * tree.c - the device tree in memory: node, source and field documents in one hash keyed by
- * kind and id. Nodes and sources are all there (a few per device). Fields are a cache: a field
- * record as cJSON costs ~3 kB, so 100k fields held 300 MB; now at most field_max of them are
- * kept, the least recently used is dropped after a commit (it is in the store then), and a
- * field not in memory is read back from the store (a single get) when a value arrives for it.
- * The processor is the only writer of field records, so the store holds what memory would.
- * Owned by the worker thread.
+ * tree.c - the device tree in memory: node, source and field records in one hash keyed by
+ * kind and id. Nodes and sources are all there (a few per device); fields are a cache.
+ *
+ * A record is a cJSON document only while it is being used: from tree_get (or tree_add) to
+ * the next tree_trim, which the worker calls after each commit. At rest it is its JSON text
+ * (~0.4 kB for a field, against ~3 kB in ~40 small heap blocks as cJSON), and both the text and
+ * the entry live in memory of their own (rest.h), not in the heap: records that live on after
+ * a burst were allocated among the burst's frames and events, and their blocks kept most pages
+ * of the heap resident, where malloc_trim cannot give a page back that holds one live block.
+ * Awake records (documents) are on a list, so a trim touches only those.
+ *
+ * The field cache is bounded by count (field_max) and by the bytes of its fields at rest
+ * (byte_max); after a trim the least recently used fields beyond either bound are dropped
+ * (they are in the store then), and a field not in memory is read back from the store (a
+ * single get) when a value arrives for it. The processor is the only writer of field records,
+ * so the store holds what memory would. Owned by the worker thread.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
 #include "processor.h"
+#include "rest.h"
 
 struct tree {
     tree_entry **buckets;
     size_t n_buckets, n;
     sb_store *store; /* borrowed: where fields not in memory are read from */
     size_t field_max, n_fields;
+    size_t byte_max, bytes;          /* bytes: what the fields at rest cost (rest_cost) */
     tree_entry *lru_head, *lru_tail; /* fields, most recently used first */
+    tree_entry *awake;               /* the records that are documents now */
+    entry_pool pool;                 /* the entries */
+    rest_area area;                  /* the texts of the records at rest */
+    char *scratch;                   /* where a record is printed before it goes to rest */
+    size_t scratch_cap;
 };
 
 static const char *const kind_names[T__COUNT] = {"node", "source", "field"};
@@ -36,12 +52,13 @@ static size_t hash(tree_kind kind, const char *id)
     return (size_t)h;
 }
 
-sb_err tree_create(sb_store *s, size_t field_max, tree **out)
+sb_err tree_create(sb_store *s, size_t field_max, size_t byte_max, tree **out)
 {
     tree *t = calloc(1, sizeof(*t));
     if (t) {
         t->store = s;
         t->field_max = field_max ? field_max : 1;
+        t->byte_max = byte_max;
         t->n_buckets = 1024;
         t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
     }
@@ -58,14 +75,14 @@ void tree_clear(tree *t)
     for (size_t i = 0; i < t->n_buckets; i++) {
         for (tree_entry *e = t->buckets[i], *next; e; e = next) {
             next = e->next;
-            free(e->id);
             cJSON_Delete(e->doc);
-            free(e);
+            pool_put(&t->pool, e);
         }
         t->buckets[i] = NULL;
     }
-    t->n = t->n_fields = 0;
-    t->lru_head = t->lru_tail = NULL;
+    rest_free(&t->area);
+    t->n = t->n_fields = t->bytes = 0;
+    t->lru_head = t->lru_tail = t->awake = NULL;
 }
 
 void tree_destroy(tree *t)
@@ -73,7 +90,9 @@ void tree_destroy(tree *t)
     if (!t)
         return;
     tree_clear(t);
+    pool_free(&t->pool);
     free(t->buckets);
+    free(t->scratch);
     free(t);
 }
 
@@ -109,6 +128,69 @@ static tree_entry *lookup(tree *t, tree_kind kind, const char *id)
     return NULL;
 }
 
+static void wake_link(tree *t, tree_entry *e)
+{
+    e->wake_prev = NULL;
+    e->wake_next = t->awake;
+    if (t->awake)
+        t->awake->wake_prev = e;
+    t->awake = e;
+}
+
+static void wake_unlink(tree *t, tree_entry *e)
+{
+    if (e->wake_prev)
+        e->wake_prev->wake_next = e->wake_next;
+    else if (t->awake == e)
+        t->awake = e->wake_next;
+    if (e->wake_next)
+        e->wake_next->wake_prev = e->wake_prev;
+    e->wake_prev = e->wake_next = NULL;
+}
+
+/* What a record at rest takes: its entry and its text. */
+static size_t rest_cost(const tree_entry *e)
+{
+    return pool_entry_size(e->id) + rest_size(e);
+}
+
+/* A record's text, parsed back into its document (the text is dropped). False on no memory. */
+static bool unpack(tree *t, tree_entry *e)
+{
+    cJSON *doc = cJSON_ParseWithLength(e->packed, e->packed_len);
+    if (!doc)
+        return false;
+    if (e->kind == T_FIELD)
+        t->bytes -= rest_cost(e);
+    rest_drop(&t->area, e);
+    wake_link(t, e);
+    e->doc = doc;
+    return true;
+}
+
+/* A record at rest: its document printed into one block of text, the document freed. Left as
+ * it is when memory is short (it is still correct, only bigger). */
+static void pack(tree *t, tree_entry *e)
+{
+    if (t->scratch_cap == 0 && !(t->scratch = malloc(t->scratch_cap = 1024)))
+        t->scratch_cap = 0;
+    while (t->scratch_cap &&
+           !cJSON_PrintPreallocated(e->doc, t->scratch, (int)t->scratch_cap, false)) {
+        char *bigger = t->scratch_cap < (1u << 30) ? realloc(t->scratch, t->scratch_cap * 2) : NULL;
+        if (!bigger)
+            return;
+        t->scratch = bigger;
+        t->scratch_cap *= 2;
+    }
+    if (!rest_put(&t->area, e, t->scratch, strlen(t->scratch)))
+        return;
+    cJSON_Delete(e->doc);
+    e->doc = NULL;
+    wake_unlink(t, e);
+    if (e->kind == T_FIELD)
+        t->bytes += rest_cost(e);
+}
+
 tree_entry *tree_get(tree *t, tree_kind kind, const char *id, sb_err *rc)
 {
     if (rc)
@@ -117,6 +199,11 @@ tree_entry *tree_get(tree *t, tree_kind kind, const char *id, sb_err *rc)
     if (e && kind == T_FIELD && t->lru_head != e) {
         lru_unlink(t, e);
         lru_front(t, e);
+    }
+    if (e && !e->doc && !unpack(t, e)) {
+        if (rc)
+            *rc = SB_ERR_NOMEM;
+        return NULL;
     }
     if (e || kind != T_FIELD || !t->store)
         return e;
@@ -139,16 +226,27 @@ static void unlink_entry(tree *t, tree_entry *e)
     t->n--;
 }
 
-static void entry_free(tree *t, tree_entry *e)
+/* Frees e, already out of its bucket, and takes it out of the field cache's accounts. */
+static void entry_release(tree *t, tree_entry *e)
 {
     if (e->kind == T_FIELD) {
         lru_unlink(t, e);
         t->n_fields--;
+        if (e->packed)
+            t->bytes -= rest_cost(e);
     }
-    unlink_entry(t, e);
-    free(e->id);
+    if (e->packed)
+        rest_drop(&t->area, e);
+    if (e->doc)
+        wake_unlink(t, e);
     cJSON_Delete(e->doc);
-    free(e);
+    pool_put(&t->pool, e);
+}
+
+static void entry_free(tree *t, tree_entry *e)
+{
+    unlink_entry(t, e);
+    entry_release(t, e);
 }
 
 bool tree_remove(tree *t, tree_kind kind, const char *id)
@@ -161,8 +259,20 @@ bool tree_remove(tree *t, tree_kind kind, const char *id)
 
 void tree_trim(tree *t)
 {
-    while (t->n_fields > t->field_max && t->lru_tail && !t->lru_tail->dirty)
+    for (tree_entry *e = t->awake, *next; e; e = next) {
+        next = e->wake_next;
+        if (!e->dirty)
+            pack(t, e);
+    }
+    while ((t->n_fields > t->field_max || t->bytes > t->byte_max) && t->lru_tail &&
+           !t->lru_tail->dirty)
         entry_free(t, t->lru_tail);
+}
+
+void tree_usage(const tree *t, size_t *fields, size_t *bytes)
+{
+    *fields = t->n_fields;
+    *bytes = t->bytes;
 }
 
 /* Doubles the buckets when the load passes 1. */
@@ -187,9 +297,8 @@ static void grow(tree *t)
 
 tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc)
 {
-    tree_entry *e = calloc(1, sizeof(*e));
-    if (!e || !(e->id = strdup(id))) {
-        free(e);
+    tree_entry *e = pool_get(&t->pool, id);
+    if (!e) {
         cJSON_Delete(doc);
         return NULL;
     }
@@ -197,6 +306,7 @@ tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc)
         grow(t);
     e->kind = kind;
     e->doc = doc;
+    wake_link(t, e);
     size_t k = hash(kind, id) % t->n_buckets;
     e->next = t->buckets[k];
     t->buckets[k] = e;
@@ -210,10 +320,18 @@ tree_entry *tree_add(tree *t, tree_kind kind, const char *id, cJSON *doc)
 
 void tree_each(tree *t, tree_kind kind, void (*fn)(void *ctx, tree_entry *e), void *ctx)
 {
-    for (size_t i = 0; i < t->n_buckets; i++)
-        for (tree_entry *e = t->buckets[i]; e; e = e->next)
-            if (e->kind == kind)
-                fn(ctx, e);
+    for (size_t i = 0; i < t->n_buckets; i++) {
+        for (tree_entry *e = t->buckets[i]; e; e = e->next) {
+            if (e->kind != kind)
+                continue;
+            bool was_resting = !e->doc;
+            if (was_resting && !unpack(t, e))
+                continue; /* no memory: skipped, as if it were not there */
+            fn(ctx, e);
+            if (was_resting && !e->dirty)
+                pack(t, e); /* only looked at: back to rest */
+        }
+    }
 }
 
 sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em)
@@ -239,6 +357,7 @@ sb_err tree_load(tree *t, sb_store *s, sb_errmsg *em)
         if (rc != SB_OK)
             return sb_fail(em, rc, "out of memory loading the device tree");
     }
+    tree_trim(t); /* to rest */
     return SB_OK;
 }
 
@@ -253,13 +372,7 @@ void tree_drop_gateway(tree *t, const char *gw)
             }
             *pp = e->next;
             t->n--;
-            if (e->kind == T_FIELD) {
-                lru_unlink(t, e);
-                t->n_fields--;
-            }
-            free(e->id);
-            cJSON_Delete(e->doc);
-            free(e);
+            entry_release(t, e);
         }
     }
 }
@@ -286,5 +399,6 @@ sb_err tree_load_gateway(tree *t, sb_store *s, const char *gw, sb_errmsg *em)
         cJSON_Delete(res);
     }
     sb_query_free(&q);
+    tree_trim(t); /* to rest; nothing is dirty when a gateway is loaded */
     return rc;
 }

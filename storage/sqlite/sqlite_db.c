@@ -126,6 +126,11 @@ static sb_err configure(sq_store *s, const sb_config *cfg, sb_errmsg *em)
     if (cfg->storage.sqlite.sync == SB_SYNC_BATCH &&
         (rc = exec_retry(s, "PRAGMA wal_autocheckpoint=10000")) != SQLITE_OK)
         return sq_db_fail(s, rc, em, "wal_autocheckpoint");
+    char cache[64]; /* a negative cache_size is in KiB */
+    snprintf(cache, sizeof(cache), "PRAGMA cache_size=%lld",
+             -(long long)((cfg->storage.sqlite.cache_size + 1023) / 1024));
+    if (cfg->storage.sqlite.cache_size > 0 && (rc = exec_retry(s, cache)) != SQLITE_OK)
+        return sq_db_fail(s, rc, em, "cache_size"); /* 0 (a config not from the table): SQLite's */
     if ((rc = exec_retry(s, schema_sql)) != SQLITE_OK)
         return sq_db_fail(s, rc, em, "create schema");
     if ((rc = sq_regexp_register(s->db)) != SQLITE_OK)
