@@ -215,8 +215,13 @@ await check('toggling a switch reaches the simulated relay; the switch shows the
   await page.click(relay(1));
   await until('devsim to receive POWER1 ON', async () => received().includes('cmnd/plug1/POWER1 ON'));
   await until('the switch to show on', async () => (await page.getAttribute(relay(1), 'aria-checked')) === 'true', 10000);
-  const res = await rest('GET', `/field/${GW}.plug1.POWER1.power`, undefined, token);
-  assert(res.current.value === true, `the stored value is ${JSON.stringify(res.current)}`);
+  // The processor publishes a value's event just before its commit (events at least once,
+  // docs/processor.md): the store has it a few milliseconds after the switch shows it.
+  let stored;
+  await until('the store to hold the confirmed value', async () => {
+    stored = (await rest('GET', `/field/${GW}.plug1.POWER1.power`, undefined, token)).current;
+    return stored?.value === true;
+  }, 5000).catch(() => assert(false, `the stored value is ${JSON.stringify(stored)}`));
 });
 
 await check('while the device does not answer, the switch stays as it was (pending)', async () => {
