@@ -45,6 +45,7 @@ typedef struct session {
     struct lws *wsi;
     api_job *job;       /* the request being handled by a worker; NULL = none */
     bool answer_ready;  /* a worker's answer is in rs: send it when writable */
+    bool paused;        /* rx flow stopped while a worker has the request */
     ws_client *ws;      /* after an upgrade to /api/ws */
 } session;
 
@@ -187,8 +188,13 @@ static int dispatch(struct lws *wsi, api *a, session *s)
     s->rq.body = NULL;
     s->rs.body = NULL;
     s->job = j;
-    if (api_pool_submit(a->pool, j))
+    if (api_pool_submit(a->pool, j)) {
+        /* lws offers a pipelined next request's bytes (BODY_COMPLETION again and again) until
+         * the transaction completes: read nothing more until then. */
+        s->paused = true;
+        lws_rx_flow_control(wsi, 0);
         return 0;
+    }
     s->job = NULL;
     s->rq.params = j->rq.params;
     s->rq.body = j->rq.body;
@@ -218,6 +224,10 @@ static void take_answers(api *a)
             memset(&j->rq, 0, sizeof(j->rq));
             memset(&j->rs, 0, sizeof(j->rs));
             s->answer_ready = true;
+            if (s->paused) {
+                s->paused = false;
+                lws_rx_flow_control(s->wsi, 1);
+            }
             lws_callback_on_writable(s->wsi);
         }
         api_job_free(j);
@@ -290,9 +300,15 @@ static int on_request(struct lws *wsi, api *a, session *s)
     return dispatch(wsi, a, s);
 }
 
+/* Whether the session's request is with a worker or its answer is being sent. */
+static bool busy(const session *s)
+{
+    return s->active || s->job || s->answer_ready;
+}
+
 static int on_body(api *a, session *s, const void *in, size_t len)
 {
-    if (s->too_large || s->active || s->job)
+    if (s->too_large || busy(s))
         return 0;
     (void)a;
     if (s->rq.body_len + len > (size_t)s->limit) {
@@ -315,7 +331,7 @@ static int on_body(api *a, session *s, const void *in, size_t len)
 
 static int on_body_done(struct lws *wsi, api *a, session *s)
 {
-    if (s->active || s->job)
+    if (busy(s))
         return 0;
     if (!s->too_large)
         return dispatch(wsi, a, s);
