@@ -8,6 +8,7 @@
  * - clients that hang up while their request is in the pool do not crash the service (built
  *   with ASan, ./setup.sh sanitize, a session touched after its connection closed would show);
  * - 8 threads x 200 mixed GET/POST requests on their own connections are all answered right;
+ * - backups asked for at once are made one at a time (409 for the others), each its own file;
  * - the service stops while a request is in a worker (and leaks nothing under ASan).
  */
 #include <setjmp.h>
@@ -349,6 +350,43 @@ static void test_many_concurrent(void **state)
     apic_free(&r);
 }
 
+/* ---- backups one at a time ---------------------------------------------------------------- */
+
+#define BACKUPS 6
+
+static void *backup_main(void *arg)
+{
+    long *status = arg;
+    CURL *h = curl_easy_init();
+    *status = request(h, "POST", "/api/backup/run", "", NULL);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* Backups asked for at once: each is made (201) or refused while another runs (409), and every
+ * one made has its own file (two at once within a second would pick the same name). */
+static void test_backups_one_at_a_time(void **state)
+{
+    (void)state;
+    pthread_t th[BACKUPS];
+    long status[BACKUPS];
+    for (int i = 0; i < BACKUPS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, backup_main, &status[i]), 0);
+    int made = 0;
+    for (int i = 0; i < BACKUPS; i++) {
+        pthread_join(th[i], NULL);
+        if (status[i] != 201 && status[i] != 409)
+            fail_msg("backup %d: %ld", i, status[i]);
+        made += status[i] == 201;
+    }
+    print_message("%d of %d backups made, the others refused with 409\n", made, BACKUPS);
+    assert_true(made >= 1);
+    api_res r = apic_get("/api/backup", apit_env()->admin_token);
+    assert_int_equal(r.status, 200);
+    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "count")), made);
+    apic_free(&r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -359,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_pipelined_in_order),
         cmocka_unit_test(test_disconnect_while_in_pool),
         cmocka_unit_test(test_many_concurrent),
+        cmocka_unit_test(test_backups_one_at_a_time),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     /* Stopping with a request in a worker: it finishes (bounded by api.processor_timeout), its
