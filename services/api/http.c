@@ -14,7 +14,8 @@
  * (lws_cancel_service); LWS_CALLBACK_EVENT_WAIT_CANCELLED takes the finished jobs, moves each
  * answer back into its session and asks for a writable callback, which sends the headers and
  * then the body as before. A connection that closes while its job runs orphans the job (owner
- * NULL): nothing touches the session again, and the job is freed when it comes back. Cheap
+ * NULL): nothing touches the session again, and the job is freed when it comes back. While a
+ * worker has the request the connection reads nothing (rx flow off) and has no lws timeout. Cheap
  * answers stay on this thread: OPTIONS, the dashboard's static files, 411/413 refusals,
  * GET /api/status (api_route_quick), and everything when api.workers is 0. One request per
  * connection is in flight: lws parses a pipelined next request only after
@@ -193,6 +194,8 @@ static int dispatch(struct lws *wsi, api *a, session *s)
          * the transaction completes: read nothing more until then. */
         s->paused = true;
         lws_rx_flow_control(wsi, 0);
+        /* lws would end the connection after its idle timeout (5 s) while the worker runs. */
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
         return 0;
     }
     s->job = NULL;

@@ -9,6 +9,8 @@
  *   with ASan, ./setup.sh sanitize, a session touched after its connection closed would show);
  * - 8 threads x 200 mixed GET/POST requests on their own connections are all answered right;
  * - backups asked for at once are made one at a time (409 for the others), each its own file;
+ * - a request longer than lws's idle timeout (a metric query against a store that never
+ *   answers) keeps its connection and gets its answer;
  * - the service stops while a request is in a worker (and leaks nothing under ASan).
  */
 #include <setjmp.h>
@@ -209,8 +211,9 @@ static const char *slow_post_text(void)
     return t;
 }
 
-/* Everything the server sends within ms of quiet (NUL-terminated, caller frees). */
-static char *raw_read(int fd, int quiet_ms, size_t want_responses)
+/* What the server sends until want_responses status lines and the text until have arrived, or
+ * quiet_ms pass without data, or it closes (NUL-terminated, caller frees). */
+static char *raw_read(int fd, int quiet_ms, size_t want_responses, const char *until)
 {
     size_t cap = 65536, n = 0;
     char *out = calloc(1, cap);
@@ -224,7 +227,7 @@ static char *raw_read(int fd, int quiet_ms, size_t want_responses)
         size_t seen = 0;
         for (const char *q = out; (q = strstr(q, "HTTP/1.1 ")); q++)
             seen++;
-        if (seen >= want_responses && strstr(out, "\"busConnected\""))
+        if (seen >= want_responses && strstr(out, until))
             break;
     }
     return out;
@@ -241,7 +244,7 @@ static void test_pipelined_in_order(void **state)
              slow_post_text());
     int64_t t0 = sb_time_mono_ms();
     raw_send(fd, both);
-    char *got = raw_read(fd, 3000, 2);
+    char *got = raw_read(fd, 3000, 2, "\"busConnected\"");
     int64_t took = sb_time_mono_ms() - t0;
     const char *first = strstr(got, "HTTP/1.1 503");
     const char *second = strstr(got, "HTTP/1.1 200");
@@ -350,6 +353,51 @@ static void test_many_concurrent(void **state)
     apic_free(&r);
 }
 
+/* ---- a request longer than lws's idle timeout --------------------------------------------- */
+
+static int black_hole = -1; /* "InfluxDB": takes connections, never answers */
+
+static void black_hole_open(void)
+{
+    black_hole = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    if (black_hole < 0 || bind(black_hole, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(black_hole, 16) != 0 || getsockname(black_hole, (struct sockaddr *)&sa, &len)) {
+        fprintf(stderr, "api_pool_test: no listening socket\n");
+        exit(1);
+    }
+    static char yaml[256];
+    snprintf(yaml, sizeof(yaml), "metrics:\n  url: http://127.0.0.1:%d\n  timeout: 7s\n",
+             ntohs(sa.sin_port));
+    apit_extra_yaml(yaml);
+}
+
+/* A metric query waits 7 s for a store that never answers: the connection stays open (lws
+ * closes idle connections after 5 s) and the answer arrives; meanwhile others are served. */
+static void test_longer_than_idle_timeout(void **state)
+{
+    (void)state;
+    int fd = raw_connect();
+    char req[4096];
+    snprintf(req, sizeof(req),
+             "GET /api/metric?quickId=field:gw1.1.1.temp&start=-1h HTTP/1.1\r\nHost: x\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             apit_env()->admin_token);
+    int64_t t0 = sb_time_mono_ms();
+    raw_send(fd, req);
+    sb_time_sleep_ms(200);
+    assert_true(timed_get("/api/status", 200) < 200);
+    char *got = raw_read(fd, 10000, 1, "Timeout was reached");
+    int64_t took = sb_time_mono_ms() - t0;
+    if (!strstr(got, "HTTP/1.1 502") || !strstr(got, "Timeout was reached"))
+        fail_msg("after %lld ms: %s", (long long)took, got);
+    assert_true(took >= 6900);
+    free(got);
+    close(fd);
+}
+
 /* ---- backups one at a time ---------------------------------------------------------------- */
 
 #define BACKUPS 6
@@ -390,6 +438,7 @@ static void test_backups_one_at_a_time(void **state)
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    black_hole_open();
     apit_start();
     apit_processor_stop();
     const struct CMUnitTest tests[] = {
@@ -398,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_while_in_pool),
         cmocka_unit_test(test_many_concurrent),
         cmocka_unit_test(test_backups_one_at_a_time),
+        cmocka_unit_test(test_longer_than_idle_timeout),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     /* Stopping with a request in a worker: it finishes (bounded by api.processor_timeout), its
@@ -414,5 +464,6 @@ int main(void)
         rc = 1;
     }
     curl_global_cleanup();
+    close(black_hole);
     return rc;
 }
