@@ -190,8 +190,8 @@ static int dispatch(struct lws *wsi, api *a, session *s)
     s->rs.body = NULL;
     s->job = j;
     if (api_pool_submit(a->pool, j)) {
-        /* lws offers a pipelined next request's bytes (BODY_COMPLETION again and again) until
-         * the transaction completes: read nothing more until then. */
+        /* Bytes of a pipelined next request make lws call BODY_COMPLETION again and again:
+         * read nothing more until the answer is back (take_answers). */
         s->paused = true;
         lws_rx_flow_control(wsi, 0);
         /* lws would end the connection after its idle timeout (5 s) while the worker runs. */
