@@ -154,6 +154,8 @@ typedef struct sb_config_api {
     int64_t gzip_min; /* responses from this size are gzipped when accepted; 0 = never */
     /* device-tree edits: how long to wait for the processor's reply */
     int64_t processor_timeout_ms;
+    /* the request worker pool (services/api/http.c) */
+    int64_t workers; /* threads running handlers; 0 = all on the service thread */
 } sb_config_api;
 
 /* The handler service (switchboard-handler). */

@@ -285,6 +285,11 @@ static const sb_option api_table[] = {
                         MIN(1),
                         "How long an edit or delete of a node, source or field waits for the "
                         "processor's reply before answering 503."),
+    /* the request worker pool (docs/api.md) */
+    SB_OPT_ROW_INT(sb_config_api, workers, "workers", "4", 0, 256,
+                   "Threads that run API requests, so a slow one (a device-tree edit waiting "
+                   "for the processor, a metric query, a backup) does not hold up the others; "
+                   "0 = every request on the service thread."),
     SB_OPT_END,
 };
 

@@ -10,10 +10,10 @@
  *      (publish -> a client has parsed it) p50/p99/max and the number delivered.
  *
  * Usage: bench_api [-f FIELDS] [-d WRK_SECONDS] [-c WRK_CONNECTIONS] [-l LIST_CONNECTIONS]
- *                  [-w WS_CLIENTS] [-e EVENTS] [-r RATE]
- * The service answers one request at a time, so a list's latency under wrk is its service time
- * times the connections waiting: lists are measured with LIST_CONNECTIONS (default 1, one
- * dashboard), the static file and /api/status with WRK_CONNECTIONS (default 50).
+ *                  [-w WS_CLIENTS] [-e EVENTS] [-r RATE] [-W API_WORKERS]
+ * A list's latency under wrk is its service time times the connections waiting for a worker
+ * (api.workers, -W; default the config's): lists are measured with LIST_CONNECTIONS (default 1,
+ * one dashboard), the static file and /api/status with WRK_CONNECTIONS (default 50).
  * wrk (Debian package wrk) must be on PATH. SB_BENCH_KEEP=1 keeps the temp dir.
  */
 #include <cjson/cJSON.h>
@@ -346,8 +346,8 @@ static sb_bus *client(const char *name)
 int main(int argc, char **argv)
 {
     long fields = 100000, events = 1000, rate = 200;
-    int secs = 10, conns = 50, lconns = 1, clients = 200, opt;
-    while ((opt = getopt(argc, argv, "f:d:c:l:w:e:r:")) != -1) {
+    int secs = 10, conns = 50, lconns = 1, clients = 200, workers = -1, opt;
+    while ((opt = getopt(argc, argv, "f:d:c:l:w:e:r:W:")) != -1) {
         if (opt == 'f')
             fields = atol(optarg);
         else if (opt == 'd')
@@ -362,15 +362,20 @@ int main(int argc, char **argv)
             events = atol(optarg);
         else if (opt == 'r')
             rate = atol(optarg);
+        else if (opt == 'W')
+            workers = atoi(optarg);
         else {
             fprintf(stderr, "usage: bench_api [-f FIELDS] [-d WRK_SECONDS] [-c WRK_CONNECTIONS] "
-                            "[-l LIST_CONNECTIONS] [-w WS_CLIENTS] [-e EVENTS] [-r RATE]\n");
+                            "[-l LIST_CONNECTIONS] [-w WS_CLIENTS] [-e EVENTS] [-r RATE] "
+                            "[-W API_WORKERS]\n");
             return 2;
         }
     }
     if (fields < 1 || secs < 1 || conns < 1 || lconns < 1 || clients < 1 || events < 1 || rate < 1)
         return 2;
-    char dir[] = "/tmp/bench_api-XXXXXX", yaml[2048], web[400], path[500];
+    char dir[] = "/tmp/bench_api-XXXXXX", yaml[2048], web[400], path[500], wk[64] = "";
+    if (workers >= 0)
+        snprintf(wk, sizeof(wk), "  workers: %d\n", workers);
     static sb_broker broker;
     sb_errmsg em = {{0}};
     if (!mkdtemp(dir) ||
@@ -392,8 +397,8 @@ int main(int argc, char **argv)
              "bus:\n  managed: false\n  url: %s\n  topic_prefix: bench\n"
              "storage:\n  type: sqlite\n  sqlite:\n    path: %s/store.db\n    sync: batch\n"
              "metrics:\n  type: none\n  managed: false\n"
-             "api:\n  port: 0\n  web_root: %s\n",
-             dir, broker.url, dir, web);
+             "api:\n  port: 0\n  web_root: %s\n%s",
+             dir, broker.url, dir, web, wk);
     if (sb_config_load_string(yaml, strlen(yaml), "bench", &cfg, &em) != SB_OK) {
         fprintf(stderr, "bench_api: %s\n", em.text);
         return 1;
@@ -428,8 +433,8 @@ int main(int argc, char **argv)
     snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", tok);
     cJSON_Delete(j);
     printf("bench_api: API on port %d (in-process, sqlite store, sync batch), broker %s; "
-           "wrk -c%d (lists -c%d) -d%ds\n",
-           (int)port, broker.url, conns, lconns, secs);
+           "wrk -c%d (lists -c%d) -d%ds, api.workers %lld\n",
+           (int)port, broker.url, conns, lconns, secs, (long long)cfg->api.workers);
 
     wrk("baseline: static file from api.web_root", "/hello.txt", false, secs, conns);
     wrk("/api/status", "/api/status", false, secs, conns);

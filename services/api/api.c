@@ -14,9 +14,8 @@ static void stats_fn(void *ctx, cJSON *stats)
     cJSON *o = cJSON_AddObjectToObject(stats, "api");
     if (!o)
         return;
-    /* Read without a lock from the status thread: counters may lag by a request. */
-    cJSON_AddNumberToObject(o, "requests", (double)a->requests);
-    cJSON_AddNumberToObject(o, "errors", (double)a->errors);
+    cJSON_AddNumberToObject(o, "requests", (double)atomic_load(&a->requests));
+    cJSON_AddNumberToObject(o, "errors", (double)atomic_load(&a->errors));
     cJSON *h = sb_histo_json(&a->request_ms);
     if (h)
         cJSON_AddItemToObject(o, "requestLatency", h);
@@ -44,6 +43,8 @@ static void api_free(api *a)
     sb_store_close(a->store);
     sb_metrics_close(a->metrics, 0);
     ws_hub_free(a->hub);
+    pthread_mutex_destroy(&a->backup_mu);
+    pthread_mutex_destroy(&a->firmware_mu);
     free(a);
 }
 
@@ -53,10 +54,14 @@ int sb_api_run_with(const sb_config *cfg, sb_stop_flag *stop, const sb_api_hooks
     if (!a)
         return 1;
     a->cfg = cfg;
+    pthread_mutex_init(&a->backup_mu, NULL);
+    pthread_mutex_init(&a->firmware_mu, NULL);
     sb_logger_init(&a->log, "%s", "http");
     sb_errmsg em = {{0}};
     a->hub = ws_hub_new();
     if (!a->hub) {
+        pthread_mutex_destroy(&a->backup_mu);
+        pthread_mutex_destroy(&a->firmware_mu);
         free(a);
         return 1;
     }

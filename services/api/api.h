@@ -5,13 +5,27 @@
  *
  * Internal to services/api, except sb_api_run_with(), api_params_query() (the fuzz target's
  * entry) and api_route_count()/api_route_at() (checked against openapi.json), which tests use.
- * Requests are handled one at a time on the lws service thread, so the handlers share the api
- * context without locks.
+ *
+ * Concurrency contract. One lws service thread does all network I/O and owns every connection
+ * (wsi, session, websocket client). Handlers (api_dispatch and everything it calls) run on the
+ * api.workers pool threads (pool.c), several at once, plus the few quick routes the service
+ * thread answers itself (api_route_quick). So a handler:
+ * - touches only its own api_req/api_resp and what is safe from several threads: the store
+ *   (store.h: every call thread-safe), the bus (bus.h: thread-safe, sb_bus_request included),
+ *   the metric store (metrics.h), sb_histo, the config (read-only), a->secret and a->seal
+ *   (read-only after start), the counters below (atomic), the throttle tables and the status
+ *   book (each behind its own mutex);
+ * - never touches a wsi, a session or the websocket hub's clients (service thread only);
+ * - serializes what must not run twice at once itself: backups and restores (backup_mu, a
+ *   second one gets 409), firmware uploads (firmware_mu).
+ * Two writes of the same entity at once: the last one stored wins, as with two clients.
  */
 #ifndef SB_API_H
 #define SB_API_H
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,9 +139,12 @@ typedef struct api {
     struct sb_metrics *metrics;     /* the metric store, NULL when none (metric.c) */
     struct api_status_book *status; /* the services' retained status documents (system.c) */
     struct api_throttle *throttle;  /* per-client request and login counts (throttle.c) */
+    struct api_pool *pool;          /* the request workers, NULL = none (http.c, pool.c) */
+    pthread_mutex_t backup_mu;      /* one backup or restore at a time (backups.c) */
+    pthread_mutex_t firmware_mu;    /* one firmware upload at a time (firmware.c) */
     int64_t started_ms;
     /* counters for the status */
-    uint64_t requests, errors;
+    atomic_uint_fast64_t requests, errors;
     sb_histo request_ms; /* time to answer a request (handler only, not the network) */
 } api;
 
@@ -135,8 +152,37 @@ typedef struct api_status_book api_status_book;
 
 typedef void (*api_handler)(api *a, api_req *rq, api_resp *rs);
 
-/* Routes rq (method + path) to its handler after authentication; fills rs. */
+/* Routes rq (method + path) to its handler after authentication; fills rs. Any thread. */
 void api_dispatch(api *a, api_req *rq, api_resp *rs);
+/* Whether rq's route answers at once without waiting on anything (GET /api/status): the
+ * service thread runs it itself instead of queueing it for a worker. */
+bool api_route_quick(const api_req *rq);
+
+/*
+ * The request workers (pool.c). A job is one request and its response; owner is the service
+ * thread's (http.c's session; NULL once the connection closed), never read by the pool.
+ * api_pool_start(): n threads, wake(ctx) called by a worker after each finished job (NULL when
+ * no thread started). api_pool_submit(): queues j (taken) for a worker; false (j not taken)
+ * once stopping. api_pool_take_done(): the finished jobs as a list (next), or NULL.
+ * api_pool_stop(): workers finish the job they run, then end; unstarted jobs stay queued.
+ * api_pool_free(): stops and frees every job still held.
+ */
+typedef struct api_job {
+    struct api_job *next;
+    void *owner;
+    api_req rq;
+    api_resp rs;
+    char accept_encoding[256]; /* the worker gzips the answer as the client accepts it */
+} api_job;
+typedef struct api_pool api_pool;
+api_pool *api_pool_start(api *a, size_t n, void (*wake)(void *ctx), void *ctx);
+size_t api_pool_threads(const api_pool *p);
+bool api_pool_submit(api_pool *p, api_job *j);
+api_job *api_pool_take_done(api_pool *p);
+void api_pool_stop(api_pool *p);
+void api_pool_free(api_pool *p);
+/* Frees j with its request and response. */
+void api_job_free(api_job *j);
 
 /* One row of the route table: "GET", "/api/{kind}/{id}", the least role ("none", "readonly",
  * "readwrite"; writing users needs "admin" on top). */
@@ -159,7 +205,7 @@ extern const size_t api_openapi_json_len;
 void api_openapi(api *a, api_req *rq, api_resp *rs);
 void api_docs(api *a, api_req *rq, api_resp *rs);
 
-/* HTTP server (http.c): runs lws until stop. */
+/* HTTP server (http.c): runs lws (and the request workers) until stop. */
 int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks);
 
 /* Entity routes (entity.c, entity_write.c). */

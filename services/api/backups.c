@@ -7,10 +7,13 @@
  *                             or ?name=<a stored backup>; ?replace=false keeps existing ids
  * The backup dir is api.backup_dir, else <data_dir>/backups. A restore checks the whole archive
  * before it changes anything (sb_backup_import), then asks every service to reload.
- * Exports and imports run on the HTTP thread: other requests wait while they run.
+ * Exports and imports run on a request worker (api.h), one at a time: a backup or restore asked
+ * for while another runs gets 409 (two at once could pick the same file name, or restore while
+ * exporting).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +77,7 @@ static cJSON *file_info(const char *name, const struct stat *st)
     return o;
 }
 
-void api_backup_run(api *a, api_req *rq, api_resp *rs)
+static void backup_run(api *a, api_req *rq, api_resp *rs)
 {
     (void)rq;
     sb_errmsg em = {{0}};
@@ -272,7 +275,7 @@ static char *restore_source(api_req *rq, api_resp *rs, const char *dir, bool *tm
     return path;
 }
 
-void api_restore(api *a, api_req *rq, api_resp *rs)
+static void restore(api *a, api_req *rq, api_resp *rs)
 {
     sb_errmsg em = {{0}};
     const char *rep = api_params_get(&rq->params, "replace");
@@ -314,4 +317,25 @@ void api_restore(api *a, api_req *rq, api_resp *rs)
     }
     free(path);
     free(dir);
+}
+
+/* Runs fn holding the backup lock, or answers 409 while another backup or restore runs. */
+static void exclusive(api *a, api_req *rq, api_resp *rs, api_handler fn)
+{
+    if (pthread_mutex_trylock(&a->backup_mu) != 0) {
+        api_error(rs, 409, "busy", "a backup or restore is running; retry when it is done");
+        return;
+    }
+    fn(a, rq, rs);
+    pthread_mutex_unlock(&a->backup_mu);
+}
+
+void api_backup_run(api *a, api_req *rq, api_resp *rs)
+{
+    exclusive(a, rq, rs, backup_run);
+}
+
+void api_restore(api *a, api_req *rq, api_resp *rs)
+{
+    exclusive(a, rq, rs, restore);
 }

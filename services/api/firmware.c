@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -123,7 +124,7 @@ static bool binary_type(const char *ctype)
     return !ctype[0] || strncmp(ctype, "application/octet-stream", 24) == 0;
 }
 
-void api_firmware_upload(api *a, api_req *rq, api_resp *rs)
+static void upload(api *a, api_req *rq, api_resp *rs)
 {
     cJSON *doc = NULL;
     char *dir = NULL, *old_file = NULL;
@@ -193,4 +194,12 @@ done:
     cJSON_Delete(doc);
     free(dir);
     free(old_file);
+}
+
+/* One upload at a time: two for the same firmware would race on its document and files. */
+void api_firmware_upload(api *a, api_req *rq, api_resp *rs)
+{
+    pthread_mutex_lock(&a->firmware_mu);
+    upload(a, rq, rs);
+    pthread_mutex_unlock(&a->firmware_mu);
 }

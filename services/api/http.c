@@ -6,6 +6,20 @@
  * api.body_limit, or the firmware/restore limits), hands it to api_dispatch(), gzips a large
  * answer the client accepts that way (gzip.c) and writes it in pieces as the socket allows.
  * Keep-alive comes from lws: a response has a Content-Length and the transaction is completed.
+ *
+ * Threads (the contract for handlers is in api.h). This thread does all I/O and alone touches
+ * a wsi, a session and the websocket clients. A collected request becomes a job for the
+ * api.workers pool (pool.c): the request moves into the job, the session keeps a pointer to it
+ * (busy). The worker dispatches and gzips, queues the finished job and wakes lws
+ * (lws_cancel_service); LWS_CALLBACK_EVENT_WAIT_CANCELLED takes the finished jobs, moves each
+ * answer back into its session and asks for a writable callback, which sends the headers and
+ * then the body as before. A connection that closes while its job runs orphans the job (owner
+ * NULL): nothing touches the session again, and the job is freed when it comes back. While a
+ * worker has the request the connection reads nothing (rx flow off) and has no lws timeout. Cheap
+ * answers stay on this thread: OPTIONS, the dashboard's static files, 411/413 refusals,
+ * GET /api/status (api_route_quick), and everything when api.workers is 0. One request per
+ * connection is in flight: lws parses a pipelined next request only after
+ * lws_http_transaction_completed(), which comes after the answer is written.
  */
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -29,11 +43,17 @@ typedef struct session {
     bool active;
     char origin[256];
     char accept_enc[256];
-    ws_client *ws; /* after an upgrade to /api/ws */
+    struct lws *wsi;
+    api_job *job;      /* the request being handled by a worker; NULL = none */
+    bool answer_ready; /* a worker's answer is in rs: send it when writable */
+    bool paused;       /* rx flow stopped while a worker has the request */
+    ws_client *ws;     /* after an upgrade to /api/ws */
 } session;
 
 static void session_reset(session *s)
 {
+    if (s->job)
+        s->job->owner = NULL; /* orphaned: freed when the worker is done with it */
     api_params_free(&s->rq.params);
     free(s->rq.body);
     free(s->rs.body);
@@ -134,18 +154,95 @@ static int send_headers(struct lws *wsi, api *a, session *s)
     return 0;
 }
 
-static int respond(struct lws *wsi, api *a, session *s)
+/* Sends rs; compress: gzip it first as the client accepts (a worker's answer already is). */
+static int send_answer(struct lws *wsi, api *a, session *s, bool compress)
 {
     s->active = true;
-    if (s->rq.method != API_HEAD)
+    if (compress && s->rq.method != API_HEAD)
         api_gzip_response(a, s->accept_enc, &s->rs);
     return send_headers(wsi, a, s);
+}
+
+static int respond(struct lws *wsi, api *a, session *s)
+{
+    return send_answer(wsi, a, s, true);
+}
+
+/* Runs the collected request: on a worker when there is a pool and the route may wait, else
+ * here and now. */
+static int dispatch(struct lws *wsi, api *a, session *s)
+{
+    if (!a->pool || api_route_quick(&s->rq)) {
+        api_dispatch(a, &s->rq, &s->rs);
+        return respond(wsi, a, s);
+    }
+    api_job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        api_error(&s->rs, 503, "busy", "out of memory for the request");
+        return respond(wsi, a, s);
+    }
+    j->owner = s;
+    j->rq = s->rq;
+    j->rs = s->rs;
+    memcpy(j->accept_encoding, s->accept_enc, sizeof(j->accept_encoding));
+    memset(&s->rq.params, 0, sizeof(s->rq.params));
+    s->rq.body = NULL;
+    s->rs.body = NULL;
+    s->job = j;
+    if (api_pool_submit(a->pool, j)) {
+        /* Bytes of a pipelined next request make lws call BODY_COMPLETION again and again:
+         * read nothing more until the answer is back (take_answers). */
+        s->paused = true;
+        lws_rx_flow_control(wsi, 0);
+        /* lws would end the connection after its idle timeout (5 s) while the worker runs. */
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        return 0;
+    }
+    s->job = NULL;
+    s->rq.params = j->rq.params;
+    s->rq.body = j->rq.body;
+    s->rs = j->rs;
+    free(j);
+    s->rs.close = true;
+    api_error(&s->rs, 503, "stopping", "the API is shutting down");
+    return respond(wsi, a, s);
+}
+
+/* Woken by a worker: every finished job's answer goes to its connection, if it still exists. */
+static void take_answers(api *a)
+{
+    if (!a->pool)
+        return;
+    api_job *j = api_pool_take_done(a->pool);
+    while (j) {
+        api_job *next = j->next;
+        session *s = j->owner;
+        if (s) {
+            s->job = NULL;
+            api_params_free(&s->rq.params);
+            free(s->rq.body);
+            free(s->rs.body);
+            s->rq = j->rq;
+            s->rs = j->rs;
+            memset(&j->rq, 0, sizeof(j->rq));
+            memset(&j->rs, 0, sizeof(j->rs));
+            s->answer_ready = true;
+            if (s->paused) {
+                s->paused = false;
+                lws_rx_flow_control(s->wsi, 1);
+            }
+            lws_callback_on_writable(s->wsi);
+        }
+        api_job_free(j);
+        j = next;
+    }
 }
 
 /* Headers are in: read what the API needs; answer now unless a body is to come. */
 static int on_request(struct lws *wsi, api *a, session *s)
 {
     session_reset(s);
+    s->wsi = wsi;
     char *uri = NULL;
     int uri_len = 0;
     s->rq.method = method_of(lws_http_get_uri_and_method(wsi, &uri, &uri_len));
@@ -203,13 +300,18 @@ static int on_request(struct lws *wsi, api *a, session *s)
      * The body is empty (RFC 9112 6.3); answer and close instead. */
     if (!cl[0] && s->rq.method != API_GET && s->rq.method != API_HEAD)
         s->rs.close = true;
-    api_dispatch(a, &s->rq, &s->rs);
-    return respond(wsi, a, s);
+    return dispatch(wsi, a, s);
+}
+
+/* Whether the session's request is with a worker or its answer is being sent. */
+static bool busy(const session *s)
+{
+    return s->active || s->job || s->answer_ready;
 }
 
 static int on_body(api *a, session *s, const void *in, size_t len)
 {
-    if (s->too_large || s->active)
+    if (s->too_large || busy(s))
         return 0;
     (void)a;
     if (s->rq.body_len + len > (size_t)s->limit) {
@@ -232,20 +334,21 @@ static int on_body(api *a, session *s, const void *in, size_t len)
 
 static int on_body_done(struct lws *wsi, api *a, session *s)
 {
-    if (s->active)
+    if (busy(s))
         return 0;
-    if (s->too_large) {
-        s->rs.close = true;
-        api_errorf(&s->rs, 413, "payload too large", "the limit is %lld bytes",
-                   (long long)s->limit);
-    } else {
-        api_dispatch(a, &s->rq, &s->rs);
-    }
+    if (!s->too_large)
+        return dispatch(wsi, a, s);
+    s->rs.close = true;
+    api_errorf(&s->rs, 413, "payload too large", "the limit is %lld bytes", (long long)s->limit);
     return respond(wsi, a, s);
 }
 
-static int on_writable(struct lws *wsi, session *s)
+static int on_writable(struct lws *wsi, api *a, session *s)
 {
+    if (s->answer_ready) {
+        s->answer_ready = false;
+        return send_answer(wsi, a, s, false);
+    }
     if (!s->active)
         return 0;
     unsigned char buf[LWS_PRE + CHUNK];
@@ -279,6 +382,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED:
         return s ? api_ws_callback(wsi, reason, in, len, &s->ws) : -1;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        take_answers(a);
         api_ws_wake(a);
         return 0;
     case LWS_CALLBACK_HTTP:
@@ -288,7 +392,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return on_body_done(wsi, a, s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return on_writable(wsi, s);
+        return on_writable(wsi, a, s);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (s)
@@ -318,6 +422,11 @@ static void *wake_on_stop(void *arg)
         ;
     lws_cancel_service(w->ctx);
     return NULL;
+}
+
+static void wake_lws(void *ctx)
+{
+    lws_cancel_service(ctx);
 }
 
 static void lws_log(int level, const char *line)
@@ -363,14 +472,25 @@ int api_http_run(api *a, sb_stop_flag *stop, const sb_api_hooks *hooks)
         lws_context_destroy(ctx);
         return 1;
     }
+    size_t n = (size_t)a->cfg->api.workers;
+    if (n && !(a->pool = api_pool_start(a, n, wake_lws, ctx)))
+        sb_warn(&a->log, "no request workers started: every request runs on the service thread");
+    else if (n)
+        sb_info(&a->log, "%zu request workers", api_pool_threads(a->pool));
     while (!sb_stop_raised(stop))
         if (lws_service(ctx, 0) < 0)
             break;
     sb_stop_raise(stop); /* the watcher ends too when lws failed */
     pthread_join(w.thread, NULL);
+    /* Workers finish their running jobs (each bounded by its handler's timeouts) and wake
+     * nothing after this; closing the connections then orphans every job still held. */
+    api_pool *pool = a->pool;
+    api_pool_stop(pool);
+    a->pool = NULL;
     pthread_mutex_lock(&a->hub->mu);
     a->hub->ctx = NULL; /* the bus thread must not wake a destroyed context */
     pthread_mutex_unlock(&a->hub->mu);
     lws_context_destroy(ctx);
+    api_pool_free(pool);
     return 0;
 }

@@ -7,8 +7,9 @@
  * - failed logins are counted per address; after api.login_failures within api.login_window
  *   further logins from there get 429 until the window ends, whatever the password.
  * Both tables are fixed-size (no allocation per client): a client not seen for the longest time
- * gives its slot to a new one. Requests run on one thread, so there is no lock.
+ * gives its slot to a new one. Requests run on several threads: one mutex guards both tables.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ typedef struct slot {
 } slot;
 
 struct api_throttle {
+    pthread_mutex_t mu; /* requests are handled on several threads (api.h) */
     slot rate[SLOTS];
     slot login[SLOTS];
 };
@@ -70,11 +72,16 @@ static slot *find(slot *table, uint64_t hash, int64_t now, bool *fresh)
 sb_err api_throttle_open(api *a)
 {
     a->throttle = calloc(1, sizeof(*a->throttle));
-    return a->throttle ? SB_OK : SB_ERR_NOMEM;
+    if (!a->throttle)
+        return SB_ERR_NOMEM;
+    pthread_mutex_init(&a->throttle->mu, NULL);
+    return SB_OK;
 }
 
 void api_throttle_close(api *a)
 {
+    if (a->throttle)
+        pthread_mutex_destroy(&a->throttle->mu);
     free(a->throttle);
     a->throttle = NULL;
 }
@@ -105,6 +112,7 @@ bool api_throttle_request(api *a, const api_req *rq, api_resp *rs)
     const char *cred = credential(rq);
     int64_t now = sb_time_mono_ms();
     bool fresh;
+    pthread_mutex_lock(&a->throttle->mu);
     slot *s = find(a->throttle->rate, fnv1a(cred[0] ? "t" : "a", cred[0] ? cred : rq->client), now,
                    &fresh);
     if (fresh) {
@@ -115,12 +123,14 @@ bool api_throttle_request(api *a, const api_req *rq, api_resp *rs)
     if (s->tokens > burst)
         s->tokens = burst;
     s->at_ms = now;
-    if (s->tokens >= 1) {
+    bool ok = s->tokens >= 1;
+    if (ok)
         s->tokens -= 1;
-        return true;
-    }
-    too_many(rs, (int64_t)((1 - s->tokens) * 1000.0 / rate), "api.rate_limit reached");
-    return false;
+    double left = s->tokens;
+    pthread_mutex_unlock(&a->throttle->mu);
+    if (!ok)
+        too_many(rs, (int64_t)((1 - left) * 1000.0 / rate), "api.rate_limit reached");
+    return ok;
 }
 
 /* The login slot of the request's address with its window brought up to date. */
@@ -140,12 +150,16 @@ bool api_throttle_login_allowed(api *a, const api_req *rq, api_resp *rs)
     if (a->cfg->api.login_failures <= 0 || !a->throttle)
         return true;
     int64_t now = sb_time_mono_ms();
+    pthread_mutex_lock(&a->throttle->mu);
     slot *s = login_slot(a, rq, now);
-    if (s->tokens < (double)a->cfg->api.login_failures)
+    bool ok = s->tokens < (double)a->cfg->api.login_failures;
+    int64_t window_start = s->at_ms;
+    pthread_mutex_unlock(&a->throttle->mu);
+    if (ok)
         return true;
     sb_warn(&a->log, "logins from %s refused: %lld failures", rq->client,
             (long long)a->cfg->api.login_failures);
-    too_many(rs, s->at_ms + a->cfg->api.login_window_ms - now, "too many failed logins");
+    too_many(rs, window_start + a->cfg->api.login_window_ms - now, "too many failed logins");
     return false;
 }
 
@@ -153,9 +167,11 @@ void api_throttle_login_result(api *a, const api_req *rq, bool ok)
 {
     if (a->cfg->api.login_failures <= 0 || !a->throttle)
         return;
+    pthread_mutex_lock(&a->throttle->mu);
     slot *s = login_slot(a, rq, sb_time_mono_ms());
     if (ok)
         s->tokens = 0;
     else
         s->tokens += 1;
+    pthread_mutex_unlock(&a->throttle->mu);
 }

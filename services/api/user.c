@@ -3,6 +3,7 @@
  * own fullName and email), POST /api/user/password (one's own password, which revokes every
  * token issued before: tokens carry the user's tokenGeneration, which a change moves on).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,21 @@ static cJSON *find_user(api *a, const char *username)
 }
 
 /* An unknown user costs as much time as a wrong password, so names cannot be probed. */
+static char dummy_hash[256];
+
+static void make_dummy_hash(void)
+{
+    if (api_password_hash("not a password", dummy_hash, sizeof(dummy_hash), NULL) != SB_OK)
+        dummy_hash[0] = '\0';
+}
+
 static void burn_time(const char *password)
 {
-    static char dummy[256];
-    if (!dummy[0] && api_password_hash("not a password", dummy, sizeof(dummy), NULL) != SB_OK)
-        return;
-    (void)api_password_verify(password, dummy);
+    /* Logins run on several threads (api.h): the hash is made once, by whichever comes first. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, make_dummy_hash);
+    if (dummy_hash[0])
+        (void)api_password_verify(password, dummy_hash);
 }
 
 static void set_cookie(api_resp *rs, const char *token, int64_t max_age)
