@@ -107,6 +107,7 @@ struct sb_bus {
     bus_out *cursor; /* next record to hand to paho on this connection */
     uint64_t next_out_id;
     int ack_waiters; /* threads in sb_bus_wait_acked: settling the oldest record wakes them */
+    bool nudge;      /* sb_bus_wait_acked waits long: the io thread wakes paho's send thread */
     unsigned gen;    /* bumped on every lost connection: stale paho callbacks are ignored */
 
     /* connection state */

@@ -48,7 +48,7 @@ typedef struct sb_config_bus {
     int64_t reconnect_max_ms;
     int64_t session_expiry_ms;
     int64_t max_pending; /* publishes not yet acknowledged by the broker before SB_ERR_FULL */
-    int64_t receive_max; /* MQTT v5 Receive Maximum: unacknowledged messages the broker sends */
+    int64_t receive_max; /* MQTT v5 Receive Maximum (0 = not sent: the broker's limit) */
     int64_t batch_max;   /* items per batch frame on internal hops */
     int64_t batch_delay_ms;
     int64_t status_interval_ms; /* how often a service republishes its status with stats */

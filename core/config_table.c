@@ -74,9 +74,9 @@ static const sb_option bus_table[] = {
                         "How long the broker keeps a stopped service's queued messages."),
     SB_OPT_ROW_INT(sb_config_bus, max_pending, "max_pending", "100000", 1, 100000000,
                    "Publishes awaiting the broker's acknowledgement before publishing fails."),
-    SB_OPT_ROW_INT(sb_config_bus, receive_max, "receive_max", "100", 1, 65535,
+    SB_OPT_ROW_INT(sb_config_bus, receive_max, "receive_max", "0", 0, 65535,
                    "MQTT 5: QoS 1 messages the broker may send before the service acknowledged "
-                   "them (bounds what a busy service is handed at once)."),
+                   "them; 0 = the broker's limit. Small values stall deliveries (bus.md)."),
     SB_OPT_ROW_INT(sb_config_bus, batch_max, "batch_max", "500", 1, 100000,
                    "Most messages sent in one batch frame on internal hops."),
     SB_OPT_ROW_DURATION(sb_config_bus, batch_delay_ms, "batch_delay", "5ms", 0, SEC(10),

@@ -157,8 +157,8 @@ sb_err proc_publish_events(proc *p, frame_ctx *fc, uint64_t *last)
  * Waits for the broker's PUBACKs of the events up to id. paho reads them on the thread that
  * runs the bus handlers, so meanwhile the handler must not wait for room in the input queue
  * (that would hold the PUBACKs back until the timeout): the queue may grow past
- * processor.queue_max by what the broker has in flight to the processor, bounded by
- * bus.receive_max with MQTT 5.
+ * processor.queue_max by what the broker sends meanwhile (bus.receive_max can bound it; the
+ * wait is short: the PUBACKs come back while the metric sync runs).
  */
 static sb_err wait_events_acked(proc *p, uint64_t id)
 {
