@@ -233,6 +233,9 @@ struct proc {
     /* fault injection for tests (docs/testing.md): SIGKILL itself right after this many
      * commits, from SWITCHBOARD_TEST_KILL_AFTER_COMMIT; 0 = never */
     uint64_t kill_after_commit;
+    /* ... and right before the store batch of this commit (its events are acknowledged by the
+     * broker then), from SWITCHBOARD_TEST_KILL_BEFORE_COMMIT; 0 = never */
+    uint64_t kill_before_commit;
 };
 
 #endif

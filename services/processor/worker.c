@@ -248,6 +248,9 @@ sb_err proc_commit(proc *p, frame_ctx *fc)
         sb_fail(&em, rc, "metric points not durable (InfluxDB down and no metrics.buffer_dir?)");
     if (rc == SB_OK && last_event && (rc = wait_events_acked(p, last_event)) != SB_OK)
         sb_fail(&em, rc, "the broker did not acknowledge the events within %d ms", SYNC_TIMEOUT_MS);
+    if (rc == SB_OK && p->kill_before_commit &&
+        atomic_load(&p->st.commits) + 1 == p->kill_before_commit)
+        raise(SIGKILL); /* the test's crash between the events' PUBACKs and the commit */
     if (rc == SB_OK && k > 0)
         rc = sb_store_batch(p->store, ops, k, &em);
     for (size_t i = 0; pos_docs && i < 2 * p->n_streams; i++)
@@ -489,16 +492,23 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The commit number a test's fault point (environment variable var) names; 0 when unset. */
+static uint64_t fault_point(proc *p, const char *var, const char *when)
+{
+    const char *at = getenv(var);
+    uint64_t n = at ? strtoull(at, NULL, 10) : 0;
+    if (n)
+        sb_warn(&p->log, "%s: killing itself %s commit %llu", var, when, (unsigned long long)n);
+    return n;
+}
+
 sb_err proc_worker_start(proc *p, sb_errmsg *em)
 {
     sb_err rc = load_streams(p, em);
     if (rc != SB_OK)
         return rc;
-    const char *kill_at = getenv("SWITCHBOARD_TEST_KILL_AFTER_COMMIT");
-    p->kill_after_commit = kill_at ? strtoull(kill_at, NULL, 10) : 0;
-    if (p->kill_after_commit)
-        sb_warn(&p->log, "SWITCHBOARD_TEST_KILL_AFTER_COMMIT: killing itself after commit %llu",
-                (unsigned long long)p->kill_after_commit);
+    p->kill_after_commit = fault_point(p, "SWITCHBOARD_TEST_KILL_AFTER_COMMIT", "after");
+    p->kill_before_commit = fault_point(p, "SWITCHBOARD_TEST_KILL_BEFORE_COMMIT", "before");
     pthread_mutex_init(&p->qmu, NULL);
     pthread_condattr_t a;
     pthread_condattr_init(&a);

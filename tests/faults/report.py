@@ -73,9 +73,9 @@ def tally(sent, last, points, events, faults):
     }
 
 
-# Losses the suite knows of and reports without failing, by the fault they happen in: the
-# processor publishes a frame's events after its commit (docs/processor.md "What survives
-# what").
+# Losses the suite knows of and reports without failing, by the fault they happen in. None
+# since the processor publishes a group's events, and waits for the broker's PUBACKs, before
+# its commit (docs/processor.md "Events").
 KNOWN = {"influx": (), "events": ()}  # nothing may be lost anywhere
 
 

@@ -1,10 +1,12 @@
 /*
  * processor_event_kill_test - events are at least once: switchboard-processor kills itself
- * (SIGKILL, SWITCHBOARD_TEST_KILL_AFTER_COMMIT) right after a commit, before it acknowledges
- * the frames, twice, and is restarted each time. Every value the producer sent must reach a
- * subscriber of the field events (a persistent session), and every duplicate must carry the same
- * value and timestamp as the first copy. Each item sets its own field once, so the events are
- * counted per field.
+ * (SIGKILL) twice in a stream and is restarted each time, once right after a commit, before it
+ * acknowledges the frames (SWITCHBOARD_TEST_KILL_AFTER_COMMIT), and once after the broker
+ * acknowledged a group's events but before their commit (SWITCHBOARD_TEST_KILL_BEFORE_COMMIT:
+ * the frames come again, so their events are published twice). Every value the producer sent
+ * must reach a subscriber of the field events (a persistent session), and every duplicate must
+ * carry the same value and timestamp as the first copy. Each item sets its own field once, so
+ * the events are counted per field.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 enum { N = 3000 };
 
 static char conf[700], exe[1024], logpath[700];
+static const char *fault_var; /* the fault point of the running test */
 
 /* What the event subscriber saw of field fI: how often, and the first value and timestamp. */
 typedef struct seen {
@@ -87,17 +90,17 @@ static bool all_seen(void *ctx)
     return done;
 }
 
-/* Starts the processor; kill_after > 0 makes it SIGKILL itself after that many commits. */
-static void start(sb_proc *child, int kill_after)
+/* Starts the processor; kill_at > 0 makes it SIGKILL itself at that commit (fault_var). */
+static void start(sb_proc *child, int kill_at)
 {
     char n[16];
-    snprintf(n, sizeof(n), "%d", kill_after);
-    if (kill_after > 0)
-        setenv("SWITCHBOARD_TEST_KILL_AFTER_COMMIT", n, 1);
+    snprintf(n, sizeof(n), "%d", kill_at);
+    if (kill_at > 0)
+        setenv(fault_var, n, 1);
     const char *argv[] = {exe, "-c", conf, NULL};
     sb_errmsg em = {{0}};
     sb_err rc = sb_proc_spawn(child, argv, logpath, &em);
-    unsetenv("SWITCHBOARD_TEST_KILL_AFTER_COMMIT");
+    unsetenv(fault_var);
     if (rc != SB_OK)
         fail_msg("%s", em.text);
 }
@@ -132,11 +135,17 @@ static bool died(sb_proc *child, int64_t timeout_ms)
     return true;
 }
 
-static void test_events_survive_kill_after_commit(void **state)
+/* Sends N values while the processor dies twice at the fault point var; *dups gets the
+ * duplicate events seen (all checked to be identical to the first copy). */
+static void run(const char *var, const char *name, int *dups)
 {
-    (void)state;
+    fault_var = var;
+    pthread_mutex_lock(&ev.mu);
+    memset(ev.count, 0, sizeof(ev.count));
+    ev.distinct = ev.dups = ev.mismatched = ev.foreign = 0;
+    pthread_mutex_unlock(&ev.mu);
     sb_broker *b = sbt_broker_start(NULL);
-    const char *dir = sbt_tmpdir("evkill");
+    const char *dir = sbt_tmpdir(name);
     snprintf(conf, sizeof(conf), "%s/p.yaml", dir);
     snprintf(logpath, sizeof(logpath), "%s/processor.log", dir);
     const char *bd = getenv("SB_BUILD_DIR");
@@ -195,6 +204,7 @@ static void test_events_survive_kill_after_commit(void **state)
         if (!ev.count[i] && ++shown)
             print_message("no event for f%d\n", i);
     int mismatched = ev.mismatched;
+    *dups = ev.dups;
     pthread_mutex_unlock(&ev.mu);
     assert_true(complete);
     assert_int_equal(mismatched, 0);
@@ -206,8 +216,27 @@ static void test_events_survive_kill_after_commit(void **state)
     sbt_broker_stop();
 }
 
+static void test_events_survive_kill_after_commit(void **state)
+{
+    (void)state;
+    int dups = 0;
+    run("SWITCHBOARD_TEST_KILL_AFTER_COMMIT", "evkill", &dups);
+}
+
+/* Killed between the events' PUBACKs and the commit: the resent frames publish them again,
+ * so duplicates must show up here (else the fault point missed) and be identical. */
+static void test_events_repeat_identically_kill_before_commit(void **state)
+{
+    (void)state;
+    int dups = 0;
+    run("SWITCHBOARD_TEST_KILL_BEFORE_COMMIT", "evkill2", &dups);
+    assert_true(dups > 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_events_survive_kill_after_commit)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_events_survive_kill_after_commit),
+        cmocka_unit_test(test_events_repeat_identically_kill_before_commit)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
