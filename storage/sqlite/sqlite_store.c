@@ -375,45 +375,108 @@ static sb_err count_ids(sq_store *s, const sq_where *w, char *sql, size_t *n, sb
     return err;
 }
 
+/* Whether rows of st (bound) exist; the statement is reset. */
+static sb_err any_row(sq_store *s, sqlite3_stmt *st, bool *yes, sb_errmsg *em)
+{
+    int rc = sq_db_step(s, st);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK : sq_db_fail(s, rc, em, "find");
+}
+
+/* Whether the page is what the engine gives: every document matches and, sorted, is in order
+ * after the one before; and it has as many documents as count, limit and offset leave. */
+static bool page_checks(const sb_query *q, const scan_out *o, size_t total)
+{
+    size_t off = q->offset > 0 ? (size_t)q->offset : 0;
+    size_t want = total > off ? total - off : 0;
+    if (q->limit > 0 && want > (size_t)q->limit)
+        want = (size_t)q->limit;
+    bool ok = o->n == want;
+    for (size_t i = 0; ok && i < o->n; i++)
+        ok = sb_query_match(q, o->docs[i]) &&
+             (i == 0 || q->n_sort == 0 || sb_query_compare(q, o->docs[i - 1], o->docs[i]) < 0);
+    return ok;
+}
+
 /*
- * A find whose filters the index answers exactly, in id order: count and page from the index,
- * and only the page's documents read (CROSS JOIN keeps SQLite from scanning the kind's
- * documents to probe the page instead). Each of them is still checked with the query engine;
- * should one not match (*done false), the caller scans instead.
+ * A find whose filters (if any) the index answers exactly, in id order or sorted by one key
+ * the index orders (sq_index_sortable): count and page from the index, and only the page's
+ * documents read (CROSS JOIN keeps SQLite from scanning the kind's documents to probe the page
+ * instead). Sorted, it applies when every match has one plain string at the key (no entry of
+ * the key's outside the "s:" buckets among the matches): their order is then the index's
+ * (value, id). The page is still checked with the query engine; should that fail, or the
+ * sort not apply (*done false), the caller scans instead.
  */
 static sb_err page_exact(sq_store *s, const char *kind, const sb_query *q, scan_out *o,
                          size_t *total, bool *done, sb_errmsg *em)
 {
     sq_where w;
     *done = false;
+    bool sorted = q->n_sort > 0, filtered = q->n_filters > 0;
     if (exact_ids(s, kind, q, &w)) {
         sq_where_free(&w);
         return sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
     }
-    size_t n = w.len + 200;
+    size_t n = 2 * w.len + 400;
     char *sql = malloc(n);
     sqlite3_stmt *st = NULL;
-    sb_err err =
-        sql ? count_ids(s, &w, sql, total, em) : sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory");
-    if (!err) {
+    sb_err err = !sql        ? sb_fail(em, SB_ERR_NOMEM, "sqlite: out of memory")
+                 : filtered ? count_ids(s, &w, sql, total, em)
+                            : count_all(s, kind, total, em);
+    const char *key = sorted ? q->sort[0].key : NULL;
+    char in[32] = "";
+    if (!err && filtered)
+        snprintf(in, sizeof(in), " AND id IN (");
+    if (!err && sorted) { /* a match without one plain string there: the scan sorts */
         snprintf(sql, n,
-                 "SELECT d.id, d.doc FROM (%s ORDER BY 1 LIMIT ? OFFSET ?) AS k CROSS JOIN "
-                 "sb_docs AS d ON d.kind = ? AND d.id = k.id ORDER BY d.id",
-                 w.sql);
+                 "SELECT 1 FROM sb_keys WHERE kind = ? AND key = ? AND (value < 's:' OR value >= "
+                 "'s;')%s%s%s LIMIT 1",
+                 in, filtered ? w.sql : "", filtered ? ")" : "");
+        bool other = false;
+        if (!(err = sq_db_prepare(s, sql, &st, em))) {
+            sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+            sq_where_bind(&w, st, 3);
+            err = any_row(s, st, &other, em);
+        }
+        if (err || other) {
+            free(sql);
+            sq_where_free(&w);
+            return err;
+        }
+    }
+    if (!err) {
+        const char *dir = sorted && q->sort[0].desc ? " DESC" : "";
+        if (sorted)
+            snprintf(sql, n,
+                     "SELECT d.id, d.doc FROM (SELECT id, value FROM sb_keys WHERE kind = ? AND "
+                     "key = ? AND value >= 's:' AND value < 's;'%s%s%s ORDER BY value%s, id "
+                     "LIMIT ? OFFSET ?) AS k CROSS JOIN sb_docs AS d ON d.kind = ? AND d.id = "
+                     "k.id ORDER BY k.value%s, k.id",
+                     in, filtered ? w.sql : "", filtered ? ")" : "", dir, dir);
+        else
+            snprintf(sql, n,
+                     "SELECT d.id, d.doc FROM (%s ORDER BY 1 LIMIT ? OFFSET ?) AS k CROSS JOIN "
+                     "sb_docs AS d ON d.kind = ? AND d.id = k.id ORDER BY d.id",
+                     w.sql);
         err = sq_db_prepare(s, sql, &st, em);
     }
     if (!err) {
-        int at = (int)w.n_binds + 1;
-        sq_where_bind(&w, st, 1);
+        int at = 1;
+        if (sorted) {
+            sqlite3_bind_text(st, at++, kind, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, at++, key, -1, SQLITE_STATIC);
+        }
+        sq_where_bind(&w, st, at);
+        at += (int)w.n_binds;
         sqlite3_bind_int64(st, at, q->limit > 0 ? q->limit : -1);
         sqlite3_bind_int64(st, at + 1, q->offset > 0 ? q->offset : 0);
         sqlite3_bind_text(st, at + 2, kind, -1, SQLITE_STATIC);
         scan_out all = {0};
         err = scan_rows(s, st, NULL, &all, em);
-        bool ok = !err;
-        for (size_t i = 0; i < all.n; i++)
-            ok = ok && sb_query_match(q, all.docs[i]);
-        if (ok) {
+        if (!err && page_checks(q, &all, *total)) {
             *o = all;
             *done = true;
         } else {
@@ -439,7 +502,8 @@ static sb_err sq_find(sb_store *base, const char *kind, const sb_query *q, cJSON
     sb_err err = SB_OK;
     if (plain)
         err = page_all(s, kind, q, &o, &total, em);
-    else if (q->n_sort == 0 && all_exact(s, q))
+    else if ((q->n_sort == 0 || sq_index_sortable(s, q)) &&
+             (all_exact(s, q) || (q->n_filters == 0 && q->n_sort > 0)))
         err = page_exact(s, kind, q, &o, &total, &paged, em);
     if (!err && !paged)
         err = scan(s, kind, q, &o, em);
