@@ -432,8 +432,9 @@ int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq
     size_t n = 0;
     if (sq_index_use(s, f, buckets, MAX, &n) == SQ_USE_NONE)
         return 0;
-    if (sq_where_emit(
-            w, "SELECT DISTINCT id FROM sb_keys WHERE kind = ? AND key = ? AND value IN (") ||
+    /* one bucket holds an id once (the primary key): DISTINCT only for several */
+    if (sq_where_emit(w, n > 1 ? "SELECT DISTINCT id" : "SELECT id") ||
+        sq_where_emit(w, " FROM sb_keys WHERE kind = ? AND key = ? AND value IN (") ||
         sq_where_text(w, kind) || sq_where_text(w, f->key))
         return -1;
     for (size_t i = 0; i < n; i++)

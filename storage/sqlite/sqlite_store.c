@@ -429,23 +429,24 @@ static sb_err page_exact(sq_store *s, const char *kind, const sb_query *q, scan_
     char in[32] = "";
     if (!err && filtered)
         snprintf(in, sizeof(in), " AND id IN (");
-    if (!err && sorted) { /* a match without one plain string there: the scan sorts */
-        snprintf(sql, n,
-                 "SELECT 1 FROM sb_keys WHERE kind = ? AND key = ? AND (value < 's:' OR value >= "
-                 "'s;')%s%s%s LIMIT 1",
-                 in, filtered ? w.sql : "", filtered ? ")" : "");
-        bool other = false;
+    /* a match without one plain string there: the scan sorts (two ranges, not an OR, which
+     * SQLite would answer by reading every entry of the key) */
+    static const char *const others[] = {"value < 's:'", "value >= 's;'"};
+    bool other = false;
+    for (size_t i = 0; !err && !other && sorted && i < 2; i++) {
+        snprintf(sql, n, "SELECT 1 FROM sb_keys WHERE kind = ? AND key = ? AND %s%s%s%s LIMIT 1",
+                 others[i], in, filtered ? w.sql : "", filtered ? ")" : "");
         if (!(err = sq_db_prepare(s, sql, &st, em))) {
             sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
             sq_where_bind(&w, st, 3);
             err = any_row(s, st, &other, em);
         }
-        if (err || other) {
-            free(sql);
-            sq_where_free(&w);
-            return err;
-        }
+    }
+    if (err || other) {
+        free(sql);
+        sq_where_free(&w);
+        return err;
     }
     if (!err) {
         const char *dir = sorted && q->sort[0].desc ? " DESC" : "";
