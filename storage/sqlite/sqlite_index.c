@@ -425,7 +425,9 @@ sq_use sq_index_use(const sq_store *s, const sb_filter *f, char buckets[][KEY_MA
     return *n == 0 ? SQ_USE_NONE : SQ_USE_EXACT;
 }
 
-int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w)
+/* head, then kind/key/buckets of f as "kind = ? AND key = ? AND value IN (...)", then tail. */
+static int emit_lookup(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w,
+                       const char *head, const char *tail)
 {
     enum { MAX = 64 };
     static __thread char buckets[MAX][KEY_MAX + 8];
@@ -433,14 +435,27 @@ int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq
     if (sq_index_use(s, f, buckets, MAX, &n) == SQ_USE_NONE)
         return 0;
     /* one bucket holds an id once (the primary key): DISTINCT only for several */
-    if (sq_where_emit(w, n > 1 ? "SELECT DISTINCT id" : "SELECT id") ||
+    if (sq_where_emit(w, head && *head ? head : n > 1 ? "SELECT DISTINCT id" : "SELECT id") ||
         sq_where_emit(w, " FROM sb_keys WHERE kind = ? AND key = ? AND value IN (") ||
         sq_where_text(w, kind) || sq_where_text(w, f->key))
         return -1;
     for (size_t i = 0; i < n; i++)
         if (sq_where_emit(w, i ? ", ?" : "?") || sq_where_text(w, buckets[i]))
             return -1;
-    return sq_where_emit(w, ")");
+    return sq_where_emit(w, ")") || sq_where_emit(w, tail);
+}
+
+int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w)
+{
+    return emit_lookup(s, kind, f, w, NULL, "");
+}
+
+int sq_index_has_sql(const sq_store *s, const char *kind, const sb_filter *f, const char *id,
+                     sq_where *w)
+{
+    char tail[64];
+    snprintf(tail, sizeof(tail), " AND id = %s)", id);
+    return emit_lookup(s, kind, f, w, "EXISTS (SELECT 1", tail);
 }
 
 bool sq_index_sortable(const sq_store *s, const sb_query *q)

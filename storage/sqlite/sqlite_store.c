@@ -5,6 +5,7 @@
  */
 #include "storage/sqlite/sqlite_store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,14 +347,46 @@ static bool all_exact(const sq_store *s, const sb_query *q)
     return q && q->n_filters > 0;
 }
 
-/* The matching ids, one per row, when all_exact(): the filters' id sets intersected. */
-static int exact_ids(const sq_store *s, const char *kind, const sb_query *q, sq_where *w)
+/* How many entries f's buckets hold (an index range count), SIZE_MAX when unknown. */
+static size_t filter_size(sq_store *s, const char *kind, const sb_filter *f)
+{
+    sq_where w = {0};
+    size_t n = SIZE_MAX;
+    sqlite3_stmt *st = NULL;
+    if (!sq_where_emit(&w, "SELECT count(*) FROM (") && !sq_index_ids_sql(s, kind, f, &w) &&
+        !sq_where_emit(&w, ")") && sq_db_prepare(s, w.sql, &st, NULL) == SB_OK) {
+        sq_where_bind(&w, st, 1);
+        if (sq_db_step(s, st) == SQLITE_ROW)
+            n = (size_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    sq_where_free(&w);
+    return n;
+}
+
+/*
+ * The matching ids, one per row, when all_exact(): the ids of the filter with the fewest
+ * entries, each looked up under the other filters' buckets (a primary-key probe), rather than
+ * every filter's ids read and intersected (10,000 gateway ids for 100 matches).
+ */
+static int exact_ids(sq_store *s, const char *kind, const sb_query *q, sq_where *w)
 {
     memset(w, 0, sizeof(*w));
-    int bad = sq_where_emit(w, "");
-    for (size_t i = 0; !bad && i < q->n_filters; i++)
-        bad =
-            (i && sq_where_emit(w, " INTERSECT ")) || sq_index_ids_sql(s, kind, &q->filters[i], w);
+    size_t lead = 0, least = SIZE_MAX;
+    for (size_t i = 0; q->n_filters > 1 && i < q->n_filters; i++) {
+        size_t n = filter_size(s, kind, &q->filters[i]);
+        if (n < least)
+            least = n, lead = i;
+    }
+    int bad = sq_where_emit(w, q->n_filters > 1 ? "SELECT id FROM (" : "") ||
+              (q->n_filters && sq_index_ids_sql(s, kind, &q->filters[lead], w));
+    if (!bad && q->n_filters > 1)
+        bad = sq_where_emit(w, ") AS k0 WHERE ");
+    for (size_t i = 0, n = 0; !bad && q->n_filters > 1 && i < q->n_filters; i++)
+        if (i != lead)
+            bad = (n++ && sq_where_emit(w, " AND ")) ||
+                  sq_index_has_sql(s, kind, &q->filters[i], "k0.id", w);
     return bad;
 }
 

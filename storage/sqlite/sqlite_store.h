@@ -156,6 +156,10 @@ bool sq_index_sortable(const sq_store *s, const sb_query *q);
 /* Appends to w a SELECT of the ids under f's buckets (f usable, see sq_index_use); nonzero when
  * out of memory. */
 int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w);
+/* Appends to w "EXISTS (...)": whether the id in the column id is under f's buckets (a primary
+ * key lookup per bucket). */
+int sq_index_has_sql(const sq_store *s, const char *kind, const sb_filter *f, const char *id,
+                     sq_where *w);
 void sq_where_free(sq_where *w);
 
 /* Binds w's values starting at parameter index first (1-based). */
