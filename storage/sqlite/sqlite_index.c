@@ -425,29 +425,38 @@ sq_use sq_index_use(const sq_store *s, const sb_filter *f, char buckets[][KEY_MA
     return *n == 0 ? SQ_USE_NONE : SQ_USE_EXACT;
 }
 
-/* head, then kind/key/buckets of f as "kind = ? AND key = ? AND value IN (...)", then tail. */
+/* "EXISTS (SELECT 1 FROM sb_keys WHERE kind = ? AND key = ? AND value IN (...)" and tail with
+ * exists set, else the ids: "SELECT id FROM sb_keys WHERE kind = ? AND key = ? AND value = ?",
+ * one per bucket joined by UNION (each in id order from the primary key: with an ORDER BY 1
+ * after it SQLite merges them as it steps, without reading every id into a temporary B-tree as
+ * DISTINCT would; one bucket holds an id once). */
 static int emit_lookup(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w,
-                       const char *head, const char *tail)
+                       bool exists, const char *tail)
 {
     enum { MAX = 64 };
     static __thread char buckets[MAX][KEY_MAX + 8];
     size_t n = 0;
     if (sq_index_use(s, f, buckets, MAX, &n) == SQ_USE_NONE)
         return 0;
-    /* one bucket holds an id once (the primary key): DISTINCT only for several */
-    if (sq_where_emit(w, head && *head ? head : n > 1 ? "SELECT DISTINCT id" : "SELECT id") ||
-        sq_where_emit(w, " FROM sb_keys WHERE kind = ? AND key = ? AND value IN (") ||
-        sq_where_text(w, kind) || sq_where_text(w, f->key))
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (sq_where_emit(w, i ? ", ?" : "?") || sq_where_text(w, buckets[i]))
+    static const char where[] = " FROM sb_keys WHERE kind = ? AND key = ? AND value";
+    for (size_t i = 0; i < n; i++) {
+        if (exists ? (!i && (sq_where_emit(w, "EXISTS (SELECT 1") || sq_where_emit(w, where) ||
+                             sq_where_text(w, kind) || sq_where_text(w, f->key) ||
+                             sq_where_emit(w, " IN (?"))) ||
+                         (i && sq_where_emit(w, ", ?"))
+                   : (i && sq_where_emit(w, " UNION ")) || sq_where_emit(w, "SELECT id") ||
+                         sq_where_emit(w, where) || sq_where_text(w, kind) ||
+                         sq_where_text(w, f->key) || sq_where_emit(w, " = ?"))
             return -1;
-    return sq_where_emit(w, ")") || sq_where_emit(w, tail);
+        if (sq_where_text(w, buckets[i]))
+            return -1;
+    }
+    return sq_where_emit(w, exists ? ")" : "") || sq_where_emit(w, tail);
 }
 
 int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w)
 {
-    return emit_lookup(s, kind, f, w, NULL, "");
+    return emit_lookup(s, kind, f, w, false, "");
 }
 
 int sq_index_has_sql(const sq_store *s, const char *kind, const sb_filter *f, const char *id,
@@ -455,7 +464,7 @@ int sq_index_has_sql(const sq_store *s, const char *kind, const sb_filter *f, co
 {
     char tail[64];
     snprintf(tail, sizeof(tail), " AND id = %s)", id);
-    return emit_lookup(s, kind, f, w, "EXISTS (SELECT 1", tail);
+    return emit_lookup(s, kind, f, w, true, tail);
 }
 
 bool sq_index_sortable(const sq_store *s, const sb_query *q)

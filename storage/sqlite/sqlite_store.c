@@ -394,7 +394,7 @@ static int exact_ids(sq_store *s, const char *kind, const sb_query *q, sq_where 
 static sb_err count_ids(sq_store *s, const sq_where *w, char *sql, size_t *n, sb_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
-    snprintf(sql, w->len + 40, "SELECT count(*) FROM (%s)", w->sql);
+    snprintf(sql, w->len + 40, "SELECT count(*) FROM (%s ORDER BY 1)", w->sql);
     sb_err err = sq_db_prepare(s, sql, &st, em);
     if (err)
         return err;

@@ -231,6 +231,11 @@ static void prefilter_run(bool indexed)
                  SB_OK;
             cJSON_Delete(w);
         }
+        if (ok && q.n_filters == 2 && rand_r(&seed) % 2) { /* not indexed: the scan intersects */
+            cJSON *w = cJSON_CreateString("b");
+            ok = sb_query_add(&q, "name", SB_OP_NE, w, NULL) == SB_OK;
+            cJSON_Delete(w);
+        }
         if (rand_r(&seed) % 2) {
             q.limit = 1 + rand_r(&seed) % 20;
             q.offset = rand_r(&seed) % 30;
