@@ -278,10 +278,14 @@ static void prefilter_run(bool indexed)
         sb_query q = {.limit = 1 + rand_r(&seed) % 40, .offset = rand_r(&seed) % 300};
         if (i % 3 == 0)
             q.offset = rand_r(&seed) % 5;
-        if (i % 2) {
-            cJSON *w = cJSON_CreateString(rand_r(&seed) % 2 ? "hall" : "12");
-            assert_int_equal(sb_query_add(&q, "labels.room", SB_OP_EQ, w, NULL), SB_OK);
+        if (i % 2) { /* a fifth to a third of the documents, over several buckets */
+            static const char *rooms[] = {"hall", "Hall", "kitchen", "12", "7", "true", ""};
+            cJSON *w = cJSON_CreateArray();
+            for (size_t k = rand_r(&seed) % 2; k < SB_ARRAY_LEN(rooms); k++)
+                cJSON_AddItemToArray(w, cJSON_CreateString(rooms[k]));
+            assert_int_equal(sb_query_add(&q, "labels.room", SB_OP_IN, w, NULL), SB_OK);
             cJSON_Delete(w);
+            q.offset = rand_r(&seed) % 40;
         }
         q.sort = calloc(1, sizeof(*q.sort));
         q.sort[0] = (sb_sort){.key = strdup(i % 5 == 4 ? "id" : "name"), .desc = rand_r(&seed) % 2};
