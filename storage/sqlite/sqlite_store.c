@@ -408,6 +408,8 @@ static sb_err count_ids(sq_store *s, const sq_where *w, char *sql, size_t *n, sb
     return err;
 }
 
+enum { SORT_BY_IDS = 20000 };
+
 /* Whether rows of st (bound) exist; the statement is reset. */
 static sb_err any_row(sq_store *s, sqlite3_stmt *st, bool *yes, sb_errmsg *em)
 {
@@ -484,9 +486,22 @@ static sb_err page_exact(sq_store *s, const char *kind, const sb_query *q, scan_
         sq_where_free(&w);
         return err;
     }
+    /* up to SORT_BY_IDS matches: their entries of the key, looked up by id (sb_keys_id) and
+     * sorted, a cost that grows with the matches; beyond, the key's entries in order until
+     * the page is full, which is fast when matches come early in that order and reads up to
+     * every entry of the key when they come last (the benchmark's gw3: only V_WATT_* names) */
+    bool by_ids = sorted && filtered && *total <= SORT_BY_IDS;
     if (!err) {
         const char *dir = sorted && q->sort[0].desc ? " DESC" : "";
-        if (sorted)
+        if (by_ids)
+            snprintf(sql, n,
+                     "SELECT d.id, d.doc FROM (SELECT s0.id, s0.value FROM (%s) AS m CROSS JOIN "
+                     "sb_keys AS s0 ON s0.kind = ? AND s0.key = ? AND s0.id = m.id WHERE "
+                     "s0.value >= 's:' AND s0.value < 's;' ORDER BY s0.value%s, s0.id LIMIT ? "
+                     "OFFSET ?) AS k CROSS JOIN sb_docs AS d ON d.kind = ? AND d.id = k.id "
+                     "ORDER BY k.value%s, k.id",
+                     w.sql, dir, dir);
+        else if (sorted)
             snprintf(sql, n,
                      "SELECT d.id, d.doc FROM (SELECT id, value FROM sb_keys WHERE kind = ? AND "
                      "key = ? AND value >= 's:' AND value < 's;'%s%s%s ORDER BY value%s, id "
@@ -502,12 +517,16 @@ static sb_err page_exact(sq_store *s, const char *kind, const sb_query *q, scan_
     }
     if (!err) {
         int at = 1;
-        if (sorted) {
+        if (sorted && !by_ids) {
             sqlite3_bind_text(st, at++, kind, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, at++, key, -1, SQLITE_STATIC);
         }
         sq_where_bind(&w, st, at);
         at += (int)w.n_binds;
+        if (by_ids) {
+            sqlite3_bind_text(st, at++, kind, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, at++, key, -1, SQLITE_STATIC);
+        }
         sqlite3_bind_int64(st, at, q->limit > 0 ? q->limit : -1);
         sqlite3_bind_int64(st, at + 1, q->offset > 0 ? q->offset : 0);
         sqlite3_bind_text(st, at + 2, kind, -1, SQLITE_STATIC);
