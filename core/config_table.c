@@ -108,7 +108,8 @@ static const sb_option sqlite_table[] = {
                     "always: every commit is on disk before it is acknowledged; batch: faster."),
     SB_OPT_ROW_DURATION(sb_config_store_sqlite, busy_timeout_ms, "busy_timeout", "5s", 0, MIN(10),
                         "How long to wait for another process's lock on the database."),
-    SB_OPT_ROW_LIST(sb_config_store_sqlite, index, "index", "gatewayId,nodeId,sourceId,labels.*",
+    SB_OPT_ROW_LIST(sb_config_store_sqlite, index, "index",
+                    "id,name,type,metricType,gatewayId,nodeId,sourceId,labels.*",
                     "Key paths with an equality index for eq/in filters ('a.*': every member of "
                     "a); changing it rebuilds the index at the next start."),
     SB_OPT_ROW_INT(sb_config_store_sqlite, cache_size, "cache_size", "2048000", 65536,

@@ -4,7 +4,9 @@
  *
  *   1. wrk --latency against a small static file served by the same service (the baseline),
  *      GET /api/status, and GET /api/field?limit=50 with a JSON filter on labels.room, on
- *      gatewayId and on nodeId (a login token in the Authorization header);
+ *      gatewayId and nodeId, on numeric strings (nodeId, labels.floor), on name (in) and id
+ *      (a login token in the Authorization header), and sorted by name with and without a
+ *      filter;
  *   2. websocket fan-out: CLIENTS sockets subscribed to kind "field", EVENTS field events
  *      published on the bus at RATE/s, each carrying its publish time; per delivery latency
  *      (publish -> a client has parsed it) p50/p99/max and the number delivered.
@@ -446,7 +448,22 @@ int main(int argc, char **argv)
                "[{\"k\":\"gatewayId\",\"o\":\"eq\",\"v\":\"gw3\"},"
                "{\"k\":\"nodeId\",\"o\":\"eq\",\"v\":\"42\"}]",
                secs, lconns);
+    list_bench("field list, nodeId eq \"42\" (1% match, a numeric string)",
+               "[{\"k\":\"nodeId\",\"o\":\"eq\",\"v\":\"42\"}]", secs, lconns);
+    list_bench("field list, labels.floor eq \"1\" (50% match, a numeric string)",
+               "[{\"k\":\"labels.floor\",\"o\":\"eq\",\"v\":\"1\"}]", secs, lconns);
+    list_bench("field list, name in (2 names, 4% match)",
+               "[{\"k\":\"name\",\"o\":\"in\",\"v\":[\"V_TEMP_3\",\"V_HUM_3\"]}]", secs, lconns);
+    list_bench("field list, id eq (1 match)",
+               "[{\"k\":\"id\",\"o\":\"eq\",\"v\":\"gw3.42.0.V_WATT_0\"}]", secs, lconns);
     wrk("field list, no filter", "/api/field?limit=50", true, secs, lconns);
+    wrk("field list, no filter, sorted by name (desc)",
+        "/api/field?limit=50&sortBy=%5B%7B%22f%22%3A%22name%22%2C%22o%22%3A%22desc%22%7D%5D", true,
+        secs, lconns);
+    wrk("field list, gatewayId eq (10%), sorted by name",
+        "/api/field?limit=50&filter=%5B%7B%22k%22%3A%22gatewayId%22%2C%22o%22%3A%22eq%22%2C%22v%22%"
+        "3A%22gw3%22%7D%5D&sortBy=%5B%7B%22f%22%3A%22name%22%2C%22o%22%3A%22asc%22%7D%5D",
+        true, secs, lconns);
 
     sb_bus *pub = client("benchpub"), *sub = client("benchsub");
     fanout(pub, clients, events, rate);

@@ -8,6 +8,11 @@
  * id tie-break, numbers beside numeric strings, times as times - orders MongoDB's BSON sort
  * cannot give) and pages.
  *
+ * Indexes: the first write of a kind in a process creates (createIndexes, idempotent on the
+ * server) single-key indexes on the keys device-tree lists filter by, and a wildcard index on
+ * labels (docs/storage.md "MongoDB"). Best effort: a server that refuses one (the wildcard needs
+ * 4.2) still stores the documents, and lists are as correct as without it, only slower.
+ *
  * batch(): one transaction when the server supports them (replica set or sharded cluster);
  * on a standalone server the operations run in order without one, and are NOT atomic: a failure
  * part-way leaves the earlier operations applied.
@@ -18,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/json.h"
 
 typedef struct mg_store {
@@ -27,6 +33,9 @@ typedef struct mg_store {
     char *db;
     char *prefix;
     bool txn; /* the server supports transactions */
+    pthread_mutex_t idx_mu;
+    char **idx_kinds; /* kinds whose indexes this process has created (or tried to) */
+    size_t n_idx_kinds, idx_kinds_cap;
 } mg_store;
 
 static pthread_once_t mg_once = PTHREAD_ONCE_INIT;
@@ -86,6 +95,56 @@ static cJSON *from_bson(const bson_t *b)
     return doc;
 }
 
+/* The keys device-tree lists filter by (the document's id member, which filters read rather than
+ * _id; the parents' ids; the names and types shown) and labels, whose keys are the user's: a
+ * wildcard index covers every one of them. */
+static const char *const index_keys[] = {"id",   "gatewayId", "nodeId",     "sourceId",
+                                         "name", "type",      "metricType", "labels.$**"};
+
+/* Whether kind still needs its indexes (and claims it: one attempt per kind and process). */
+static bool claim_kind(mg_store *s, const char *kind)
+{
+    bool todo = true;
+    pthread_mutex_lock(&s->idx_mu);
+    for (size_t i = 0; todo && i < s->n_idx_kinds; i++)
+        todo = strcmp(s->idx_kinds[i], kind) != 0;
+    char *copy = todo ? strdup(kind) : NULL;
+    if (todo && (!copy || !sb_ptrs_push(&s->idx_kinds, &s->n_idx_kinds, &s->idx_kinds_cap, copy))) {
+        free(copy);
+        todo = false; /* out of memory: go without */
+    }
+    pthread_mutex_unlock(&s->idx_mu);
+    return todo;
+}
+
+/* createIndexes for kind's collection, one command per index so a server refusing one (an old
+ * server and the wildcard) keeps the others. Outside any transaction (creating an index in one
+ * is not allowed on a new collection). */
+static void ensure_indexes(mg_store *s, mongoc_client_t *c, const char *kind)
+{
+    if (!claim_kind(s, kind))
+        return;
+    mongoc_collection_t *col = coll(s, c, kind);
+    for (size_t i = 0; i < sizeof(index_keys) / sizeof(index_keys[0]); i++) {
+        bson_t cmd = BSON_INITIALIZER, list, spec, key;
+        char name[64];
+        snprintf(name, sizeof(name), "sb_%.*s", (int)strcspn(index_keys[i], "."), index_keys[i]);
+        BSON_APPEND_UTF8(&cmd, "createIndexes", mongoc_collection_get_name(col));
+        BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
+        BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &spec);
+        BSON_APPEND_DOCUMENT_BEGIN(&spec, "key", &key);
+        BSON_APPEND_INT32(&key, index_keys[i], 1);
+        bson_append_document_end(&spec, &key);
+        BSON_APPEND_UTF8(&spec, "name", name);
+        bson_append_document_end(&list, &spec);
+        bson_append_array_end(&cmd, &list);
+        bson_error_t e;
+        (void)mongoc_collection_write_command_with_opts(col, &cmd, NULL, NULL, &e);
+        bson_destroy(&cmd);
+    }
+    mongoc_collection_destroy(col);
+}
+
 static bool upsert(mg_store *s, mongoc_client_t *c, const char *kind, const cJSON *doc,
                    const bson_t *opts, bson_error_t *e)
 {
@@ -110,6 +169,7 @@ static sb_err mg_put(sb_store *base, const char *kind, const cJSON *doc, sb_errm
 {
     mg_store *s = (mg_store *)base;
     mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
+    ensure_indexes(s, c, kind);
     bson_error_t e;
     bool ok = upsert(s, c, kind, doc, NULL, &e);
     mongoc_client_pool_push(s->pool, c);
@@ -431,6 +491,9 @@ static sb_err mg_batch(sb_store *base, const sb_store_op *ops, size_t n, sb_errm
         if (!ops[i].kind || (ops[i].type == SB_STORE_PUT ? !ops[i].doc : !ops[i].id))
             return sb_fail(em, SB_ERR_INVALID, "mongodb batch: operation %zu is incomplete", i);
     batch_ctx b = {.s = s, .c = mongoc_client_pool_pop(s->pool), .ops = ops, .n = n};
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].type == SB_STORE_PUT)
+            ensure_indexes(s, b.c, ops[i].kind);
     bson_error_t e;
     bool ok;
     if (s->txn) {
@@ -532,6 +595,10 @@ static void mg_close(sb_store *base)
         return;
     mongoc_client_pool_destroy(s->pool);
     mongoc_uri_destroy(s->uri);
+    for (size_t i = 0; i < s->n_idx_kinds; i++)
+        free(s->idx_kinds[i]);
+    free(s->idx_kinds);
+    pthread_mutex_destroy(&s->idx_mu);
     free(s->db);
     free(s->prefix);
     free(s);
@@ -549,6 +616,7 @@ static sb_err mg_open(const sb_config *cfg, sb_store **out, sb_errmsg *em)
     mg_store *s = calloc(1, sizeof(*s));
     if (!s)
         return sb_fail(em, SB_ERR_NOMEM, "mongodb: out of memory");
+    pthread_mutex_init(&s->idx_mu, NULL);
     sb_err err = SB_OK;
     if (!(s->uri = mongoc_uri_new_with_error(m->uri, &e))) {
         err = sb_fail(em, SB_ERR_INVALID, "storage.mongodb.uri '%s': %s", shown, e.message);

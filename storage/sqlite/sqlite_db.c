@@ -139,6 +139,9 @@ static sb_err configure(sq_store *s, const sb_config *cfg, sb_errmsg *em)
     if ((rc = exec_retry(s, "CREATE TABLE IF NOT EXISTS sb_keys (kind TEXT NOT NULL, key TEXT "
                             "NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, "
                             "key, value, id)) WITHOUT ROWID")) != SQLITE_OK ||
+        /* a sorted page of few matches looks their sort key's entries up by id */
+        (rc = exec_retry(s, "CREATE INDEX IF NOT EXISTS sb_keys_id ON sb_keys(kind, key, id)")) !=
+            SQLITE_OK ||
         (rc = exec_retry(s, "CREATE TABLE IF NOT EXISTS sb_ikeys (kind TEXT NOT NULL, id TEXT "
                             "NOT NULL, entries TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT "
                             "ROWID")) != SQLITE_OK ||

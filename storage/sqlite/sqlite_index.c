@@ -10,10 +10,13 @@
  * change, ids and labels do not) is almost never, so the processor's commits pay one lookup per
  * record. Both tables change in the transaction of the document, so they are always exact.
  *
- * Queries: a filter eq/in on an indexed path narrows to the ids under its keys; when every
- * filter is such a filter with plain strings (where a key's bucket holds exactly the matches)
- * and the order is by id, count and page come from the index alone and only the page's
- * documents are read (sq_index_page).
+ * Besides that bucket key, numbers get "N:<value>" and numeric strings "x:<text>": a numeric
+ * string in a filter ("42") equals stored numbers by value but stored strings only by text
+ * ("42", not "42.0"), so its matches are exactly the ids under "N:42" and "x:42". With them
+ * every scalar filter value has buckets that hold exactly its matches (numbers: "n:", times:
+ * "t:", other strings: "s:", booleans, null), and when every filter is such an eq/in and the
+ * order is by id, count and page come from the index alone and only the page's documents are
+ * read (page_exact in sqlite_store.c).
  */
 #include "storage/sqlite/sqlite_store.h"
 
@@ -24,8 +27,14 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "storage/query_index.h"
+#include "storage/query_priv.h"
 
 #define KEY_MAX SQ_KEY_MAX /* longer values are not indexed, nor filtered by the index */
+
+/* The version of the entries' format: part of the stored spec, so a change rebuilds. */
+#define ENTRIES_FORMAT "2"
+
+/* An indexed path without '*' is a sort key; see sq_index_sortable. */
 
 /* ---- which paths ------------------------------------------------------------------------ */
 
@@ -85,11 +94,21 @@ static const cJSON *walk(const cJSON *doc, const char *path, size_t len)
 
 /* ---- a document's entries ---------------------------------------------------------------- */
 
-static bool add_entry(cJSON *list, const char *key, const cJSON *v)
+/* The exact-value bucket of a number ("N:") or numeric string ("x:"); false for other values. */
+static bool exact_bucket(const cJSON *v, char *buf, size_t len)
 {
-    char bucket[KEY_MAX + 8];
-    if (!sb_query_index_key(v, bucket, sizeof(bucket)) || strlen(bucket) > KEY_MAX)
-        return true; /* not indexed: filters on such values do not use the index either */
+    double num;
+    if (cJSON_IsNumber(v))
+        snprintf(buf, len, "N:%.17g", v->valuedouble == 0 ? 0.0 : v->valuedouble);
+    else if (cJSON_IsString(v) && sb_str_number(v->valuestring, &num))
+        snprintf(buf, len, "x:%s", v->valuestring);
+    else
+        return false;
+    return true;
+}
+
+static bool add_bucket(cJSON *list, const char *key, const char *bucket)
+{
     const cJSON *e;
     cJSON_ArrayForEach(e, list) /* an array holding a value twice: one entry */
     {
@@ -101,6 +120,19 @@ static bool add_entry(cJSON *list, const char *key, const cJSON *v)
     return pair && cJSON_AddItemToArray(list, pair) &&
            cJSON_AddItemToArray(pair, cJSON_CreateString(key)) &&
            cJSON_AddItemToArray(pair, cJSON_CreateString(bucket));
+}
+
+static bool add_entry(cJSON *list, const char *key, const cJSON *v)
+{
+    char bucket[KEY_MAX + 8];
+    if (!sb_query_index_key(v, bucket, sizeof(bucket)) || strlen(bucket) > KEY_MAX)
+        /* not indexed: filters on such values do not use the index either, nor a sort */
+        return cJSON_IsArray(v) || cJSON_IsObject(v) || add_bucket(list, key, SQ_MARK_OTHER);
+    if (!add_bucket(list, key, bucket))
+        return false;
+    if (exact_bucket(v, bucket, sizeof(bucket)) && strlen(bucket) <= KEY_MAX)
+        return add_bucket(list, key, bucket);
+    return true;
 }
 
 static bool add_value(cJSON *list, const char *key, const cJSON *v)
@@ -122,8 +154,10 @@ static cJSON *entries_of(const sq_store *s, const cJSON *doc)
         bool members = n > 2 && p[n - 1] == '*';
         const cJSON *v = walk(doc, p, members ? n - 2 : n);
         bool ok = true;
-        if (!members) {
-            ok = !v || add_value(list, p, v);
+        if (!members) { /* markers: the value is not one sortable string (sq_index_sorted) */
+            ok = v ? add_value(list, p, v) : add_bucket(list, p, SQ_MARK_MISSING);
+            if (ok && (cJSON_IsArray(v) || cJSON_IsObject(v)))
+                ok = add_bucket(list, p, SQ_MARK_OTHER);
         } else if (cJSON_IsObject(v)) {
             for (const cJSON *m = v->child; ok && m; m = m->next) {
                 /* the first member of a name is the one a filter sees; a name with a dot
@@ -266,6 +300,8 @@ sb_err sq_index_delete(sq_store *s, const char *kind, const char *id, sb_errmsg 
 static char *spec_text(const sq_store *s)
 {
     cJSON *a = cJSON_CreateArray();
+    if (a)
+        cJSON_AddItemToArray(a, cJSON_CreateString("format " ENTRIES_FORMAT));
     for (size_t i = 0; a && i < s->n_index; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(s->index[i]));
     char *t = a ? cJSON_PrintUnformatted(a) : NULL;
@@ -368,33 +404,75 @@ sq_use sq_index_use(const sq_store *s, const sb_filter *f, char buckets[][KEY_MA
     *n = 0;
     if ((f->op != SB_OP_EQ && f->op != SB_OP_IN) || !indexed(s, f->key))
         return SQ_USE_NONE;
-    bool exact = true;
     const cJSON *v = f->value, *one = f->op == SB_OP_EQ ? v : NULL;
     if (f->op == SB_OP_IN && !cJSON_IsArray(v))
         return SQ_USE_NONE;
     for (const cJSON *e = one ? one : v->child; e; e = one ? NULL : e->next) {
-        if (*n == max || cJSON_IsArray(e) || cJSON_IsObject(e) ||
+        if (*n + 2 > max || cJSON_IsArray(e) || cJSON_IsObject(e) ||
             !sb_query_index_key(e, buckets[*n], KEY_MAX + 8) || strlen(buckets[*n]) > KEY_MAX)
             return SQ_USE_NONE;
-        exact = exact && sq_plain_string(e);
+        double num;
+        if (cJSON_IsString(e) && sb_str_number(e->valuestring, &num)) {
+            /* equal to numbers by value, to strings by text: "N:" and "x:", not "n:" */
+            snprintf(buckets[*n], KEY_MAX + 8, "N:%.17g", num == 0 ? 0.0 : num);
+            exact_bucket(e, buckets[*n + 1], KEY_MAX + 8);
+            if (strlen(buckets[*n]) > KEY_MAX || strlen(buckets[*n + 1]) > KEY_MAX)
+                return SQ_USE_NONE;
+            (*n)++;
+        }
         (*n)++;
     }
-    return *n == 0 ? SQ_USE_NONE : exact ? SQ_USE_EXACT : SQ_USE_NARROW;
+    return *n == 0 ? SQ_USE_NONE : SQ_USE_EXACT;
 }
 
-int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w)
+/* "EXISTS (SELECT 1 FROM sb_keys WHERE kind = ? AND key = ? AND value IN (...)" and tail with
+ * exists set, else the ids: "SELECT id FROM sb_keys WHERE kind = ? AND key = ? AND value = ?",
+ * one per bucket joined by UNION (each in id order from the primary key: with an ORDER BY 1
+ * after it SQLite merges them as it steps, without reading every id into a temporary B-tree as
+ * DISTINCT would; one bucket holds an id once). */
+static int emit_lookup(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w,
+                       bool exists, const char *tail)
 {
     enum { MAX = 64 };
     static __thread char buckets[MAX][KEY_MAX + 8];
     size_t n = 0;
     if (sq_index_use(s, f, buckets, MAX, &n) == SQ_USE_NONE)
         return 0;
-    if (sq_where_emit(
-            w, "SELECT DISTINCT id FROM sb_keys WHERE kind = ? AND key = ? AND value IN (") ||
-        sq_where_text(w, kind) || sq_where_text(w, f->key))
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (sq_where_emit(w, i ? ", ?" : "?") || sq_where_text(w, buckets[i]))
+    static const char where[] = " FROM sb_keys WHERE kind = ? AND key = ? AND value";
+    for (size_t i = 0; i < n; i++) {
+        if (exists ? (!i && (sq_where_emit(w, "EXISTS (SELECT 1") || sq_where_emit(w, where) ||
+                             sq_where_text(w, kind) || sq_where_text(w, f->key) ||
+                             sq_where_emit(w, " IN (?"))) ||
+                         (i && sq_where_emit(w, ", ?"))
+                   : (i && sq_where_emit(w, " UNION ")) || sq_where_emit(w, "SELECT id") ||
+                         sq_where_emit(w, where) || sq_where_text(w, kind) ||
+                         sq_where_text(w, f->key) || sq_where_emit(w, " = ?"))
             return -1;
-    return sq_where_emit(w, ")");
+        if (sq_where_text(w, buckets[i]))
+            return -1;
+    }
+    return sq_where_emit(w, exists ? ")" : "") || sq_where_emit(w, tail);
+}
+
+int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w)
+{
+    return emit_lookup(s, kind, f, w, false, "");
+}
+
+int sq_index_has_sql(const sq_store *s, const char *kind, const sb_filter *f, const char *id,
+                     sq_where *w)
+{
+    char tail[64];
+    snprintf(tail, sizeof(tail), " AND id = %s)", id);
+    return emit_lookup(s, kind, f, w, true, tail);
+}
+
+bool sq_index_sortable(const sq_store *s, const sb_query *q)
+{
+    if (!q || q->n_sort != 1 || q->limit <= 0 || strchr(q->sort[0].key, '.'))
+        return false; /* a dotted key: sb_json_path reads array elements, the index does not */
+    for (size_t i = 0; i < s->n_index; i++)
+        if (strcmp(s->index[i], q->sort[0].key) == 0)
+            return true;
+    return false;
 }

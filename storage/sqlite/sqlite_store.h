@@ -138,16 +138,28 @@ sb_err sq_index_delete(sq_store *s, const char *kind, const char *id, sb_errmsg 
 
 typedef enum sq_use {
     SQ_USE_NONE = 0, /* the filter cannot use the index */
-    SQ_USE_NARROW,   /* the ids under its buckets hold every match (and maybe more) */
-    SQ_USE_EXACT     /* they are exactly the matches (plain strings) */
+    SQ_USE_EXACT     /* the ids under its buckets are exactly its matches */
 } sq_use;
 /* How filter f can use the index; buckets gets its values' bucket keys (*n of them, at most
  * max). */
 sq_use sq_index_use(const sq_store *s, const sb_filter *f, char buckets[][SQ_KEY_MAX + 8],
                     size_t max, size_t *n);
+/* Entries of a path without '*' besides its buckets: the value is missing, or an array, object
+ * or too long a scalar. With them every document has an entry there, and one whose entries
+ * there are all plain-string buckets ("s:", sorting byte-wise like the engine's strings) holds
+ * one string. */
+#define SQ_MARK_MISSING "#-"
+#define SQ_MARK_OTHER   "#o"
+/* Whether q is one sort key that is such a path, with a limit: the index can order it when the
+ * matches all have one plain string there. */
+bool sq_index_sortable(const sq_store *s, const sb_query *q);
 /* Appends to w a SELECT of the ids under f's buckets (f usable, see sq_index_use); nonzero when
  * out of memory. */
 int sq_index_ids_sql(const sq_store *s, const char *kind, const sb_filter *f, sq_where *w);
+/* Appends to w "EXISTS (...)": whether the id in the column id is under f's buckets (a primary
+ * key lookup per bucket). */
+int sq_index_has_sql(const sq_store *s, const char *kind, const sb_filter *f, const char *id,
+                     sq_where *w);
 void sq_where_free(sq_where *w);
 
 /* Binds w's values starting at parameter index first (1-based). */

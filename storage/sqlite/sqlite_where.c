@@ -245,8 +245,11 @@ static int add_index(const sq_store *s, const char *kind, sq_where *w, const sb_
     for (size_t i = 0; q && i < q->n_filters; i++) {
         if (!uses_index(s, &q->filters[i]))
             continue;
+        /* each filter's ids may be a UNION: in a sub-select, or the compound operators would
+         * chain from one filter into the next */
         if (sq_where_emit(w, n++ ? " INTERSECT " : " AND d.id IN (") ||
-            sq_index_ids_sql(s, kind, &q->filters[i], w))
+            sq_where_emit(w, "SELECT id FROM (") || sq_index_ids_sql(s, kind, &q->filters[i], w) ||
+            sq_where_emit(w, ")"))
             return -1;
     }
     return n ? sq_where_emit(w, ")") : 0;

@@ -76,6 +76,8 @@ static cJSON *rand_value(unsigned *seed)
                                  "2026-11-25T20:00:00.000Z",
                                  "2026-11-25T21:00:00+01:00",
                                  "true",
+                                 "t007",
+                                 "1",
                                  ""};
     switch (rand_r(seed) % 7) {
     case 0:
@@ -98,28 +100,38 @@ static cJSON *rand_value(unsigned *seed)
     }
 }
 
-/* The store's answer to q (its page, its count) against the engine run over every document. */
+static int cmp_engine(const void *a, const void *b, void *q)
+{
+    return sb_query_compare(q, *(cJSON *const *)a, *(cJSON *const *)b);
+}
+
+/* The store's answer to q (its page, its count) against the engine run over every document:
+ * sb_query_match, then sb_query_compare when q sorts. */
 static void compare_with_engine(sb_store *s, const sb_query *q)
 {
     cJSON *all = NULL, *got = NULL;
     assert_int_equal(sb_store_find(s, "thing", NULL, &all, NULL), SB_OK);
     assert_int_equal(sb_store_find(s, "thing", q, &got, NULL), SB_OK);
     const cJSON *d, *g = cJSON_GetObjectItem(got, "data")->child;
-    int64_t n = 0;
+    size_t n = 0;
+    const cJSON *match[400];
     cJSON_ArrayForEach(d, cJSON_GetObjectItem(all, "data"))
     {
-        if (!sb_query_match(q, d))
-            continue;
-        bool in_page = n >= q->offset && (q->limit <= 0 || n < q->offset + q->limit);
-        n++;
-        if (!in_page)
+        assert_true(n < SB_ARRAY_LEN(match));
+        if (sb_query_match(q, d))
+            match[n++] = d;
+    }
+    qsort_r(match, n, sizeof(*match), cmp_engine, (void *)q);
+    for (size_t i = 0; i < n; i++) {
+        int64_t at = (int64_t)i;
+        if (at < q->offset || (q->limit > 0 && at >= q->offset + q->limit))
             continue;
         assert_non_null(g);
-        assert_string_equal(sb_json_str(d, "id", ""), sb_json_str(g, "id", ""));
+        assert_string_equal(sb_json_str(match[i], "id", ""), sb_json_str(g, "id", ""));
         g = g->next;
     }
     assert_null(g);
-    assert_int_equal((int64_t)sb_json_num(got, "count", -1), n);
+    assert_int_equal((int64_t)sb_json_num(got, "count", -1), (int64_t)n);
     size_t cnt = 0;
     assert_int_equal(sb_store_count(s, "thing", q, &cnt, NULL), SB_OK);
     assert_int_equal(cnt, n);
@@ -135,6 +147,12 @@ static cJSON *rand_thing(unsigned *seed, int i)
     sb_json_set_str(d, "id", id);
     if (rand_r(seed) % 5)
         sb_json_set(d, "v", rand_value(seed));
+    static const char *names[] = {"hall lamp", "Hall lamp", "kitchen", "kitchen ", "b", "ba", ""};
+    int r = rand_r(seed) % 10; /* mostly plain strings (the sort the index serves), ties too */
+    if (r < 7)
+        sb_json_set_str(d, "name", names[rand_r(seed) % SB_ARRAY_LEN(names)]);
+    else if (r < 9)
+        sb_json_set(d, "name", rand_value(seed));
     cJSON *labels = cJSON_AddObjectToObject(d, "labels");
     if (rand_r(seed) % 3)
         sb_json_set(labels, "room", rand_value(seed));
@@ -145,12 +163,13 @@ static cJSON *rand_thing(unsigned *seed, int i)
 
 /* Random documents, then random updates and deletes (single and batched), then random queries
  * of one or two filters with random paging: the SQL pre-filter, the index (storage.sqlite.index
- * "v" and "labels.*" when indexed is set) and the exact index path must give what the engine
- * gives. */
+ * "v", "name", "id" and "labels.*" when indexed is set) and the exact index path must give what
+ * the engine gives: arrays, numbers beside numeric strings ("12", "12.0", "-3e1"), times in
+ * several spellings, missing keys. */
 static void prefilter_run(bool indexed)
 {
-    static char *paths[] = {"v", "labels.*"};
-    index_paths = (sb_strlist){indexed ? paths : NULL, indexed ? 2 : 0};
+    static char *paths[] = {"v", "name", "id", "labels.*"};
+    index_paths = (sb_strlist){indexed ? paths : NULL, indexed ? SB_ARRAY_LEN(paths) : 0};
     char path[700];
     snprintf(path, sizeof(path), "%s/prefilter-%d-%d.db", tmpdir, (int)getpid(), indexed);
     sb_store *s = open_path(path, NULL);
@@ -177,8 +196,9 @@ static void prefilter_run(bool indexed)
         cJSON_Delete(d);
     }
     static const char *ops[] = {"eq", "ne", "in", "nin", "gt", "lt", "gte", "lte", "regex"};
-    static const char *keys[] = {"v", "labels.room", "labels.floor", "labels", "v.0", "missing"};
-    for (int i = 0; i < 800; i++) {
+    static const char *keys[] = {"v",   "labels.room", "labels.floor", "labels",
+                                 "v.0", "missing",     "name",         "id"};
+    for (int i = 0; i < 1500; i++) {
         const char *op = ops[rand_r(&seed) % SB_ARRAY_LEN(ops)];
         cJSON *v = rand_value(&seed);
         if ((!strcmp(op, "in") || !strcmp(op, "nin")) && !cJSON_IsArray(v)) {
@@ -204,14 +224,27 @@ static void prefilter_run(bool indexed)
         }
         bool ok = sb_query_add(&q, keys[rand_r(&seed) % SB_ARRAY_LEN(keys)], fop, v, NULL) == SB_OK;
         if (ok && rand_r(&seed) % 3 == 0) { /* a second filter: ids intersected */
-            cJSON *w = cJSON_CreateString(rand_r(&seed) % 2 ? "hall" : "kitchen");
+            static const char *second[] = {"hall", "kitchen", "12", "1"};
+            int pick = rand_r(&seed) % 5;
+            cJSON *w = pick < 4 ? cJSON_CreateString(second[pick]) : cJSON_CreateNumber(12);
             ok = sb_query_add(&q, rand_r(&seed) % 2 ? "labels.room" : "v", SB_OP_EQ, w, NULL) ==
                  SB_OK;
+            cJSON_Delete(w);
+        }
+        if (ok && q.n_filters == 2 && rand_r(&seed) % 2) { /* not indexed: the scan intersects */
+            cJSON *w = cJSON_CreateString("b");
+            ok = sb_query_add(&q, "name", SB_OP_NE, w, NULL) == SB_OK;
             cJSON_Delete(w);
         }
         if (rand_r(&seed) % 2) {
             q.limit = 1 + rand_r(&seed) % 20;
             q.offset = rand_r(&seed) % 30;
+        }
+        if (ok && rand_r(&seed) % 3 == 0) { /* sorted by name (the index orders plain strings) */
+            q.sort = calloc(1, sizeof(*q.sort));
+            q.sort[0] = (sb_sort){.key = strdup("name"), .desc = rand_r(&seed) % 2};
+            q.n_sort = 1;
+            q.limit = 1 + rand_r(&seed) % 20;
         }
         if (ok)
             compare_with_engine(s, &q);
@@ -224,6 +257,40 @@ static void prefilter_run(bool indexed)
         assert_int_equal(sb_query_add(&q, "v", SB_OP_EXISTS, b, NULL), SB_OK);
         compare_with_engine(s, &q);
         cJSON_Delete(b);
+        sb_query_free(&q);
+    }
+    /* every name a plain string now (updates through the markers): the index orders whole
+     * lists, with and without a filter */
+    static const char *plain[] = {"hall lamp", "Hall lamp", "kitchen", "b", "ba", ""};
+    for (int i = 0; i < 320; i++) {
+        char id[16];
+        cJSON *d = NULL;
+        snprintf(id, sizeof(id), "t%03d", i);
+        if (sb_store_get(s, "thing", id, &d, NULL) != SB_OK)
+            continue;
+        sb_json_set_str(d, "name", plain[rand_r(&seed) % SB_ARRAY_LEN(plain)]);
+        sb_store_op op = {SB_STORE_PUT, "thing", d, NULL};
+        assert_int_equal(
+            i % 2 ? sb_store_put(s, "thing", d, NULL) : sb_store_batch(s, &op, 1, NULL), SB_OK);
+        cJSON_Delete(d);
+    }
+    for (int i = 0; i < 60; i++) {
+        sb_query q = {.limit = 1 + rand_r(&seed) % 40, .offset = rand_r(&seed) % 300};
+        if (i % 3 == 0)
+            q.offset = rand_r(&seed) % 5;
+        if (i % 2) { /* a fifth to a third of the documents, over several buckets */
+            static const char *rooms[] = {"hall", "Hall", "kitchen", "12", "7", "true", ""};
+            cJSON *w = cJSON_CreateArray();
+            for (size_t k = rand_r(&seed) % 2; k < SB_ARRAY_LEN(rooms); k++)
+                cJSON_AddItemToArray(w, cJSON_CreateString(rooms[k]));
+            assert_int_equal(sb_query_add(&q, "labels.room", SB_OP_IN, w, NULL), SB_OK);
+            cJSON_Delete(w);
+            q.offset = rand_r(&seed) % 40;
+        }
+        q.sort = calloc(1, sizeof(*q.sort));
+        q.sort[0] = (sb_sort){.key = strdup(i % 5 == 4 ? "id" : "name"), .desc = rand_r(&seed) % 2};
+        q.n_sort = 1;
+        compare_with_engine(s, &q);
         sb_query_free(&q);
     }
     sb_store_close(s);
