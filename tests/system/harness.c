@@ -149,3 +149,24 @@ const char *sbt_build_path(const char *name)
     snprintf(path, sizeof(path), "%s/%s", slash ? self : ".", name);
     return path;
 }
+
+void sbt_processor_files(const char *dir, const char *url, const char *instance, char *conf,
+                         char *log, char *exe)
+{
+    snprintf(conf, 600, "%s/p.yaml", dir);
+    snprintf(log, 600, "%s/processor.log", dir);
+    const char *bd = getenv("SB_BUILD_DIR");
+    snprintf(exe, 1024, "%s/services/processor/switchboard-processor", bd ? bd : ".");
+    FILE *f = fopen(conf, "w");
+    if (!f) {
+        fprintf(stderr, "harness: cannot write %s\n", conf);
+        exit(1);
+    }
+    fprintf(f,
+            "data_dir: %s\ninstance: %s\nlog:\n  level: warn\n"
+            "bus:\n  managed: false\n  url: %s\n  topic_prefix: sbtest\n  reconnect_min: 50ms\n"
+            "storage:\n  type: sqlite\n  sqlite:\n    path: %s/p.db\n"
+            "metrics:\n  type: none\n  managed: false\n",
+            dir, instance, url, dir);
+    fclose(f);
+}

@@ -17,6 +17,14 @@
 /* A fresh directory under $SB_TEST_TMPDIR (or /tmp), removed at exit unless SB_KEEP_TMP=1. */
 const char *sbt_tmpdir(const char *name);
 
+/*
+ * A switchboard-processor child's files under dir: conf gets <dir>/p.yaml, written for the broker
+ * at url (sqlite store <dir>/p.db, no metrics, instance name), log gets <dir>/processor.log and
+ * exe the binary under $SB_BUILD_DIR. Each buffer holds at least 600 bytes (exe 1024).
+ */
+void sbt_processor_files(const char *dir, const char *url, const char *instance, char *conf,
+                         char *log, char *exe);
+
 /* Starts mosquitto for this test binary (extra_conf appended to its config). */
 sb_broker *sbt_broker_start(const char *extra_conf);
 void sbt_broker_stop(void);

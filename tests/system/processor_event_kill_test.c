@@ -146,19 +146,7 @@ static void run(const char *var, const char *name, int *dups)
     pthread_mutex_unlock(&ev.mu);
     sb_broker *b = sbt_broker_start(NULL);
     const char *dir = sbt_tmpdir(name);
-    snprintf(conf, sizeof(conf), "%s/p.yaml", dir);
-    snprintf(logpath, sizeof(logpath), "%s/processor.log", dir);
-    const char *bd = getenv("SB_BUILD_DIR");
-    snprintf(exe, sizeof(exe), "%s/services/processor/switchboard-processor", bd ? bd : ".");
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "data_dir: %s\ninstance: evkill\nlog:\n  level: warn\n"
-            "bus:\n  managed: false\n  url: %s\n  topic_prefix: sbtest\n  reconnect_min: 50ms\n"
-            "storage:\n  type: sqlite\n  sqlite:\n    path: %s/p.db\n"
-            "metrics:\n  type: none\n  managed: false\n",
-            dir, b->url, dir);
-    fclose(f);
+    sbt_processor_files(dir, b->url, "evkill", conf, logpath, exe);
 
     static sb_config_bus bc; /* the bus keeps a pointer to it */
     sbt_bus_config(&bc);

@@ -66,19 +66,7 @@ static void test_kill9_exactly_once(void **state)
     (void)state;
     sb_broker *b = sbt_broker_start(NULL);
     const char *dir = sbt_tmpdir("kill");
-    snprintf(conf, sizeof(conf), "%s/p.yaml", dir);
-    snprintf(logpath, sizeof(logpath), "%s/processor.log", dir);
-    const char *bd = getenv("SB_BUILD_DIR");
-    snprintf(exe, sizeof(exe), "%s/services/processor/switchboard-processor", bd ? bd : ".");
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "data_dir: %s\ninstance: kill\nlog:\n  level: warn\n"
-            "bus:\n  managed: false\n  url: %s\n  topic_prefix: sbtest\n  reconnect_min: 50ms\n"
-            "storage:\n  type: sqlite\n  sqlite:\n    path: %s/p.db\n"
-            "metrics:\n  type: none\n  managed: false\n",
-            dir, b->url, dir);
-    fclose(f);
+    sbt_processor_files(dir, b->url, "kill", conf, logpath, exe);
 
     sb_proc child = {0};
     start(&child);
