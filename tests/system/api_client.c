@@ -8,14 +8,9 @@
 static CURL *curl;
 static char base[64];
 
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t collect(char *data, size_t size, size_t n, void *ctx)
+size_t apic_collect(char *data, size_t size, size_t n, void *ctx)
 {
-    buf *b = ctx;
+    apic_buf *b = ctx;
     char *p = realloc(b->p, b->n + size * n + 1);
     if (!p)
         return 0;
@@ -50,7 +45,7 @@ api_res apic_req_n(const char *method, const char *path, const char *token, cons
                    size_t len, const char *ctype, const char *header)
 {
     char url[8192], auth[4096], ct[256];
-    buf b = {0}, h = {0};
+    apic_buf b = {0}, h = {0};
     struct curl_slist *hdrs = NULL;
     snprintf(url, sizeof(url), "%s%s", base, path);
     if (token) {
@@ -69,9 +64,9 @@ api_res apic_req_n(const char *method, const char *path, const char *token, cons
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, apic_collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, apic_collect);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &h);
     if (body) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);

@@ -18,6 +18,14 @@ typedef struct api_res {
     long connects; /* new connections the request needed (0: it reused the keep-alive one) */
 } api_res;
 
+/* A growing NUL-terminated buffer, and the libcurl write callback that appends to it (for
+ * tests that drive their own curl handles, e.g. one per thread). Free p. */
+typedef struct apic_buf {
+    char *p;
+    size_t n;
+} apic_buf;
+size_t apic_collect(char *data, size_t size, size_t n, void *ctx);
+
 /* Base URL "http://127.0.0.1:<port>" for the requests that follow. */
 void apic_init(int port);
 void apic_cleanup(void);

@@ -43,24 +43,6 @@
 
 /* ---- a request on its own connection (curl handle per thread) ------------------------------ */
 
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t on_data(char *d, size_t size, size_t n, void *ctx)
-{
-    buf *b = ctx;
-    char *grown = realloc(b->p, b->n + size * n + 1);
-    if (!grown)
-        return 0;
-    b->p = grown;
-    memcpy(b->p + b->n, d, size * n);
-    b->n += size * n;
-    b->p[b->n] = '\0';
-    return size * n;
-}
-
 /* method path on h (keep-alive); the status, the body in *out (caller frees; may be NULL). */
 static long request(CURL *h, const char *method, const char *path, const char *body, char **out)
 {
@@ -69,14 +51,14 @@ static long request(CURL *h, const char *method, const char *path, const char *b
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", apit_env()->admin_token);
     struct curl_slist *hdrs = curl_slist_append(NULL, auth);
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    buf b = {0};
+    apic_buf b = {0};
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     if (body)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, apic_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 20000L);
     long status = 0;
